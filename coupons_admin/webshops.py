@@ -1,0 +1,64 @@
+"""Brandbassador webshops: ``webshops add | list | rotate-key``."""
+
+from __future__ import annotations
+
+import argparse
+
+from coupons import money
+from coupons.credentials import hash_secret
+from coupons.models import Account
+from coupons.store import accounts
+from coupons.store.table import Table
+from coupons.webshops import PARTNER, WebshopSettings
+
+
+def add_webshop(table: Table, webshop_id: str, key: str, settings: WebshopSettings) -> None:
+    accounts.put(
+        table,
+        Account(partner=PARTNER, account_id=webshop_id, secret_hash=hash_secret(key), settings=settings.model_dump()),
+    )
+
+
+def _add(table: Table, args: argparse.Namespace) -> None:
+    settings = WebshopSettings(
+        base_currency=money.require_currency(args.currency),
+        extra_currencies=[money.require_currency(c) for c in args.extra_currency],
+        uses_per_code=args.uses_per_code,
+        valid_days=args.valid_days,
+    )
+    add_webshop(table, args.webshop, args.key, settings)
+    print(f"webshop {args.webshop} saved ({settings.base_currency})")
+
+
+def _list(table: Table, args: argparse.Namespace) -> None:
+    for account in accounts.list_all(table, PARTNER):
+        s = WebshopSettings.model_validate(account.settings)
+        extra = ",".join(s.extra_currencies) or "-"
+        print(f"{account.account_id}\t{s.base_currency}\textra={extra}\tuses={s.uses_per_code or 'unlimited'}"
+              f"\tvalid_days={s.valid_days or 'no expiry'}")
+
+
+def _rotate(table: Table, args: argparse.Namespace) -> None:
+    accounts.set_secret(table, PARTNER, args.webshop, hash_secret(args.key))
+    print(f"key of webshop {args.webshop} replaced; the old key stops working now")
+
+
+def register(groups: argparse._SubParsersAction) -> None:
+    parser = groups.add_parser("webshops", help="Brandbassador webshops (key, base currency, defaults)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    add = commands.add_parser("add", help="add or replace a webshop")
+    add.add_argument("webshop", help="webshop id, as in /brandbassador/webshops/{webshop}/codes")
+    add.add_argument("--key", required=True, help="the authentication key Brandbassador issued (stored hashed)")
+    add.add_argument("--currency", required=True, help="base currency, ISO 4217")
+    add.add_argument("--extra-currency", action="append", default=[], help="another gift-card currency to accept")
+    add.add_argument("--uses-per-code", type=int, help="uses a code carries when the request has no u_limit")
+    add.add_argument("--valid-days", type=int, help="days a code is valid when the request has no expire")
+    add.set_defaults(run=_add)
+
+    commands.add_parser("list", help="list webshops").set_defaults(run=_list)
+
+    rotate = commands.add_parser("rotate-key", help="replace a webshop's key")
+    rotate.add_argument("webshop")
+    rotate.add_argument("--key", required=True)
+    rotate.set_defaults(run=_rotate)

@@ -1,0 +1,63 @@
+"""Brandbassador custom webshop: GET /brandbassador/webshops/{webshop}/codes creates a percent
+code or a gift card for an ambassador. Wire format: coupons.contracts.brandbassador."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from coupons import webshops
+from coupons.contracts import brandbassador as contract
+from coupons.errors import CouponError
+from coupons.observability import logger, metrics, tracer
+from coupons.store.table import Table
+
+app = APIGatewayHttpResolver(enable_validation=True)
+table = Table.from_env()
+
+
+@app.get(
+    "/brandbassador/webshops/<webshop>/codes",
+    summary="Create a discount code or a gift card for an ambassador",
+    tags=["Brandbassador"],
+    responses={
+        200: {"description": '{"status": "success"}: the code is created and ready to use'},
+        400: {"description": '{"status": 0, "error": "..."}: bad input'},
+        401: {"description": "The webshop key is missing"},
+        403: {"description": "The webshop key is wrong"},
+        404: {"description": "Unknown webshop"},
+        409: {"description": '{"status": 0, "error": "Discount code already exists"}'},
+    },
+)
+@tracer.capture_method
+def create_code(webshop: str, query: Annotated[contract.CodeQuery, Query()]) -> Response[dict]:
+    contract.refuse_repeated(app.current_event.raw_query_string)
+    shop = webshops.open_webshop(table, webshop, contract.presented_key(query))
+    request = contract.parse(query)
+    issued = webshops.create_code(table, shop, request)
+    if not issued.replayed:
+        metrics.add_metric(name="CodesCreated", unit=MetricUnit.Count, value=1)
+    logger.info("code created", extra={"code": issued.record.code, "webshop": webshop, "replayed": issued.replayed})
+    return contract.created()
+
+
+@app.exception_handler(CouponError)
+def refuse(error: CouponError) -> Response:
+    logger.info("request refused", extra={"reason": type(error).__name__, "detail": error.message})
+    return contract.error(error)
+
+
+@app.exception_handler(RequestValidationError)
+def malformed(error: RequestValidationError) -> Response:
+    return contract.malformed(error.errors())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

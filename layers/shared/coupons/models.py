@@ -1,0 +1,77 @@
+"""Domain records: what a code gives, who owns it, and the code itself."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class DiscountKind(str, Enum):
+    PERCENT = "percent"  # percent of the purchase value excluding shipping
+    FIXED = "fixed"  # a fixed amount off, in ``currency``
+    FREE_SHIPPING = "free_shipping"
+    GIFT_CARD = "gift_card"  # a balance in ``currency``, spent down across orders
+
+
+class Discount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: DiscountKind
+    value: Decimal | None = None
+    currency: str | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_kind(self) -> Discount:
+        if self.kind is DiscountKind.PERCENT and not (self.value is not None and 0 < self.value <= 100):
+            raise ValueError("a percent discount needs a value above 0 and at most 100")
+        if self.kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD):
+            if self.value is None or self.value <= 0 or not self.currency:
+                raise ValueError(f"a {self.kind.value} discount needs a positive value and a currency")
+        return self
+
+
+class Owner(BaseModel):
+    """Who a sale made with the code is attributed to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    partner: str  # brandbassador, sitevibes, affonso, friendbuy, admin
+    account: str  # the partner account inside this deployment: webshop, reward, programme, campaign
+    person: str | None = None  # ambassador, shopper email, affiliate, advocate
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CodeRecord(BaseModel):
+    """A code in the namespace. ``code`` is canonical (upper case)."""
+
+    code: str
+    discount: Discount
+    owner: Owner
+    max_uses: int | None = Field(default=None, ge=1)  # None: unlimited
+    uses: int = 0
+    balance: Decimal | None = None  # gift cards only
+    starts_on: date | None = None
+    expires_on: date | None = None  # last valid day (inclusive, UTC)
+    status: str = "active"  # or "disabled"
+    description: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    # Hash of the request that created the code: an identical retry replays success, anything
+    # else for the same code is a duplicate (see issuing.create_code).
+    fingerprint: str = ""
+
+
+class Account(BaseModel):
+    """A partner account configured in this deployment (webshop, reward, programme, campaign)."""
+
+    partner: str
+    account_id: str
+    secret_hash: str | None = None
+    settings: dict = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,106 @@
+"""Webshop codes through the domain and the DynamoDB store (moto)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from coupons import webshops
+from coupons.contracts import brandbassador as contract
+from coupons.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from coupons.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.store import codes as code_items
+from coupons.store.table import Table
+from coupons.webshops import WebshopSettings
+from coupons_admin.webshops import add_webshop
+
+
+def create(table: Table, webshop: str = "demo", key: str = "demo-key", **params):
+    shop = webshops.open_webshop(table, webshop, key)
+    return webshops.create_code(table, shop, contract.parse(contract.CodeQuery(**params)))
+
+
+def count_codes(table: Table) -> int:
+    return sum(1 for item in table.client.scan(TableName=table.name)["Items"] if item["sk"]["S"] == "CODE")
+
+
+def test_percent_code_is_stored_with_owner_and_limits(demo_table):
+    issued = create(demo_table, code="john20", percentage="20", expire="2030-12-31", u_limit="3", ambassador="amb-7")
+    stored = code_items.get(demo_table, "JOHN20")
+    assert not issued.replayed
+    assert stored.discount == Discount(kind=DiscountKind.PERCENT, value=Decimal(20))
+    assert stored.owner == Owner(partner="brandbassador", account="demo", person="amb-7")
+    assert (stored.max_uses, stored.uses, str(stored.expires_on)) == (3, 0, "2030-12-31")
+
+
+def test_gift_card_defaults_to_the_webshops_currency_and_holds_its_balance(demo_table):
+    create(demo_table, code="GIFT100", amount="100.00")
+    stored = code_items.get(demo_table, "GIFT100")
+    assert stored.discount.kind is DiscountKind.GIFT_CARD
+    assert (stored.discount.currency, stored.balance) == ("EUR", Decimal("100.00"))
+
+
+def test_identical_retry_succeeds_and_writes_nothing_new(demo_table):
+    first = create(demo_table, code="RETRY1", percentage="10")
+    again = create(demo_table, code="RETRY1", percentage="10")
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.record.created_at == first.record.created_at
+    assert count_codes(demo_table) == 1
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"code": "retry1", "percentage": "10"},  # same code, other letter case
+        {"code": "RETRY1", "percentage": "15"},  # same code, other discount
+        {"code": "RETRY1", "amount": "10.00"},  # same code as a gift card
+        {"code": "RETRY1", "percentage": "10", "ambassador": "someone-else"},
+    ],
+)
+def test_same_code_with_anything_different_already_exists(demo_table, second):
+    create(demo_table, code="RETRY1", percentage="10")
+    with pytest.raises(CodeTaken):
+        create(demo_table, **second)
+    assert count_codes(demo_table) == 1
+
+
+def test_a_code_made_by_another_partner_blocks_the_webshop(demo_table):
+    code_items.create(demo_table, CodeRecord(
+        code="CLOONEY1", discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(10)),
+        owner=Owner(partner="friendbuy", account="53345"), fingerprint="x"))
+    with pytest.raises(CodeTaken):
+        create(demo_table, code="Clooney1", percentage="10")
+
+
+def test_foreign_gift_card_currency_is_refused_unless_allowed(demo_table):
+    with pytest.raises(InvalidRequest, match="USD"):
+        create(demo_table, code="GIFTUSD", amount="50.00", currency="USD")
+    assert count_codes(demo_table) == 0
+    add_webshop(demo_table, "multi", "k", WebshopSettings(base_currency="EUR", extra_currencies=["USD"]))
+    create(demo_table, "multi", "k", code="GIFTUSD", amount="50.00", currency="USD")
+    assert code_items.get(demo_table, "GIFTUSD").discount.currency == "USD"
+
+
+def test_webshop_defaults_fill_what_the_request_leaves_out(demo_table):
+    add_webshop(demo_table, "shop2", "k2", WebshopSettings(base_currency="SEK", uses_per_code=1, valid_days=30))
+    create(demo_table, "shop2", "k2", code="DEFAULTS1", percentage="10")
+    stored = code_items.get(demo_table, "DEFAULTS1")
+    assert stored.max_uses == 1
+    assert stored.expires_on == utcnow().date() + timedelta(days=30)
+
+
+def test_expiry_in_the_past_is_refused(demo_table):
+    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
+    with pytest.raises(InvalidRequest, match="past"):
+        create(demo_table, code="OLD1", percentage="10", expire=yesterday)
+    assert count_codes(demo_table) == 0
+
+
+def test_keys_and_webshops_are_checked(demo_table):
+    with pytest.raises(NotFound):
+        create(demo_table, "nope", code="AAA1", percentage="10")
+    with pytest.raises(Unauthenticated):
+        create(demo_table, key=None, code="AAA1", percentage="10")
+    with pytest.raises(Forbidden):
+        create(demo_table, key="demo-kez", code="AAA1", percentage="10")
+    assert count_codes(demo_table) == 0

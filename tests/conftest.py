@@ -1,0 +1,145 @@
+"""Fixtures shared by every contract's tests.
+
+- ``table``: a fresh moto table per test, created from template.yaml's own definition.
+- ``demo_table``: the same, with the demo configuration ``make run`` seeds.
+- ``handler``: a function's Lambda handler, imported as Lambda would, bound to the moto table.
+- ``local_stack``: DynamoDB Local + the local HTTP gateway, started once per test session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Before anything imports boto3 or Powertools: no real AWS, no X-Ray, a metrics namespace.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    COUPONS_TABLE="coupons-test",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="CouponService",
+    POWERTOOLS_SERVICE_NAME="coupon-service",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from coupons.store.table import Table  # noqa: E402
+from localrun import demo, template  # noqa: E402
+from localrun.dynamodb_local import create_table, local_environment, running  # noqa: E402
+from localrun.gateway import LocalGateway, load_handler  # noqa: E402
+
+EVENTS = template.ROOT / "events"
+TABLE_NAME = "coupons-test"
+
+
+@pytest.fixture
+def table() -> Iterator[Table]:
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table(client, TABLE_NAME)
+        yield Table(TABLE_NAME, client)
+
+
+@pytest.fixture
+def demo_table(table: Table) -> Table:
+    demo.seed(table)
+    return table
+
+
+class FakeContext:
+    function_name = "test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "test-request"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+_handlers: dict[str, Callable] = {}
+
+
+def _function(name: str) -> template.Function:
+    return next(f for f in template.functions() if f.name == name)
+
+
+@pytest.fixture
+def handler(demo_table: Table) -> Callable[[str], Callable[[dict], dict]]:
+    """``handler("BrandbassadorFunction")(event)`` -> the Lambda's response dict, on the moto table."""
+
+    def bind(function_name: str) -> Callable[[dict], dict]:
+        if function_name not in _handlers:
+            f = _function(function_name)
+            _handlers[function_name] = load_handler(f.code_dir, f.handler, f.name)
+        lambda_handler = _handlers[function_name]
+        module_globals = _unwrap(lambda_handler).__globals__
+        module_globals["table"] = demo_table  # the module-level Table the handler was built with
+
+        def invoke(event: dict) -> dict:
+            return lambda_handler(event, FakeContext())
+
+        return invoke
+
+    return bind
+
+
+def _unwrap(function: Callable) -> Callable:
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+    return function
+
+
+def load_event(contract: str, name: str) -> dict:
+    return json.loads((EVENTS / contract / f"{name}.json").read_text())
+
+
+def event_names(contract: str) -> list[str]:
+    return sorted(p.stem for p in (EVENTS / contract).glob("*.json"))
+
+
+def body(response: dict) -> Any:
+    return json.loads(response["body"])
+
+
+@dataclass
+class LocalStack:
+    url: str
+    table: Table
+    engine_kind: str
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return requests.get(self.url + path, timeout=30, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return requests.post(self.url + path, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    """DynamoDB Local with the demo configuration, and every route of template.yaml over HTTP."""
+    with running() as engine:
+        client = engine.client()
+        create_table(client, "coupons-local")
+        table = Table("coupons-local", client)
+        demo.seed(table)
+        # The workers get the engine's endpoint; this process's environment stays on moto.
+        gateway = LocalGateway(
+            "coupons-local", port=0, workers_per_function=4, environment=local_environment(engine)
+        )
+        gateway.start()
+        try:
+            yield LocalStack(gateway.url, table, engine.kind)
+        finally:
+            gateway.close()
