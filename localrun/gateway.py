@@ -51,17 +51,22 @@ class _Context:
         return 10_000
 
 
-def load_handler(code_dir: Path, handler: str, name: str) -> Any:
-    """Import ``module.function`` from a function's code folder, under a name of its own so that
+def load_module(code_dir: Path, handler: str, name: str) -> Any:
+    """Import the handler's module from a function's code folder, under a name of its own so that
     every function's ``app.py`` can live in one process."""
-    module_name, function = handler.rsplit(".", 1)
+    module_name = handler.rsplit(".", 1)[0]
     for path in (str(LAYER_DIR), str(code_dir)):
         if path not in sys.path:
             sys.path.insert(0, path)
     spec = importlib.util.spec_from_file_location(f"{name}_{module_name}", code_dir / f"{module_name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return getattr(module, function)
+    return module
+
+
+def load_handler(code_dir: Path, handler: str, name: str) -> Any:
+    """The ``module.function`` a function's Handler names."""
+    return getattr(load_module(code_dir, handler, name), handler.rsplit(".", 1)[1])
 
 
 def _start_worker(name: str, code_dir: str, handler: str, environment: dict[str, str]) -> None:

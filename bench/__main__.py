@@ -1,0 +1,41 @@
+"""``python -m bench [contract ...]``: run the benchmarks and print one table."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+import bench
+from bench.harness import Row, new_context
+from localrun.dynamodb_local import running
+
+SKIP = {"harness"}
+
+
+def main(argv: list[str]) -> None:
+    names = argv or [m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in SKIP and not m.name.startswith("_")]
+    rows: list[Row] = []
+    with running() as engine:
+        print(f"DynamoDB: {engine.kind} at {engine.endpoint}", file=sys.stderr)
+        for name in names:
+            print(f"bench {name} ...", file=sys.stderr, flush=True)
+            module = importlib.import_module(f"bench.{name}")
+            rows.extend(module.run(new_context(engine)))
+    table = _markdown(rows)
+    print(table)
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.md").write_text(table + "\n")
+
+
+def _markdown(rows: list[Row]) -> str:
+    header = ["contract", "case", "metric", "value", "target"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

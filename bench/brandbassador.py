@@ -1,0 +1,98 @@
+"""Brandbassador: cold import, create throughput vs the bare conditional put, calls per case."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from bench.harness import Context, Row, cold_import_seconds, per_second, unique
+from localrun import template
+from localrun.samples import sample_event
+
+FUNCTION = "BrandbassadorFunction"
+ROUTE = ("GET", "/brandbassador/webshops/{webshop}/codes", {"webshop": "demo"})
+N = 300
+
+
+def event(**params: str) -> dict:
+    return sample_event(ROUTE, {"query": urlencode({"auth_key": "demo-key", **params})})
+
+
+def run(ctx: Context) -> list[Row]:
+    rows = [*_cold_import(), *_throughput(ctx), *_calls(ctx)]
+    return rows
+
+
+def _cold_import() -> list[Row]:
+    env = {
+        "COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
+    }
+    code_dir = template.ROOT / "functions" / "brandbassador"
+    layer = template.ROOT / "layers" / "shared"
+    handler = cold_import_seconds(f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app", env)
+    bare = cold_import_seconds("import boto3; boto3.client('dynamodb')", env)
+    # The same without X-Ray: what the Tracer's SDK import alone costs at a cold start.
+    untraced = cold_import_seconds(
+        f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app",
+        {**env, "POWERTOOLS_TRACE_DISABLED": "true"},
+    )
+    return [
+        Row("brandbassador", "cold import: handler module (tracer on, as deployed)", "ms (median of 11)", handler * 1000),
+        Row("brandbassador", "cold import: handler module, tracer off", "ms (median of 11)", untraced * 1000),
+        Row("brandbassador", "cold import: boto3 + dynamodb client", "ms (median of 11)", bare * 1000),
+        Row("brandbassador", "cold import: handler / bare boto3", "ratio", handler / bare, "<= 1.5"),
+    ]
+
+
+def _throughput(ctx: Context) -> list[Row]:
+    invoke = ctx.handler(FUNCTION)
+    client, name = ctx.table.client, ctx.table.name
+
+    def create(i: int) -> None:
+        response = invoke(event(code=unique("B"), percentage="20", ambassador="bench"))
+        assert response["statusCode"] == 200, response
+
+    def bare_put(i: int) -> None:
+        client.put_item(
+            TableName=name,
+            Item={"pk": {"S": f"CODE#{unique('P')}"}, "sk": {"S": "CODE"}, "kind": {"S": "percent"},
+                  "value": {"N": "20"}, "partner": {"S": "brandbassador"}, "account": {"S": "demo"}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def bare_get_put(i: int) -> None:
+        client.get_item(TableName=name, Key={"pk": {"S": "ACCOUNT#brandbassador#demo"}, "sk": {"S": "ACCOUNT"}})
+        bare_put(i)
+
+    handler_rate = per_second(create, N)
+    put_rate = per_second(bare_put, N)
+    get_put_rate = per_second(bare_get_put, N)
+    return [
+        Row("brandbassador", "create code through the handler", "requests/s", handler_rate),
+        Row("brandbassador", "bare conditional put_item", "requests/s", put_rate),
+        Row("brandbassador", "bare get_item (webshop) + conditional put_item", "requests/s", get_put_rate),
+        Row("brandbassador", "handler / bare put_item", "ratio", handler_rate / put_rate, ">= 0.7"),
+        Row("brandbassador", "handler / bare get_item + put_item", "ratio", handler_rate / get_put_rate, ">= 0.7"),
+    ]
+
+
+def _calls(ctx: Context) -> list[Row]:
+    invoke = ctx.handler(FUNCTION)
+    retry = event(code="BENCHRETRY", percentage="20")
+    invoke(retry)
+    cases = {
+        "create percent code": event(code=unique("C"), percentage="20"),
+        "create gift card": event(code=unique("G"), amount="100.00", currency="EUR"),
+        "identical retry (replayed)": retry,
+        "duplicate, other case": event(code="benchretry", percentage="25"),
+        "bad input": event(code="BAD-CODE", percentage="20"),
+        "wrong key": event(code=unique("W"), percentage="20", auth_key="wrong"),
+    }
+    rows = []
+    for case, ev in cases.items():
+        calls, capacity, by_operation = ctx.measure(lambda ev=ev: invoke(ev))
+        detail = " + ".join(f"{n} {op}" for op, n in sorted(by_operation.items())) or "none"
+        target = "1 write (+1 config read)" if case.startswith("create") else ""
+        rows.append(Row("brandbassador", case, f"DynamoDB calls ({detail})", calls, target))
+        rows.append(Row("brandbassador", case, "capacity units", capacity))
+    return rows
