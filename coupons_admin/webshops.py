@@ -1,14 +1,17 @@
-"""Brandbassador webshops: ``webshops add | list | rotate-key``."""
+"""Brandbassador webshops: ``webshops add | list | rotate-key | set-tracking-key``."""
 
 from __future__ import annotations
 
 import argparse
 
+from botocore.exceptions import ClientError
+
 from coupons import money
 from coupons.credentials import hash_secret
+from coupons.errors import NotFound
 from coupons.models import Account
 from coupons.store import accounts
-from coupons.store.table import Table
+from coupons.store.table import Table, error_code
 from coupons.webshops import PARTNER, WebshopSettings
 
 
@@ -43,6 +46,28 @@ def _rotate(table: Table, args: argparse.Namespace) -> None:
     print(f"key of webshop {args.webshop} replaced; the old key stops working now")
 
 
+def set_tracking_key(table: Table, webshop_id: str, key: str) -> None:
+    """The key sent with Brandbassador's sales tracking pixel. It must be sent as is, so it is
+    stored as is (the inbound key is only kept hashed); only the sender function reads it."""
+    try:
+        table.call(
+            "update_item",
+            Key=table.serialize(accounts.key(PARTNER, webshop_id)),
+            UpdateExpression="SET settings.tracking_key = :k",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=table.values({":k": key}),
+        )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        raise NotFound(f"Unknown webshop {webshop_id!r}; add it first with: webshops add") from None
+
+
+def _set_tracking_key(table: Table, args: argparse.Namespace) -> None:
+    set_tracking_key(table, args.webshop, args.key)
+    print(f"sales with codes of webshop {args.webshop} are tracked with the new key")
+
+
 def register(groups: argparse._SubParsersAction) -> None:
     parser = groups.add_parser("webshops", help="Brandbassador webshops (key, base currency, defaults)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,3 +87,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     rotate.add_argument("webshop")
     rotate.add_argument("--key", required=True)
     rotate.set_defaults(run=_rotate)
+
+    tracking = commands.add_parser("set-tracking-key", help="the key sent with Brandbassador's sales tracking pixel")
+    tracking.add_argument("webshop")
+    tracking.add_argument("--key", required=True, help="usually the same key Brandbassador issued for the webshop")
+    tracking.set_defaults(run=_set_tracking_key)

@@ -10,7 +10,10 @@ import threading
 from coupons.store.table import Table
 from localrun import demo
 from localrun.dynamodb_local import apply_environment, create_table, running
+from localrun.delivery import LocalDelivery
+from localrun.demo.checkout import STUB_URL_ENV
 from localrun.gateway import LocalGateway
+from localrun.partner_stub import PartnerStub
 
 TABLE = "coupons-local"
 
@@ -20,6 +23,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 3000)))
     parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_LOCAL_PORT", 8000)))
     parser.add_argument("--workers", type=int, default=4, help="worker processes per function")
+    parser.add_argument("--stub-port", type=int, help="partner stub (sale deliveries) port (default: --port + 100)")
     args = parser.parse_args()
 
     with running(args.dynamodb_port) as engine:
@@ -28,6 +32,11 @@ def main() -> None:
         create_table(client, TABLE)
         table = Table(TABLE, client)
         demo.seed(table)
+
+        # Sales go to a local partner stub, delivered by a poller in place of stream, pipe and queue.
+        stub = PartnerStub(port=args.stub_port or args.port + 100).start()
+        os.environ[STUB_URL_ENV] = stub.url
+        sales = LocalDelivery(table, {"BRANDBASSADOR_TRACKING_URL": stub.url, "DELIVERY_BACKOFF_SECONDS": "2"}).start()
 
         gateway = LocalGateway(TABLE, port=args.port, workers_per_function=args.workers)
         gateway.warm_up()
@@ -38,6 +47,7 @@ def main() -> None:
             print(f"  {target.route.method:6} {target.route.path}  -> {target.function.name}")
         print("\nTry:")
         print("\n".join(demo.curl_lines(gateway.url)))
+        print(f"Partner stub (Brandbassador tracking, webhooks) on {stub.url}: sales it received at {stub.url}/_stub/calls")
         print("\nAdmin CLI against this stack: .venv/bin/coupons-admin --local --help")
         print("Ctrl-C stops everything (the data lives in memory only).", flush=True)
 
@@ -49,6 +59,8 @@ def main() -> None:
             pass
         finally:
             gateway.close()
+            sales.close()
+            stub.close()
 
 
 if __name__ == "__main__":

@@ -101,6 +101,12 @@ def resolve_environment(function: template.Function, table_name: str, overrides:
     return env
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) resets connections when a race test opens 50 at once.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @dataclass
 class _Target:
     function: template.Function
@@ -127,8 +133,7 @@ class LocalGateway:
         self.targets.sort(key=lambda t: (t.route.path.count("{"), -len(t.route.path)))
         self._pools: dict[str, ProcessPoolExecutor] = {}
         self._pools_lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), self._request_handler())
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), self._request_handler())
         self._thread: threading.Thread | None = None
 
     @property

@@ -55,10 +55,14 @@ class CodeRecord(BaseModel):
     owner: Owner
     max_uses: int | None = Field(default=None, ge=1)  # None: unlimited
     uses: int = 0
+    # Uses one customer (checkout's customer id or e-mail) may make; None: no per-customer limit.
+    max_uses_per_customer: int | None = Field(default=None, ge=1)
     balance: Decimal | None = None  # gift cards only
     starts_on: date | None = None
     expires_on: date | None = None  # last valid day (inclusive, UTC)
     status: str = "active"  # or "disabled"
+    disabled_by: str | None = None  # who disabled the code (admin CLI), and when
+    disabled_at: datetime | None = None
     description: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     # Hash of the request that created the code: an identical retry replays success, anything

@@ -74,7 +74,7 @@ class Table:
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call a DynamoDB operation on this table; transient failures become ``Unavailable``."""
         kwargs.setdefault("ReturnConsumedCapacity", "TOTAL")
-        if operation != "transact_write_items" and operation != "transact_get_items":
+        if operation not in ("transact_write_items", "transact_get_items", "batch_get_item", "batch_write_item"):
             kwargs.setdefault("TableName", self.name)
         try:
             return getattr(self.client, operation)(**kwargs)

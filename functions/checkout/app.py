@@ -1,0 +1,97 @@
+"""The brand's checkout: validate and redeem codes of every partner, roll redemptions back, read
+gift-card balances. Wire format: coupons.contracts.checkout; rules: coupons.redemptions."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from coupons import redemptions
+from coupons.contracts import checkout as contract
+from coupons.errors import CouponError
+from coupons.observability import logger, metrics, tracer
+from coupons.store.table import Table
+
+app = APIGatewayHttpResolver(enable_validation=True)
+table = Table.from_env()
+
+_REFUSALS = {
+    400: {"description": "invalid_request: the body does not fit (names the field)"},
+    401: {"description": "unauthenticated: missing or wrong checkout key"},
+    404: {"description": "unknown: no such code"},
+    422: {"description": "the code does not apply: expired, not_started, used_up, disabled, currency_mismatch, "
+                         "customer_limit_reached, customer_required, insufficient_balance, not_a_gift_card"},
+    503: {"description": "unavailable: busy; send the same request again"},
+}
+
+
+def _authorization() -> str | None:
+    return app.current_event.headers.get("authorization")
+
+
+@app.post("/checkout/validate", summary="Does a code apply to this cart, and what does it give", tags=["Checkout"],
+          responses={200: {"description": "It applies: discount, shipping discount, gift-card amount"}, **_REFUSALS})
+@tracer.capture_method
+def validate(request: Annotated[contract.ValidateRequest, Body()]) -> Response[dict]:
+    cart = contract.cart(request)
+    quote = redemptions.validate(table, _authorization(), request.code, cart, contract.customer(request),
+                                 request.amount)
+    return contract.quoted(quote, cart)
+
+
+@app.post("/checkout/redemptions", summary="Redeem a code for an order (idempotent per order and code)",
+          tags=["Checkout"], responses={201: {"description": "Redeemed"},
+                                        200: {"description": "This order had already redeemed this code"},
+                                        **_REFUSALS})
+@tracer.capture_method
+def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]:
+    redeemed = redemptions.redeem(table, _authorization(), request.code, request.order_id, contract.cart(request),
+                                  contract.customer(request), request.amount, request.ref)
+    if not redeemed.replayed:
+        metrics.add_metric(name="Redemptions", unit=MetricUnit.Count, value=1)
+    logger.info("redeemed", extra={"redemption": redeemed.redemption.id, "replayed": redeemed.replayed,
+                                   "partner": redeemed.redemption.owner.partner})
+    return contract.redemption(redeemed.redemption, redeemed.replayed, 200 if redeemed.replayed else 201)
+
+
+@app.post("/checkout/redemptions/<redemption>/rollback", summary="Give a redemption's use (and amount) back",
+          tags=["Checkout"], responses={200: {"description": "Rolled back (replayed: true when it already was)"},
+                                        404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
+@tracer.capture_method
+def rollback(redemption: str) -> Response[dict]:
+    done = redemptions.rollback(table, _authorization(), redemption)
+    if not done.replayed:
+        metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
+    logger.info("rolled back", extra={"redemption": done.redemption.id, "replayed": done.replayed})
+    return contract.redemption(done.redemption, done.replayed)
+
+
+@app.get("/checkout/gift-cards/<code>", summary="A gift card's balance and history", tags=["Checkout"],
+         responses={200: {"description": "Balance, currency, redemptions"}, **_REFUSALS})
+@tracer.capture_method
+def gift_card(code: str) -> Response[dict]:
+    card = redemptions.gift_card(table, _authorization(), code)
+    return contract.gift_card(card.record, card.history)
+
+
+@app.exception_handler(CouponError)
+def refuse(error: CouponError) -> Response:
+    logger.info("request refused", extra={"reason": getattr(error, "reason", type(error).__name__),
+                                          "detail": error.message})
+    return contract.error(error)
+
+
+@app.exception_handler(RequestValidationError)
+def malformed(error: RequestValidationError) -> Response:
+    return contract.malformed(error.errors())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,118 @@
+"""Friendbuy: authorization, referral codes from coupon banks, purchase events.
+Wire format: coupons.contracts.friendbuy."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from coupons import campaigns, purchases, referrals
+from coupons.contracts import friendbuy as contract
+from coupons.errors import CouponError
+from coupons.observability import logger, metrics, tracer
+from coupons.store.table import Table
+
+app = APIGatewayHttpResolver(enable_validation=True)
+table = Table.from_env()
+
+AUTHORIZATION = "/friendbuy/v1/authorization"
+ERRORS = {
+    400: {"description": "The body is not a JSON object"},
+    401: {"description": "Missing, wrong or expired credentials (Bearer token or Basic key:secret)"},
+    422: {"description": "A field is missing or invalid"},
+    429: {"description": "Busy; send the same request again"},
+}
+
+
+def _caller() -> campaigns.Caller:
+    return campaigns.caller(table, app.current_event.headers.get("authorization"))
+
+
+@app.post(AUTHORIZATION, summary="Trade the access key and secret for a bearer token (20 minutes)",
+          tags=["Friendbuy"], responses={200: {"description": "The token"}, **ERRORS})
+@tracer.capture_method
+def authorize(body: Annotated[contract.AuthorizationBody, Body()]) -> Response[dict]:
+    key, secret = contract.parse_authorization(body)
+    return contract.token(campaigns.authorize(table, key, secret))
+
+
+@app.post("/friendbuy/v1/referral_codes", summary="Give an advocate a coupon code (from a bank, or a named one) and a referral code",
+          tags=["Friendbuy"], responses={
+              200: {"description": "The advocate's existing referral (asked before)"},
+              201: {"description": "A new referral"},
+              404: {"description": "Unknown or inactive campaign, unknown bank or coupon code"},
+              409: {"description": "The bank is empty, or the code or the advocate is taken"}, **ERRORS})
+@tracer.capture_method
+def create_referral_code(body: Annotated[contract.ReferralCodeBody, Body()]) -> Response[dict]:
+    caller = _caller()
+    request = contract.parse_referral_request(body)
+    referred = referrals.refer(table, caller, request)
+    if referred.created:
+        metrics.add_metric(name="ReferralCodesCreated", unit=MetricUnit.Count, value=1)
+    logger.info("referral code", extra={"campaign": request.campaign_id, "referral_code": referred.referral.referral_code,
+                                        "new": referred.created})
+    return contract.referral(referred.referral, referred.created)
+
+
+@app.get("/friendbuy/v1/referral_codes/<referral_code>", summary="Who owns a referral code, its coupon, its conversions",
+         tags=["Friendbuy"], responses={200: {"description": "The referral"}, 404: {"description": "Unknown"}, **ERRORS})
+@tracer.capture_method
+def get_referral_code(referral_code: str) -> Response[dict]:
+    return contract.looked_up(referrals.find(table, _caller(), referral_code))
+
+
+@app.get("/friendbuy/v1/referral_codes", summary="An advocate's referral codes, by email or customer id",
+         tags=["Friendbuy"], responses={200: {"description": '{"count", "results": [...]}'}, **ERRORS})
+@tracer.capture_method
+def find_referral_codes(
+    email: Annotated[str | None, Query()] = None,
+    customerId: Annotated[str | None, Query()] = None,  # noqa: N803 - Friendbuy's parameter name
+    campaignId: Annotated[str | None, Query()] = None,  # noqa: N803
+) -> Response[dict]:
+    caller = _caller()
+    by_email, by_customer, campaign = contract.parse_lookup(email, customerId, campaignId)
+    if by_email:
+        return contract.looked_up_many(referrals.find_by_email(table, caller, by_email, campaign))
+    return contract.looked_up_many(referrals.find_by_customer(table, caller, by_customer, campaign))
+
+
+@app.post("/friendbuy/v1/event/purchase", summary="Record a purchase, attributed by coupon code or referral code",
+          tags=["Friendbuy"], responses={201: {"description": "Recorded (once per orderId)"}, **ERRORS})
+@tracer.capture_method
+def purchase(body: Annotated[contract.PurchaseBody, Body()]) -> Response[dict]:
+    caller = _caller()
+    event = purchases.record_purchase(table, contract.parse_purchase(body), caller.campaigns)
+    if not event.replayed:
+        metrics.add_metric(name="PurchasesAttributed" if event.attributed else "PurchasesUnattributed",
+                           unit=MetricUnit.Count, value=1)
+    logger.info("purchase", extra={"order_id": event.order_id, "attributed": event.attributed, "replayed": event.replayed})
+    return contract.purchase_recorded(event)
+
+
+@app.exception_handler(CouponError)
+def refuse(error: CouponError) -> Response:
+    logger.info("request refused", extra={"reason": type(error).__name__, "detail": error.message})
+    return contract.error(error)
+
+
+@app.exception_handler(RequestValidationError)
+def malformed(error: RequestValidationError) -> Response:
+    # Powertools validates before the route runs; credentials are still checked first, so a caller
+    # without them learns nothing about the body's rules.
+    if app.current_event.path != AUTHORIZATION:
+        try:
+            _caller()
+        except CouponError as refused:
+            return refuse(refused)
+    return contract.malformed(error.errors())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,55 @@
+"""Sale events -> partners. Consumes the SalesQueue (fed from the table's stream by SalesPipe, see
+template.yaml); each message names one outbox event. Wire formats: coupons.contracts
+(brandbassador_tracking, sale_webhook); rules: coupons.delivery."""
+
+import json
+import os
+
+import boto3
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from coupons import delivery
+from coupons.observability import logger, metrics, tracer
+from coupons.store.table import Table
+
+table = Table.from_env()
+config = delivery.DeliveryConfig.from_env()
+QUEUE_URL = os.environ.get("SALES_QUEUE_URL", "")  # empty when run locally (no queue)
+# A batch whose every record failed is answered like any other (each failed message listed), so
+# the deferred visibility set per message holds instead of the whole batch coming back at once.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+_sqs = None
+
+
+def _defer(record: SQSRecord, seconds: float) -> None:
+    """Backoff: the failed message comes back after ``seconds`` instead of the queue's default."""
+    global _sqs
+    if not QUEUE_URL:
+        return
+    _sqs = _sqs or boto3.client("sqs")
+    try:
+        _sqs.change_message_visibility(QueueUrl=QUEUE_URL, ReceiptHandle=record.receipt_handle,
+                                       VisibilityTimeout=int(min(seconds, 43_200)))
+    except ClientError as error:  # the queue's own visibility timeout still brings it back
+        logger.warning("could not defer message", extra={"error": str(error)})
+
+
+@tracer.capture_method
+def send(record: SQSRecord) -> None:
+    event = json.loads(record.body)["outbox"]
+    outcome = delivery.deliver(table, event, config)
+    logger.info("delivery", extra={"event": event, "state": outcome.state, "note": outcome.note})
+    metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)
+    if outcome.retry_in is not None:
+        _defer(record, outcome.retry_in)
+        raise delivery.DeliveryFailed(outcome.note)  # this message only; the batch's others are done
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=send, processor=processor, context=context)

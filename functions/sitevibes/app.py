@@ -1,0 +1,59 @@
+"""SiteVibes custom coupon rewards: POST /sitevibes/rewards/{reward}/coupons with {"email"} answers
+{"coupon_code"} with a fresh code. Wire format: coupons.contracts.sitevibes."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from coupons import rewards
+from coupons.contracts import sitevibes as contract
+from coupons.errors import CouponError
+from coupons.observability import logger, metrics, tracer
+from coupons.store.table import Table
+
+# No Powertools body validation: the contract reads the body itself, after the reward's header is
+# checked, and as JSON whatever content-type the caller set (SiteVibes' page only promises JSON).
+app = APIGatewayHttpResolver()
+table = Table.from_env()
+
+
+@app.post(
+    "/sitevibes/rewards/<reward>/coupons",
+    summary="Issue a coupon code for a redeemed SiteVibes reward",
+    tags=["SiteVibes"],
+    openapi_extensions=contract.OPENAPI_REQUEST_BODY,
+    responses=contract.OPENAPI_RESPONSES,
+)
+@tracer.capture_method
+def issue_coupon(reward: str) -> Response[dict]:
+    event = app.current_event
+    opened = rewards.open_reward(table, reward, event.headers)
+    email = contract.parse(event.body, event.is_base64_encoded)
+    redemption = rewards.redeem(table, opened, email)
+    if redemption.replayed:
+        metrics.add_metric(name="RewardRetriesAnswered", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="RewardsRedeemed", unit=MetricUnit.Count, value=1)
+    # No email in the logs: the code and the reward are enough to find the redemption.
+    logger.info("reward redeemed", extra={"reward": reward, "code": redemption.code, "replayed": redemption.replayed})
+    return contract.issued(redemption.code)
+
+
+@app.exception_handler(CouponError)
+def refuse(error: CouponError) -> Response:
+    logger.info("request refused", extra={"reason": type(error).__name__, "detail": error.message})
+    return contract.error(error)
+
+
+@app.exception_handler(RequestValidationError)
+def malformed(error: RequestValidationError) -> Response:
+    return contract.malformed(error.errors())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

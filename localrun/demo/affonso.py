@@ -1,0 +1,108 @@
+"""Affonso demo: programme ``demo`` (API key ``demo-key``, blueprint 20 percentage, self-service on),
+and programme ``demo-closed`` (same key, no blueprint, self-service off).
+
+Embed tokens are random and live 30 minutes, which would make the events/affonso/ samples useless
+a moment after they were written. So the demo also stores a few FIXED embed tokens (demo only,
+valid until 2099) for demo affiliates, each set up for one case:
+
+- ``demo-token-jane``  jane@example.com in ``demo``, no coupon yet: creates JANE20
+- ``demo-token-alex``  alex@example.com in ``demo``, no coupon: shows Code Taken, Invalid Code Format
+- ``demo-token-sam``   sam@example.com in ``demo``, holds coupon SAMSAVES: shows Already Has Coupon
+- ``demo-token-kim``   kim@example.com in ``demo-closed``: shows Self-Service Not Enabled
+
+Fresh tokens come from POST /affonso/v1/embed/token as usual.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from coupons import affiliates
+from coupons.affiliates import PartnerProfile
+from coupons.models import Discount, DiscountKind
+from coupons.programmes import ProgrammeSettings
+from coupons.store import affonso as affiliate_items
+from coupons.store.table import Table
+from coupons_admin.programmes import add_programme
+
+PROGRAMME = "demo"
+CLOSED_PROGRAMME = "demo-closed"
+KEY = "demo-key"
+DEMO_TOKENS = {  # token -> (programme, e-mail, name)
+    "demo-token-jane": (PROGRAMME, "jane@example.com", "Jane Doe"),
+    "demo-token-alex": (PROGRAMME, "alex@example.com", "Alex Demo"),
+    "demo-token-sam": (PROGRAMME, "sam@example.com", "Sam Saver"),
+    "demo-token-kim": (CLOSED_PROGRAMME, "kim@example.com", "Kim Closed"),
+}
+SAM_COUPON = "SAMSAVES"
+UNKNOWN_TOKEN = "a1b2c3d4e5f6789"  # the placeholder in Affonso's docs: never issued here
+_DEMO_TOKENS_EXPIRE = datetime(2099, 12, 31, tzinfo=timezone.utc)
+
+
+def seed(table: Table) -> None:
+    add_programme(table, PROGRAMME, KEY, ProgrammeSettings(
+        name="Demo affiliate programme", blueprint=Discount(kind=DiscountKind.PERCENT, value=Decimal(20)),
+        self_service=True, website_url="https://shop.example.com"))
+    add_programme(table, CLOSED_PROGRAMME, KEY, ProgrammeSettings(name="Demo programme without self-service"))
+    now = datetime.now(timezone.utc)
+    for token, (programme, email, name) in DEMO_TOKENS.items():
+        affiliate_id = affiliates.affiliate_id(programme, email)
+        hashed = affiliates.token_hash(token)
+        affiliate_items.put_token(table, hashed, programme, affiliate_id, now, int(_DEMO_TOKENS_EXPIRE.timestamp()))
+        affiliate_items.save_affiliate(table, programme, affiliate_id,
+                                       PartnerProfile(email=email, name=name).model_dump(), hashed, now)
+    # Sam's coupon is made the way an affiliate makes one.
+    affiliates.create_coupon(table, affiliates.open_session(table, "demo-token-sam"), SAM_COUPON)
+
+
+def _post(url: str, body: dict, key: str | None = None) -> str:
+    auth = f"-H 'Authorization: Bearer {key}' " if key else ""
+    return f"curl -X POST '{url}' {auth}-H 'Content-Type: application/json' -d '{json.dumps(body)}'"
+
+
+def curl_lines(base_url: str) -> list[str]:
+    embed = f"{base_url}/affonso/v1/embed"
+    return [
+        f"# Affonso: an embed token (programme {PROGRAMME}, API key {KEY}), then data and a coupon with the demo",
+        "# seed's fixed token for jane@example.com (demo-token-jane; see localrun/demo/affonso.py)",
+        _post(f"{embed}/token", {"programId": PROGRAMME, "partner": {"email": "john@example.com", "name": "John Doe"}}, KEY),
+        f"curl '{embed}/data?token=demo-token-jane'",
+        _post(f"{embed}/coupon", {"token": "demo-token-jane", "code": "jane-20"}),
+        "# Affonso's five errors: already has coupon, code taken, self-service not enabled, invalid code format, token expired",
+        _post(f"{embed}/coupon", {"token": "demo-token-sam", "code": "SAM30"}),
+        _post(f"{embed}/coupon", {"token": "demo-token-alex", "code": "samsaves"}),
+        _post(f"{embed}/coupon", {"token": "demo-token-kim", "code": "KIM10"}),
+        _post(f"{embed}/coupon", {"token": "demo-token-alex", "code": "a!"}),
+        _post(f"{embed}/coupon", {"token": UNKNOWN_TOKEN, "code": "ALEX10"}),
+    ]
+
+
+_TOKEN_ROUTE = ("POST", "/affonso/v1/embed/token", {})
+_DATA_ROUTE = ("GET", "/affonso/v1/embed/data", {})
+_AUTH = {"authorization": f"Bearer {KEY}"}
+_JOHN = {"email": "john@example.com", "name": "John Doe", "image": "https://example.com/avatar.jpg"}
+
+# Sample requests written to events/affonso/ (python -m localrun.samples): name -> request.
+SAMPLES = {
+    "token": {"route": _TOKEN_ROUTE, "headers": _AUTH, "body": {
+        "programId": PROGRAMME, "partner": _JOHN, "externalUserId": "user_123", "metadata": {"plan": "pro"}}},
+    "token-wrong-key": {"route": _TOKEN_ROUTE, "headers": {"authorization": "Bearer not-the-key"},
+                        "body": {"programId": PROGRAMME, "partner": _JOHN}},
+    "token-unknown-programme": {"route": _TOKEN_ROUTE, "headers": _AUTH, "body": {"programId": "nope", "partner": _JOHN}},
+    "token-missing-email": {"route": _TOKEN_ROUTE, "headers": _AUTH, "body": {"programId": PROGRAMME, "partner": {"name": "No Mail"}}},
+    "data": {"route": _DATA_ROUTE, "query": "token=demo-token-jane"},
+    "data-with-coupon": {"route": _DATA_ROUTE, "query": "token=demo-token-sam"},
+    "data-self-service-off": {"route": _DATA_ROUTE, "query": "token=demo-token-kim"},
+    "data-token-expired": {"route": _DATA_ROUTE, "query": f"token={UNKNOWN_TOKEN}"},
+    "coupon": {"body": {"token": "demo-token-jane", "code": "jane-20"}},
+    "coupon-already-has-coupon": {"body": {"token": "demo-token-sam", "code": "SAM30"}},
+    "coupon-code-taken": {"body": {"token": "demo-token-alex", "code": "samsaves"}},
+    "coupon-self-service-not-enabled": {"body": {"token": "demo-token-kim", "code": "KIM10"}},
+    "coupon-invalid-code-format": {"body": {"token": "demo-token-alex", "code": "a!"}},
+    "coupon-token-expired": {"body": {"token": UNKNOWN_TOKEN, "code": "ALEX10"}},
+    "coupon-not-json": {"body": '{"token": "demo-token-alex", "code": ', "headers": {"content-type": "application/json"}},
+    "coupon-missing-code": {"body": {"token": "demo-token-alex"}},
+}
+SAMPLE_ROUTE = ("POST", "/affonso/v1/embed/coupon", {})

@@ -1,0 +1,57 @@
+"""SiteVibes demo: reward ``demo`` (header ``X-Api-Key: demo-key``, 10 % off, single use, 30 days,
+prefix SV) and reward ``demo-nocode`` (same header, a reward without a code)."""
+
+from decimal import Decimal
+
+from coupons.models import Discount, DiscountKind
+from coupons.rewards import CodePattern, RewardSettings
+from coupons.store.table import Table
+from coupons_admin.rewards import add_reward
+
+REWARD = "demo"
+NO_CODE_REWARD = "demo-nocode"
+HEADER = "X-Api-Key"
+KEY = "demo-key"
+
+
+def seed(table: Table) -> None:
+    add_reward(table, REWARD, KEY, RewardSettings(
+        header_name=HEADER,
+        discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(10)),
+        max_uses=1,
+        valid_days=30,
+        pattern=CodePattern(prefix="SV"),
+    ))
+    add_reward(table, NO_CODE_REWARD, KEY, RewardSettings(header_name=HEADER, gives_code=False))
+
+
+def curl_lines(base_url: str) -> list[str]:
+    url = f"{base_url}/sitevibes/rewards/{REWARD}/coupons"
+    json_headers = f"-H '{HEADER}: {KEY}' -H 'content-type: application/json'"
+    return [
+        "# SiteVibes: a 10 % single-use code for a shopper (the same email again within 60 s: the same code),",
+        "# a reward without a code, then a wrong key",
+        f"curl -X POST {url} {json_headers} -d '{{\"email\":\"john.smith@email.com\"}}'",
+        f"curl -X POST {base_url}/sitevibes/rewards/{NO_CODE_REWARD}/coupons {json_headers} "
+        "-d '{\"email\":\"john.smith@email.com\"}'",
+        f"curl -X POST {url} -H '{HEADER}: wrong' -H 'content-type: application/json' "
+        "-d '{\"email\":\"john.smith@email.com\"}'",
+    ]
+
+
+# Sample requests written to events/sitevibes/ (python -m localrun.samples): name -> request.
+_AUTH = {HEADER: KEY}
+SAMPLES = {
+    "coupon": {"headers": _AUTH, "body": {"email": "john.smith@email.com"}},
+    "no-code-reward": {"headers": _AUTH, "body": {"email": "john.smith@email.com"},
+                       "path_parameters": {"reward": NO_CODE_REWARD}},
+    "bad-email": {"headers": _AUTH, "body": {"email": "john.smith"}},
+    "missing-email": {"headers": _AUTH, "body": {"mail": "john.smith@email.com"}},
+    "wrong-key": {"headers": {HEADER: "not-the-key"}, "body": {"email": "john.smith@email.com"}},
+    "missing-key": {"body": {"email": "john.smith@email.com"}},
+    "body-not-json": {"headers": {**_AUTH, "content-type": "application/x-www-form-urlencoded"},
+                      "body": "email=john.smith%40email.com"},
+    "unknown-reward": {"headers": _AUTH, "body": {"email": "john.smith@email.com"},
+                       "path_parameters": {"reward": "nope"}},
+}
+SAMPLE_ROUTE = ("POST", "/sitevibes/rewards/{reward}/coupons", {"reward": REWARD})

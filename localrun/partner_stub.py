@@ -1,0 +1,99 @@
+"""A stand-in for the partners' endpoints on 127.0.0.1: records every call it receives.
+
+``make run`` points Brandbassador's tracking URL (and any webhook you configure) here, so a sale
+can be followed end to end: ``curl <stub>/_stub/calls``. ``DELETE /_stub/calls`` forgets them;
+``POST /_stub/fail?count=N`` answers the next N calls with 503 (to watch the retries).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+# A 1x1 transparent GIF: what a tracking pixel answers.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+class PartnerStub:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, fail_first: int = 0):
+        self.calls: list[dict[str, Any]] = []
+        self.failures_left = fail_first
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def answered(self, status: int = 200) -> list[dict[str, Any]]:
+        """The calls answered with ``status`` (200: the ones the partner took)."""
+        with self._lock:
+            return [c for c in self.calls if c["status"] == status]
+
+    def fail_next(self, count: int) -> None:
+        with self._lock:
+            self.failures_left = count
+
+    def _record(self, call: dict[str, Any]) -> int:
+        with self._lock:
+            status = 503 if self.failures_left > 0 else 200
+            self.failures_left = max(self.failures_left - 1, 0)
+            self.calls.append({**call, "status": status})
+            return status
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                if parts.path == "/_stub/calls":
+                    if self.command == "DELETE":
+                        with stub._lock:
+                            stub.calls.clear()
+                    with stub._lock:
+                        return self._reply(200, "application/json", json.dumps(stub.calls, indent=2).encode())
+                if parts.path == "/_stub/fail":
+                    stub.fail_next(int(dict(parse_qsl(parts.query)).get("count", "1")))
+                    return self._reply(200, "application/json", b'{"ok": true}')
+                status = stub._record({
+                    "method": self.command, "path": parts.path, "query": dict(parse_qsl(parts.query)),
+                    "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "at": time.time(),
+                })
+                if status != 200:
+                    return self._reply(status, "application/json", b'{"error": "stub told to fail"}')
+                if parts.path.endswith(".gif"):
+                    return self._reply(200, "image/gif", PIXEL)
+                self._reply(200, "application/json", b'{"ok": true}')
+
+            def _reply(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def start(self) -> PartnerStub:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,99 @@
+"""The handler invoked with each events/affonso/*.json, as `sam local invoke -e` does.
+
+Token events carry the demo seed's fixed embed tokens (localrun/demo/affonso.py), so each file is
+meaningful on its own against a table with the demo configuration.
+"""
+
+import pytest
+
+from coupons import affiliates
+from coupons.store import codes as code_items
+from localrun.demo.affonso import DEMO_TOKENS
+from tests.conftest import body, event_names, load_event
+
+FUNCTION = "AffonsoFunction"
+
+
+def error(status: int, code: str, message: str) -> tuple:
+    return status, {"success": False, "error": {"code": code, "message": message}}
+
+
+def affiliate(token: str) -> dict:
+    programme, email, name = DEMO_TOKENS[token]
+    return {"name": name, "email": email, "trackingId": affiliates.affiliate_id(programme, email), "avatarUrl": None}
+
+
+def link(token: str) -> str:
+    return f"https://shop.example.com?via={affiliate(token)['trackingId']}"
+
+
+BLUEPRINT = {"discountType": "percentage", "discountValue": 20}
+EXPECTED = {
+    "data": (200, {"success": True, "data": {
+        "affiliate": affiliate("demo-token-jane"), "link": link("demo-token-jane"),
+        "program": {"name": "Demo affiliate programme"}, "coupon": None, "couponBlueprint": BLUEPRINT}}),
+    "data-with-coupon": (200, {"success": True, "data": {
+        "affiliate": affiliate("demo-token-sam"), "link": link("demo-token-sam"),
+        "program": {"name": "Demo affiliate programme"}, "coupon": {"code": "SAMSAVES", **BLUEPRINT},
+        "couponBlueprint": None}}),
+    "data-self-service-off": (200, {"success": True, "data": {
+        "affiliate": affiliate("demo-token-kim"), "link": None,
+        "program": {"name": "Demo programme without self-service"}, "coupon": None, "couponBlueprint": None}}),
+    "data-token-expired": error(401, "TOKEN_EXPIRED", "Token Expired"),
+    "coupon": (200, {"success": True, "data": {"code": "JANE20", **BLUEPRINT}}),
+    "coupon-already-has-coupon": error(409, "ALREADY_HAS_COUPON", "Already Has Coupon"),
+    "coupon-code-taken": error(409, "CODE_TAKEN", "Code Taken"),
+    "coupon-self-service-not-enabled": error(403, "SELF_SERVICE_NOT_ENABLED", "Self-Service Not Enabled"),
+    "coupon-invalid-code-format": error(400, "INVALID_CODE_FORMAT", "Invalid Code Format"),
+    "coupon-token-expired": error(401, "TOKEN_EXPIRED", "Token Expired"),
+    "coupon-not-json": error(400, "VALIDATION_ERROR", "The request body is not valid JSON"),
+    "coupon-missing-code": error(400, "VALIDATION_ERROR", "code: Field required"),
+    "token-wrong-key": error(401, "UNAUTHORIZED", "The key for programme 'demo' is not valid"),
+    "token-unknown-programme": error(404, "NOT_FOUND", "Unknown programme 'nope': it is not configured in this coupon service"),
+    "token-missing-email": error(400, "VALIDATION_ERROR", "partner.email: Field required"),
+}
+
+
+def test_every_sample_event_has_an_expectation():
+    assert set(event_names("affonso")) == set(EXPECTED) | {"token"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_event(handler, name):
+    response = handler(FUNCTION)(load_event("affonso", name))
+    assert (response["statusCode"], body(response)) == EXPECTED[name]
+    assert response["headers"]["Content-Type"] == "application/json"
+
+
+def test_token_event_gives_a_working_token_for_the_affiliate(handler):
+    invoke = handler(FUNCTION)
+    response = invoke(load_event("affonso", "token"))
+    data = body(response)["data"]
+    assert response["statusCode"] == 200 and set(data) == {"publicToken", "expiresAt", "link"}
+    assert data["expiresAt"].endswith("Z") and data["link"].startswith("https://shop.example.com?via=aff_")
+    event = load_event("affonso", "data")
+    event["queryStringParameters"] = {"token": data["publicToken"]}
+    event["rawQueryString"] = f"token={data['publicToken']}"
+    shown = body(invoke(event))["data"]
+    assert shown["affiliate"]["email"] == "john@example.com" and shown["couponBlueprint"] == BLUEPRINT
+
+
+def test_coupon_then_data_shows_it_and_a_retry_answers_the_same(handler, demo_table):
+    invoke = handler(FUNCTION)
+    created = invoke(load_event("affonso", "coupon"))
+    assert (created["statusCode"], body(created)["data"]["code"]) == (200, "JANE20")
+    again = invoke(load_event("affonso", "coupon"))  # the same request after a timeout
+    assert (again["statusCode"], body(again)) == (200, body(created))
+    assert body(invoke(load_event("affonso", "data")))["data"]["coupon"] == {"code": "JANE20", **BLUEPRINT}
+    stored = code_items.get(demo_table, "JANE20")
+    assert (stored.owner.partner, stored.owner.account, stored.owner.person) == (
+        "affonso", "demo", affiliate("demo-token-jane")["trackingId"])
+
+
+def test_a_new_token_makes_the_demo_token_useless(handler):
+    invoke = handler(FUNCTION)
+    event = load_event("affonso", "token")
+    event["body"] = event["body"].replace("john@example.com", "jane@example.com")
+    assert invoke(event)["statusCode"] == 200
+    response = invoke(load_event("affonso", "data"))  # still demo-token-jane
+    assert (response["statusCode"], body(response)) == error(401, "TOKEN_EXPIRED", "Token Expired")

@@ -1,0 +1,104 @@
+"""The handlers invoked with events/checkout/*.json, as `sam local invoke -e` does."""
+
+import json
+
+import pytest
+
+from coupons.store import codes as code_items
+from localrun.demo.checkout import add_sample_codes
+from tests.checkout.conftest import local_delivery
+from tests.conftest import FakeContext, body, event_names, load_event
+
+EXPECTED = {
+    "validate-percent": (200, {"valid": True, "code": "CHECKOUT10", "kind": "percent", "value": "10.00",
+                               "currency": "EUR", "discount": "10.00", "shipping_discount": "0.00",
+                               "gift_card_amount": "0.00", "balance": None, "to_pay": "94.90"}),
+    "validate-gift-card": (200, {"valid": True, "code": "CHECKOUTGIFT", "kind": "gift_card", "value": "500.00",
+                                 "currency": "EUR", "discount": "0.00", "shipping_discount": "0.00",
+                                 "gift_card_amount": "30.00", "balance": "500.00", "to_pay": "74.90"}),
+    "validate-unknown": (404, {"error": {"code": "unknown", "message": "The code NOSUCHCODE does not exist"}}),
+    "validate-expired": (422, {"error": {"code": "expired", "message": "The code CHECKOUTOLD expired on 2020-12-31"}}),
+    "validate-without-key": (401, {"error": {"code": "unauthenticated",
+                                             "message": "Send the checkout key as 'Authorization: Bearer <key>'"}}),
+    "validate-bad-amount": (400, {"error": {"code": "invalid_request",
+                                            "message": "cart.subtotal: 'ten' is not an amount such as \"100.00\""}}),
+    "redeem-gift-card-overdraw": (422, {"error": {"code": "insufficient_balance", "message":
+                                        "The gift card CHECKOUTGIFT has 500.00 EUR left, less than 600.00"}}),
+    "redeem-currency-mismatch": (422, {"error": {"code": "currency_mismatch",
+                                                 "message": "The code CHECKOUTGIFT is in EUR, the cart in USD"}}),
+    "redeem-wrong-key": (401, {"error": {"code": "unauthenticated", "message": "The checkout key is not valid"}}),
+    "rollback-unknown": (404, {"error": {"code": "not_found",
+                                         "message": "Unknown redemption 'CHECKOUT10.000000000000000000000000'"}}),
+    "gift-card-not-a-gift-card": (422, {"error": {"code": "not_a_gift_card",
+                                                  "message": "The code CHECKOUT10 is not a gift card"}}),
+}
+
+
+@pytest.fixture(autouse=True)
+def sample_codes(demo_table):
+    add_sample_codes(demo_table)
+
+
+REDEEMING = {"redeem-percent", "redeem-tracking-link", "redeem-gift-card"}
+
+
+def test_every_sample_event_has_an_expectation():
+    assert set(event_names("checkout")) == set(EXPECTED) | REDEEMING | {"gift-card-balance"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_event(handler, name):
+    response = handler("CheckoutFunction")(load_event("checkout", name))
+    assert (response["statusCode"], body(response)) == EXPECTED[name]
+    assert response["headers"]["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("name", sorted(REDEEMING))
+def test_redeem_sample_then_its_retry(handler, demo_table, name):
+    invoke = handler("CheckoutFunction")
+    event = load_event("checkout", name)
+    first, again = invoke(event), invoke(event)
+    assert (first["statusCode"], again["statusCode"]) == (201, 200)
+    assert body(again) == {**body(first), "replayed": True}
+    sent = json.loads(event["body"])
+    assert body(first)["attributed_to"] == {"partner": "brandbassador", "account": "demo", "person": "demo-ambassador"}
+    assert code_items.get(demo_table, sent["code"]).uses == 1
+
+
+def test_gift_card_balance_after_a_spend_and_a_rollback(handler):
+    invoke = handler("CheckoutFunction")
+    spent = body(invoke(load_event("checkout", "redeem-gift-card")))
+    balance = body(invoke(load_event("checkout", "gift-card-balance")))
+    assert (balance["balance"], balance["currency"], [h["amount"] for h in balance["history"]]) == (
+        "475.00", "EUR", ["25.00"])
+    rollback = load_event("checkout", "rollback-unknown")
+    rollback["pathParameters"] = {"redemption": spent["id"]}
+    rollback["rawPath"] = f"/checkout/redemptions/{spent['id']}/rollback"
+    assert [body(invoke(rollback))["replayed"] for _ in range(2)] == [False, True]
+    assert body(invoke(load_event("checkout", "gift-card-balance")))["balance"] == "500.00"
+
+
+def test_sender_handler_delivers_the_sale_of_the_redeem_sample(handler, demo_table, stub):
+    """events/sender/sale-tracking-link.json is the queue's message for the redeem-tracking-link sale."""
+    handler("CheckoutFunction")(load_event("checkout", "redeem-tracking-link"))
+    sales = local_delivery(demo_table, stub)  # the sender's handler, partners at the stub
+    message = load_event("sender", "sale-tracking-link")
+    assert sales.handler(message, FakeContext()) == {"batchItemFailures": []}
+    [call] = stub.answered()
+    assert (call["path"], call["query"]) == ("/tracking/pixel.gif", {
+        "order_id": "1003", "total": "100.00", "tracking_link": "true", "ref": "bb-42", "key": "demo-key",
+        "currency": "EUR"})
+    # the same message again (SQS delivers at least once): nothing is sent twice
+    assert sales.handler(message, FakeContext()) == {"batchItemFailures": []}
+    assert len(stub.calls) == 1 and sales.due() == []
+
+
+def test_sender_handler_reports_a_failed_delivery_for_that_message_only(handler, demo_table, stub):
+    handler("CheckoutFunction")(load_event("checkout", "redeem-tracking-link"))
+    stub.fail_next(1)
+    sales = local_delivery(demo_table, stub)
+    message = load_event("sender", "sale-tracking-link")
+    answer = sales.handler(message, FakeContext())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": message["Records"][0]["messageId"]}]}
+    assert sales.handler(message, FakeContext()) == {"batchItemFailures": []}
+    assert [c["status"] for c in stub.calls] == [503, 200]

@@ -1,0 +1,38 @@
+"""Fixtures for the SiteVibes tests: a clock the test moves, and small helpers around the demo rewards."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from coupons import rewards
+from coupons.store.table import Table
+
+
+class Clock:
+    """``now`` for ``rewards.redeem``: stands still until the test moves it."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def open_demo(table: Table, reward: str = "demo", headers: dict | None = None) -> rewards.Reward:
+    return rewards.open_reward(table, reward, {"X-Api-Key": "demo-key"} if headers is None else headers)
+
+
+def sitevibes_codes(table: Table) -> list[str]:
+    """Every code item SiteVibes owns, whatever the reward (a scan: test tables are small)."""
+    found = [table.deserialize(i) for i in table.client.scan(TableName=table.name)["Items"]]
+    return sorted(i["code"] for i in found if i["sk"] == "CODE" and i["partner"] == "sitevibes")

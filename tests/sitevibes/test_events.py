@@ -1,0 +1,52 @@
+"""The handler invoked with each events/sitevibes/*.json, as `sam local invoke -e` does."""
+
+import re
+
+import pytest
+
+from coupons.store import codes as code_items
+from coupons.store import rewards as redemption_items
+from tests.conftest import body, event_names, load_event
+
+CONTRACT = "sitevibes"
+JSON_HINT = 'send JSON like {"email": "john.smith@email.com"}'
+REFUSALS = {
+    "bad-email": (400, "INVALID_EMAIL", "'john.smith' is not an email address"),
+    "missing-email": (400, "INVALID_EMAIL", f"The email is missing; {JSON_HINT}"),
+    "body-not-json": (400, "INVALID_JSON", f"The request body is not valid JSON; {JSON_HINT}"),
+    "wrong-key": (401, "UNAUTHORIZED", "The X-Api-Key header for reward 'demo' is not valid"),
+    "missing-key": (401, "UNAUTHORIZED", "The X-Api-Key header for reward 'demo' is missing"),
+    "unknown-reward": (404, "REWARD_NOT_FOUND", "Unknown reward 'nope': it is not configured in this coupon service"),
+}
+
+
+def test_every_sample_event_has_an_expectation():
+    assert set(event_names(CONTRACT)) == set(REFUSALS) | {"coupon", "no-code-reward"}
+
+
+def test_coupon_creates_a_stored_code_and_a_retry_gets_it_again(handler, demo_table):
+    invoke = handler("SiteVibesFunction")
+    first = invoke(load_event(CONTRACT, "coupon"))
+    again = invoke(load_event(CONTRACT, "coupon"))
+    assert (first["statusCode"], again["statusCode"]) == (200, 200)
+    assert first["headers"]["Content-Type"] == "application/json"
+    code = body(first)["coupon_code"]
+    assert re.fullmatch(r"SV[A-Z2-9]{8}", code) and body(again) == {"coupon_code": code}
+    stored = code_items.get(demo_table, code)
+    assert (stored.owner.partner, stored.owner.account, stored.owner.person) == (
+        "sitevibes", "demo", "john.smith@email.com")
+
+
+def test_no_code_reward_answers_an_empty_code_and_records_it(handler, demo_table):
+    response = handler("SiteVibesFunction")(load_event(CONTRACT, "no-code-reward"))
+    assert (response["statusCode"], body(response)) == (200, {"coupon_code": ""})
+    assert [r["person"] for r in redemption_items.list_codeless(demo_table, "demo-nocode")] == ["john.smith@email.com"]
+
+
+@pytest.mark.parametrize("name", sorted(REFUSALS))
+def test_refusal(handler, demo_table, name):
+    response = handler("SiteVibesFunction")(load_event(CONTRACT, name))
+    status, code, message = REFUSALS[name]
+    assert (response["statusCode"], body(response)) == (status, {"error": {"code": code, "message": message}})
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert list(code_items.list_by_owner(demo_table, "sitevibes", "demo")) == []
