@@ -19,7 +19,7 @@ from typing import Any
 from coupons.store.table import Table
 from localrun import demo, template
 from localrun.dynamodb_local import Engine, create_table, local_environment
-from localrun.gateway import load_handler, resolve_environment
+from localrun.gateway import load_module, resolve_environment
 
 
 @dataclass
@@ -73,11 +73,9 @@ class Context:
             os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
             os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
             os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
-            lambda_handler = load_handler(function.code_dir, function.handler, function.name)
-            inner = lambda_handler
-            while hasattr(inner, "__wrapped__"):
-                inner = inner.__wrapped__
-            inner.__globals__["table"] = self.table
+            module = load_module(function.code_dir, function.handler, function.name)
+            module.table = self.table
+            lambda_handler = getattr(module, function.handler.rsplit(".", 1)[1])
 
             def invoke(event: dict) -> dict:
                 with contextlib.redirect_stdout(_SINK):  # EMF metrics and logs are not the measurement

@@ -7,7 +7,8 @@ import csv
 import sys
 from collections.abc import Iterable
 
-from coupons.models import CodeRecord
+from coupons.models import CodeRecord, DiscountKind
+from coupons.money import to_wire
 from coupons.store import codes
 from coupons.store.table import Table
 
@@ -20,11 +21,19 @@ COLUMNS = [
 def rows(records: Iterable[CodeRecord]) -> Iterable[dict]:
     for r in records:
         yield {
-            "code": r.code, "kind": r.discount.kind.value, "value": r.discount.value, "currency": r.discount.currency,
-            "balance": r.balance, "uses": r.uses, "max_uses": r.max_uses, "expires_on": r.expires_on,
+            "code": r.code, "kind": r.discount.kind.value, "value": _value(r), "currency": r.discount.currency,
+            "balance": to_wire(r.balance) if r.balance is not None else None, "uses": r.uses, "max_uses": r.max_uses, "expires_on": r.expires_on,
             "status": r.status, "partner": r.owner.partner, "account": r.owner.account, "person": r.owner.person,
             "description": r.description, "created_at": r.created_at.isoformat(),
         }
+
+
+def _value(record: CodeRecord) -> str | None:
+    """Money as partners write it (100.00); a percentage as given (20)."""
+    value = record.discount.value
+    if value is None or record.discount.kind is DiscountKind.PERCENT:
+        return None if value is None else str(value)
+    return to_wire(value)
 
 
 def _records(table: Table, args: argparse.Namespace) -> Iterable[CodeRecord]:

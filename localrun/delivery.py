@@ -24,7 +24,7 @@ from coupons import delivery
 from coupons.store import outbox
 from coupons.store.table import Table
 from localrun import template
-from localrun.gateway import load_handler, resolve_environment
+from localrun.gateway import load_module, resolve_environment
 
 SENDER = "SenderFunction"
 
@@ -66,12 +66,10 @@ class LocalDelivery:
         for name, value in {**env, "COUPONS_TABLE": table.name, "POWERTOOLS_TRACE_DISABLED": "true"}.items():
             if name == "COUPONS_TABLE" or name.startswith("POWERTOOLS_"):
                 os.environ.setdefault(name, value)
-        self.handler = load_handler(function.code_dir, function.handler, f"{function.name}_local")
-        module = self.handler
-        while hasattr(module, "__wrapped__"):
-            module = module.__wrapped__
+        module = load_module(function.code_dir, function.handler, f"{function.name}_local")
         # The module was built from this process's environment; point it at the local stack.
-        module.__globals__.update(table=table, config=delivery.DeliveryConfig.from_env(env), QUEUE_URL="")
+        module.table, module.config, module.QUEUE_URL = table, delivery.DeliveryConfig.from_env(env), ""
+        self.handler = getattr(module, function.handler.rsplit(".", 1)[1])
         self.table = table
         self.interval = interval
         self._stop = threading.Event()

@@ -131,6 +131,7 @@ class LocalGateway:
         ]
         # Literal segments win over parameters, as in API Gateway's route selection.
         self.targets.sort(key=lambda t: (t.route.path.count("{"), -len(t.route.path)))
+        self.cors = template.cors()
         self._pools: dict[str, ProcessPoolExecutor] = {}
         self._pools_lock = threading.Lock()
         self.server = _Server((host, port), self._request_handler())
@@ -183,6 +184,10 @@ class LocalGateway:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else None
+                origin = self.headers.get("origin")
+                if self.command == "OPTIONS" and origin and gateway.cors:
+                    # API Gateway answers CORS preflights itself, before any route or function.
+                    return self._reply(204, gateway.cors.preflight_headers(origin), b"")
                 found = gateway.match(self.command, parts.path)
                 if found is None:
                     return self._reply(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
@@ -203,7 +208,10 @@ class LocalGateway:
                     return self._reply(
                         500, {"content-type": "application/json"}, b'{"message":"Internal Server Error"}'
                     )
-                self._reply(*_http_response(outcome["ok"]))
+                status, headers, raw = _http_response(outcome["ok"])
+                if origin and gateway.cors:
+                    headers.update(gateway.cors.response_headers(origin))
+                self._reply(status, headers, raw)
 
             def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)

@@ -98,5 +98,48 @@ def functions() -> list[Function]:
     return result
 
 
+@dataclass(frozen=True)
+class Cors:
+    """The HTTP API's CorsConfiguration, applied the way API Gateway applies it."""
+
+    origins: tuple[str, ...]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    max_age: int | None
+
+    def allowed(self, origin: str) -> str | None:
+        return "*" if "*" in self.origins else origin if origin in self.origins else None
+
+    def response_headers(self, origin: str) -> dict[str, str]:
+        allowed = self.allowed(origin)
+        return {"access-control-allow-origin": allowed} if allowed else {}
+
+    def preflight_headers(self, origin: str) -> dict[str, str]:
+        if not self.allowed(origin):
+            return {}
+        headers = {
+            **self.response_headers(origin),
+            "access-control-allow-methods": ",".join(self.methods),
+            "access-control-allow-headers": ",".join(self.headers),
+        }
+        if self.max_age is not None:
+            headers["access-control-max-age"] = str(self.max_age)
+        return headers
+
+
+def cors() -> Cors | None:
+    """The first HttpApi's CorsConfiguration, with parameter references resolved to defaults."""
+    params = parameter_defaults()
+    for resource in load()["Resources"].values():
+        config = resource.get("Properties", {}).get("CorsConfiguration") if resource["Type"] == "AWS::Serverless::HttpApi" else None
+        if config:
+            origins = config.get("AllowOrigins", [])
+            if isinstance(origins, dict):  # !Ref to a CommaDelimitedList parameter
+                origins = str(params.get(origins["Ref"], "")).split(",")
+            return Cors(tuple(origins), tuple(config.get("AllowMethods", [])),
+                        tuple(config.get("AllowHeaders", [])), config.get("MaxAge"))
+    return None
+
+
 def parameter_defaults() -> dict[str, Any]:
     return {name: p.get("Default") for name, p in load().get("Parameters", {}).items()}

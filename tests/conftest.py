@@ -12,7 +12,6 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 # Before anything imports boto3 or Powertools: no real AWS, no X-Ray, a metrics namespace.
@@ -36,7 +35,7 @@ from moto import mock_aws  # noqa: E402
 from coupons.store.table import Table  # noqa: E402
 from localrun import demo, template  # noqa: E402
 from localrun.dynamodb_local import create_table, local_environment, running  # noqa: E402
-from localrun.gateway import LocalGateway, load_handler  # noqa: E402
+from localrun.gateway import LocalGateway, load_module  # noqa: E402
 
 EVENTS = template.ROOT / "events"
 TABLE_NAME = "coupons-test"
@@ -68,7 +67,7 @@ class FakeContext:
         return 10_000
 
 
-_handlers: dict[str, Callable] = {}
+_modules: dict[str, Any] = {}
 
 
 def _function(name: str) -> template.Function:
@@ -80,25 +79,18 @@ def handler(demo_table: Table) -> Callable[[str], Callable[[dict], dict]]:
     """``handler("BrandbassadorFunction")(event)`` -> the Lambda's response dict, on the moto table."""
 
     def bind(function_name: str) -> Callable[[dict], dict]:
-        if function_name not in _handlers:
+        if function_name not in _modules:
             f = _function(function_name)
-            _handlers[function_name] = load_handler(f.code_dir, f.handler, f.name)
-        lambda_handler = _handlers[function_name]
-        module_globals = _unwrap(lambda_handler).__globals__
-        module_globals["table"] = demo_table  # the module-level Table the handler was built with
+            _modules[function_name] = load_module(f.code_dir, f.handler, f.name)
+        module = _modules[function_name]
+        module.table = demo_table  # the module-level Table the handler was built with
 
         def invoke(event: dict) -> dict:
-            return lambda_handler(event, FakeContext())
+            return module.lambda_handler(event, FakeContext())
 
         return invoke
 
     return bind
-
-
-def _unwrap(function: Callable) -> Callable:
-    while hasattr(function, "__wrapped__"):
-        function = function.__wrapped__
-    return function
 
 
 def load_event(contract: str, name: str) -> dict:

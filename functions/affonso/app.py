@@ -4,15 +4,12 @@ coupon. Wire format: coupons.contracts.affonso."""
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from coupons import affiliates, programmes
 from coupons.contracts import affonso as contract
-from coupons.errors import CouponError
+from coupons.http_api import entry_point, refuse_with
 from coupons.observability import logger, metrics, tracer
 from coupons.store.table import Table
 
@@ -80,19 +77,5 @@ def create_coupon(request: contract.AffonsoCouponRequest) -> Response[dict]:
     return contract.coupon_created(claimed.coupon)
 
 
-@app.exception_handler(CouponError)
-def refuse(error: CouponError) -> Response:
-    logger.info("request refused", extra={"reason": type(error).__name__, "detail": error.message})
-    return contract.error(error)
-
-
-@app.exception_handler(RequestValidationError)
-def malformed(error: RequestValidationError) -> Response:
-    return contract.malformed(error.errors())
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+refuse_with(app, contract)
+lambda_handler = entry_point(app, json_bodies=True)

@@ -4,15 +4,12 @@ gift-card balances. Wire format: coupons.contracts.checkout; rules: coupons.rede
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from coupons import redemptions
 from coupons.contracts import checkout as contract
-from coupons.errors import CouponError
+from coupons.http_api import entry_point, refuse_with
 from coupons.observability import logger, metrics, tracer
 from coupons.store.table import Table
 
@@ -78,20 +75,5 @@ def gift_card(code: str) -> Response[dict]:
     return contract.gift_card(card.record, card.history)
 
 
-@app.exception_handler(CouponError)
-def refuse(error: CouponError) -> Response:
-    logger.info("request refused", extra={"reason": getattr(error, "reason", type(error).__name__),
-                                          "detail": error.message})
-    return contract.error(error)
-
-
-@app.exception_handler(RequestValidationError)
-def malformed(error: RequestValidationError) -> Response:
-    return contract.malformed(error.errors())
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+refuse_with(app, contract)
+lambda_handler = entry_point(app, json_bodies=True)

@@ -6,13 +6,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from coupons import campaigns, purchases, referrals
 from coupons.contracts import friendbuy as contract
 from coupons.errors import CouponError
+from coupons.http_api import entry_point, refuse_with
 from coupons.observability import logger, metrics, tracer
 from coupons.store.table import Table
 
@@ -93,13 +92,10 @@ def purchase(body: Annotated[contract.PurchaseBody, Body()]) -> Response[dict]:
     return contract.purchase_recorded(event)
 
 
-@app.exception_handler(CouponError)
-def refuse(error: CouponError) -> Response:
-    logger.info("request refused", extra={"reason": type(error).__name__, "detail": error.message})
-    return contract.error(error)
+refuse_with(app, contract)
 
 
-@app.exception_handler(RequestValidationError)
+@app.exception_handler(RequestValidationError)  # replaces refuse_with's: credentials come first
 def malformed(error: RequestValidationError) -> Response:
     # Powertools validates before the route runs; credentials are still checked first, so a caller
     # without them learns nothing about the body's rules.
@@ -107,12 +103,8 @@ def malformed(error: RequestValidationError) -> Response:
         try:
             _caller()
         except CouponError as refused:
-            return refuse(refused)
+            return contract.error(refused)
     return contract.malformed(error.errors())
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+lambda_handler = entry_point(app, json_bodies=True)

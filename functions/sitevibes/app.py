@@ -2,14 +2,11 @@
 {"coupon_code"} with a fresh code. Wire format: coupons.contracts.sitevibes."""
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from coupons import rewards
 from coupons.contracts import sitevibes as contract
-from coupons.errors import CouponError
+from coupons.http_api import entry_point, refuse_with
 from coupons.observability import logger, metrics, tracer
 from coupons.store.table import Table
 
@@ -41,19 +38,5 @@ def issue_coupon(reward: str) -> Response[dict]:
     return contract.issued(redemption.code)
 
 
-@app.exception_handler(CouponError)
-def refuse(error: CouponError) -> Response:
-    logger.info("request refused", extra={"reason": type(error).__name__, "detail": error.message})
-    return contract.error(error)
-
-
-@app.exception_handler(RequestValidationError)
-def malformed(error: RequestValidationError) -> Response:
-    return contract.malformed(error.errors())
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+refuse_with(app, contract)
+lambda_handler = entry_point(app)

@@ -61,3 +61,17 @@ def test_openapi_document_is_current_and_covers_every_route():
     for function in template.functions():
         for route in function.routes:
             assert route.method.lower() in generated["paths"][route.path], route.route_key
+
+
+def test_cors_preflight_is_answered_as_the_templates_http_api_would(local_stack):
+    import requests
+
+    preflight = requests.options(local_stack.url + "/affonso/v1/embed/coupon", timeout=30, headers={
+        "Origin": "https://shop.example", "Access-Control-Request-Method": "POST"})
+    config = template.load()["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-methods"].split(",") == config["AllowMethods"]
+    data = requests.get(local_stack.url + "/affonso/v1/embed/data?token=demo-token-jane", timeout=30,
+                        headers={"Origin": "https://shop.example"})
+    assert data.status_code == 200 and data.headers["access-control-allow-origin"] == "*"
