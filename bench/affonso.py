@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-from bench.harness import Context, Row, cold_import_seconds, per_second, unique
+from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from coupons import affiliates, programmes
 from coupons.affiliates import PartnerProfile
-from localrun import template
 from localrun.samples import sample_event
 
 FUNCTION = "AffonsoFunction"
@@ -42,18 +41,7 @@ def _tokens(ctx: Context, n: int) -> list[str]:
 
 
 def _cold_import() -> list[Row]:
-    env = {
-        "COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
-    }
-    code_dir = template.ROOT / "functions" / "affonso"
-    layer = template.ROOT / "layers" / "shared"
-    handler = cold_import_seconds(f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app", env)
-    bare = cold_import_seconds("import boto3; boto3.client('dynamodb')", env)
-    return [
-        Row("affonso", "cold import: handler module (tracer on, as deployed)", "ms (median of 11)", handler * 1000),
-        Row("affonso", "cold import: handler / bare boto3", "ratio", handler / bare, "<= 1.5"),
-    ]
+    return cold_import_rows("affonso", "affonso")
 
 
 def _throughput(ctx: Context) -> list[Row]:

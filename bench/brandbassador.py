@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from bench.harness import Context, Row, cold_import_seconds, per_second, unique
-from localrun import template
+from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from localrun.samples import sample_event
 
 FUNCTION = "BrandbassadorFunction"
@@ -23,25 +22,7 @@ def run(ctx: Context) -> list[Row]:
 
 
 def _cold_import() -> list[Row]:
-    env = {
-        "COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
-    }
-    code_dir = template.ROOT / "functions" / "brandbassador"
-    layer = template.ROOT / "layers" / "shared"
-    handler = cold_import_seconds(f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app", env)
-    bare = cold_import_seconds("import boto3; boto3.client('dynamodb')", env)
-    # The same without X-Ray: what the Tracer's SDK import alone costs at a cold start.
-    untraced = cold_import_seconds(
-        f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app",
-        {**env, "POWERTOOLS_TRACE_DISABLED": "true"},
-    )
-    return [
-        Row("brandbassador", "cold import: handler module (tracer on, as deployed)", "ms (median of 11)", handler * 1000),
-        Row("brandbassador", "cold import: handler module, tracer off", "ms (median of 11)", untraced * 1000),
-        Row("brandbassador", "cold import: boto3 + dynamodb client", "ms (median of 11)", bare * 1000),
-        Row("brandbassador", "cold import: handler / bare boto3", "ratio", handler / bare, "<= 1.5"),
-    ]
+    return cold_import_rows("brandbassador", "brandbassador")
 
 
 def _throughput(ctx: Context) -> list[Row]:

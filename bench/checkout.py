@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bench.harness import Context, Row, cold_import_seconds, per_second, unique
+from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from coupons.checkout import redemption_id
 from coupons.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.redemptions import PARTNER, key_id
 from coupons.store import accounts
 from coupons.store import codes as code_items
-from localrun import template
 from localrun.samples import sample_event
 
 FUNCTION = "CheckoutFunction"
@@ -47,19 +46,7 @@ def run(ctx: Context) -> list[Row]:
 
 
 def _cold_import() -> list[Row]:
-    env = {
-        "COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
-    }
-    layer = template.ROOT / "layers" / "shared"
-    rows = []
-    for function in ("checkout", "sender"):
-        code_dir = template.ROOT / "functions" / function
-        setup = f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]"
-        seconds = cold_import_seconds(f"{setup}\nimport app", env)
-        rows.append(Row("checkout", f"cold import: {function} handler module (tracer on)", "ms (median of 11)",
-                        seconds * 1000))
-    return rows
+    return [*cold_import_rows("checkout", "checkout"), *cold_import_rows("checkout", "sender")]
 
 
 def _throughput(ctx: Context) -> list[Row]:

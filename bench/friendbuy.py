@@ -12,12 +12,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from bench.harness import Context, Row, cold_import_seconds, per_second
+from bench.harness import Context, Row, cold_import_rows, per_second
 from coupons import banks, campaigns, referrals
 from coupons.banks import BankSettings
 from coupons.models import Discount, DiscountKind
 from coupons.referrals import Advocate, ReferralRequest
-from localrun import template
 from localrun.demo import friendbuy as demo
 from localrun.samples import sample_event
 
@@ -40,15 +39,7 @@ def _new_bank(ctx: Context, shards: int = 16):
 
 
 def _cold_import() -> list[Row]:
-    env = {"COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
-           "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService"}
-    code_dir, layer = template.ROOT / "functions" / "friendbuy", template.ROOT / "layers" / "shared"
-    handler = cold_import_seconds(f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app", env)
-    bare = cold_import_seconds("import boto3; boto3.client('dynamodb')", env)
-    return [
-        Row(SECTION, "cold import: handler module", "ms (median of 11)", handler * 1000),
-        Row(SECTION, "cold import: handler / bare boto3", "ratio", handler / bare, "<= 1.5"),
-    ]
+    return cold_import_rows(SECTION, "friendbuy")
 
 
 def _raw_transactions(ctx: Context, codes: int) -> float:

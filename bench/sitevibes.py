@@ -6,12 +6,11 @@ import itertools
 import json
 from datetime import timedelta
 
-from bench.harness import Context, Row, cold_import_seconds, per_second, unique
+from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from coupons import rewards
 from coupons.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.store import codes as code_items
 from coupons.store import rewards as redemption_items
-from localrun import template
 from localrun.samples import sample_event
 
 SECTION = "sitevibes"
@@ -31,19 +30,7 @@ def run(ctx: Context) -> list[Row]:
 
 
 def _cold_import() -> list[Row]:
-    env = {
-        "COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
-    }
-    code_dir = template.ROOT / "functions" / "sitevibes"
-    layer = template.ROOT / "layers" / "shared"
-    handler = cold_import_seconds(f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app", env)
-    bare = cold_import_seconds("import boto3; boto3.client('dynamodb')", env)
-    return [
-        Row(SECTION, "cold import: handler module", "ms (median of 11)", handler * 1000),
-        Row(SECTION, "cold import: boto3 + dynamodb client", "ms (median of 11)", bare * 1000),
-        Row(SECTION, "cold import: handler / bare boto3", "ratio", handler / bare, "<= 1.5"),
-    ]
+    return cold_import_rows(SECTION, "sitevibes")
 
 
 def _throughput(ctx: Context) -> list[Row]:
