@@ -22,7 +22,9 @@ def main(argv: list[str]) -> None:
         for name in names:
             print(f"bench {name} ...", file=sys.stderr, flush=True)
             module = importlib.import_module(f"bench.{name}")
-            rows.extend(module.run(new_context(engine)))
+            done = module.run(new_context(engine))
+            print(_markdown(done), file=sys.stderr, flush=True)  # each contract as soon as it is measured
+            rows.extend(done)
     table = _markdown(rows)
     print(table)
     out = Path(__file__).parent / "results"
