@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
-from coupons import affiliates, programmes
-from coupons.affiliates import PartnerProfile
+from coupons.affonso import affiliates, programmes
+from coupons.affonso.affiliates import PartnerProfile
 from localrun.samples import sample_event
 
 FUNCTION = "AffonsoFunction"

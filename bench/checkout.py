@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
-from coupons.checkout import redemption_id
-from coupons.models import CodeRecord, Discount, DiscountKind, Owner
-from coupons.redemptions import PARTNER, key_id
-from coupons.store import accounts
-from coupons.store import codes as code_items
+from coupons.checkout.rules import redemption_id
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+from coupons.checkout.redemptions import PARTNER, key_id
+from coupons.core import account_items as accounts
+from coupons.core import code_items
 from localrun.samples import sample_event
 
 FUNCTION = "CheckoutFunction"

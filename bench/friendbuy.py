@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from bench.harness import Context, Row, cold_import_rows, per_second
-from coupons import banks, campaigns, referrals
-from coupons.banks import BankSettings
-from coupons.models import Discount, DiscountKind
-from coupons.referrals import Advocate, ReferralRequest
+from coupons.friendbuy import banks, campaigns, referrals
+from coupons.friendbuy.banks import BankSettings
+from coupons.core.models import Discount, DiscountKind
+from coupons.friendbuy.referrals import Advocate, ReferralRequest
 from localrun.demo import friendbuy as demo
 from localrun.samples import sample_event
 

@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
-from coupons import rewards
-from coupons.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
-from coupons.store import codes as code_items
-from coupons.store import rewards as redemption_items
+from coupons.sitevibes import rewards
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.core import code_items
+from coupons.sitevibes import items as redemption_items
 from localrun.samples import sample_event
 
 SECTION = "sitevibes"

@@ -9,8 +9,8 @@ import pkgutil
 import sys
 
 import coupons_admin
-from coupons.errors import CouponError
-from coupons.store.table import TABLE_ENV, Table
+from coupons.core.errors import CouponError
+from coupons.core.table import TABLE_ENV, Table
 
 LOCAL_ENDPOINT = "http://127.0.0.1:8000"
 LOCAL_TABLE = "coupons-local"

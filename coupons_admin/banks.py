@@ -17,10 +17,11 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from coupons import banks, campaigns, codes, money
-from coupons.banks import BankSettings, LoadReport
-from coupons.models import Discount, DiscountKind
-from coupons.store.table import Table
+from coupons.friendbuy import banks, campaigns
+from coupons.core import codes, money
+from coupons.friendbuy.banks import BankSettings, LoadReport
+from coupons.core.models import Discount, DiscountKind
+from coupons.core.table import Table
 
 
 class ProgressLine:

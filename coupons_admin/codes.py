@@ -7,10 +7,10 @@ import csv
 import sys
 from collections.abc import Iterable
 
-from coupons.models import CodeRecord, DiscountKind
-from coupons.money import to_wire
-from coupons.store import codes
-from coupons.store.table import Table
+from coupons.core.models import CodeRecord, DiscountKind
+from coupons.core.money import to_wire
+from coupons.core import code_items as codes
+from coupons.core.table import Table
 
 COLUMNS = [
     "code", "kind", "value", "currency", "balance", "uses", "max_uses", "expires_on", "status",

@@ -10,15 +10,16 @@ import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
-from coupons import affiliates, money
-from coupons.credentials import hash_secret
-from coupons.errors import InvalidRequest, NotFound
-from coupons.models import Account, Discount, DiscountKind
-from coupons.programmes import PARTNER, ProgrammeSettings
-from coupons.store import accounts
-from coupons.store import affonso as affiliate_items
-from coupons.store import codes
-from coupons.store.table import Table
+from coupons.affonso import affiliates
+from coupons.core import money
+from coupons.core.credentials import hash_secret
+from coupons.core.errors import InvalidRequest, NotFound
+from coupons.core.models import Account, Discount, DiscountKind
+from coupons.affonso.programmes import PARTNER, ProgrammeSettings
+from coupons.core import account_items as accounts
+from coupons.affonso import items as affiliate_items
+from coupons.core import code_items as codes
+from coupons.core.table import Table
 
 BLUEPRINT_TYPES = {"percentage": DiscountKind.PERCENT, "flat": DiscountKind.FIXED}
 _BLUEPRINT_WORDS = {kind: word for word, kind in BLUEPRINT_TYPES.items()}

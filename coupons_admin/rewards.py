@@ -11,15 +11,15 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from coupons import money
-from coupons.credentials import hash_secret
-from coupons.errors import InvalidRequest
-from coupons.models import Account, Discount, DiscountKind, utcnow
-from coupons.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
-from coupons.store import accounts
-from coupons.store import codes as code_items
-from coupons.store import rewards as redemption_items
-from coupons.store.table import Table
+from coupons.core import money
+from coupons.core.credentials import hash_secret
+from coupons.core.errors import InvalidRequest
+from coupons.core.models import Account, Discount, DiscountKind, utcnow
+from coupons.sitevibes.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
+from coupons.core import account_items as accounts
+from coupons.core import code_items
+from coupons.sitevibes import items as redemption_items
+from coupons.core.table import Table
 from coupons_admin.codes import COLUMNS, rows
 
 

@@ -6,13 +6,13 @@ import argparse
 
 from botocore.exceptions import ClientError
 
-from coupons import money
-from coupons.credentials import hash_secret
-from coupons.errors import NotFound
-from coupons.models import Account
-from coupons.store import accounts
-from coupons.store.table import Table, error_code
-from coupons.webshops import PARTNER, WebshopSettings
+from coupons.core import money
+from coupons.core.credentials import hash_secret
+from coupons.core.errors import NotFound
+from coupons.core.models import Account
+from coupons.core import account_items as accounts
+from coupons.core.table import Table, error_code
+from coupons.brandbassador.webshops import PARTNER, WebshopSettings
 
 
 def add_webshop(table: Table, webshop_id: str, key: str, settings: WebshopSettings) -> None:

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 
-from coupons.store.table import Table
+from coupons.core.table import Table
 from localrun import demo
 from localrun.dynamodb_local import apply_environment, create_table, running
 from localrun.delivery import LocalDelivery

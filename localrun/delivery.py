@@ -20,9 +20,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from coupons import delivery
-from coupons.store import outbox
-from coupons.store.table import Table
+from coupons.sales import delivery
+from coupons.core import outbox
+from coupons.core.table import Table
 from localrun import template
 from localrun.gateway import load_module, resolve_environment
 

@@ -32,7 +32,7 @@ import pytest  # noqa: E402
 import requests  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from coupons.store.table import Table  # noqa: E402
+from coupons.core.table import Table  # noqa: E402
 from localrun import demo, template  # noqa: E402
 from localrun.dynamodb_local import create_table, local_environment, running  # noqa: E402
 from localrun.gateway import LocalGateway, load_module  # noqa: E402

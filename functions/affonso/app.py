@@ -1,5 +1,5 @@
 """Affonso embed API: an embed token for an affiliate, its dashboard data, and its self-service
-coupon. Wire format: coupons.contracts.affonso."""
+coupon. Wire format: coupons.affonso.wire."""
 
 from typing import Annotated
 
@@ -7,11 +7,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from coupons import affiliates, programmes
-from coupons.contracts import affonso as contract
-from coupons.http_api import entry_point, refuse_with
-from coupons.observability import logger, metrics, tracer
-from coupons.store.table import Table
+from coupons.affonso import affiliates, programmes
+from coupons.affonso import wire as contract
+from coupons.core.http_api import entry_point, refuse_with
+from coupons.core.observability import logger, metrics, tracer
+from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

@@ -1,5 +1,5 @@
 """Brandbassador custom webshop: GET /brandbassador/webshops/{webshop}/codes creates a percent
-code or a gift card for an ambassador. Wire format: coupons.contracts.brandbassador."""
+code or a gift card for an ambassador. Wire format: coupons.brandbassador.wire."""
 
 from typing import Annotated
 
@@ -7,11 +7,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from coupons import webshops
-from coupons.contracts import brandbassador as contract
-from coupons.http_api import entry_point, refuse_with
-from coupons.observability import logger, metrics, tracer
-from coupons.store.table import Table
+from coupons.brandbassador import webshops
+from coupons.brandbassador import wire as contract
+from coupons.core.http_api import entry_point, refuse_with
+from coupons.core.observability import logger, metrics, tracer
+from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

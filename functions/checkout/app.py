@@ -1,5 +1,5 @@
 """The brand's checkout: validate and redeem codes of every partner, roll redemptions back, read
-gift-card balances. Wire format: coupons.contracts.checkout; rules: coupons.redemptions."""
+gift-card balances. Wire format: coupons.checkout.wire; rules: coupons.checkout.redemptions."""
 
 from typing import Annotated
 
@@ -7,11 +7,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from coupons import redemptions
-from coupons.contracts import checkout as contract
-from coupons.http_api import entry_point, refuse_with
-from coupons.observability import logger, metrics, tracer
-from coupons.store.table import Table
+from coupons.checkout import redemptions
+from coupons.checkout import wire as contract
+from coupons.core.http_api import entry_point, refuse_with
+from coupons.core.observability import logger, metrics, tracer
+from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

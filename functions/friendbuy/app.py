@@ -1,5 +1,5 @@
 """Friendbuy: authorization, referral codes from coupon banks, purchase events.
-Wire format: coupons.contracts.friendbuy."""
+Wire format: coupons.friendbuy.wire."""
 
 from typing import Annotated
 
@@ -8,12 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from coupons import campaigns, purchases, referrals
-from coupons.contracts import friendbuy as contract
-from coupons.errors import CouponError
-from coupons.http_api import entry_point, refuse_with
-from coupons.observability import logger, metrics, tracer
-from coupons.store.table import Table
+from coupons.friendbuy import campaigns, purchases, referrals
+from coupons.friendbuy import wire as contract
+from coupons.core.errors import CouponError
+from coupons.core.http_api import entry_point, refuse_with
+from coupons.core.observability import logger, metrics, tracer
+from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

@@ -1,6 +1,6 @@
 """Sale events -> partners. Consumes the SalesQueue (fed from the table's stream by SalesPipe, see
 template.yaml); each message names one outbox event. Wire formats: coupons.contracts
-(brandbassador_tracking, sale_webhook); rules: coupons.delivery."""
+(brandbassador_tracking, sale_webhook); rules: coupons.sales.delivery."""
 
 import json
 import os
@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from coupons import delivery
-from coupons.observability import logger, metrics, tracer
-from coupons.store.table import Table
+from coupons.sales import delivery
+from coupons.core.observability import logger, metrics, tracer
+from coupons.core.table import Table
 
 table = Table.from_env()
 config = delivery.DeliveryConfig.from_env()

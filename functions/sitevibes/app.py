@@ -1,14 +1,14 @@
 """SiteVibes custom coupon rewards: POST /sitevibes/rewards/{reward}/coupons with {"email"} answers
-{"coupon_code"} with a fresh code. Wire format: coupons.contracts.sitevibes."""
+{"coupon_code"} with a fresh code. Wire format: coupons.sitevibes.wire."""
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from coupons import rewards
-from coupons.contracts import sitevibes as contract
-from coupons.http_api import entry_point, refuse_with
-from coupons.observability import logger, metrics, tracer
-from coupons.store.table import Table
+from coupons.sitevibes import rewards
+from coupons.sitevibes import wire as contract
+from coupons.core.http_api import entry_point, refuse_with
+from coupons.core.observability import logger, metrics, tracer
+from coupons.core.table import Table
 
 # No Powertools body validation: the contract reads the body itself, after the reward's header is
 # checked, and as JSON whatever content-type the caller set (SiteVibes' page only promises JSON).

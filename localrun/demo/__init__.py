@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-from coupons.store.table import Table
+from coupons.core.table import Table
 
 
 def modules() -> list[ModuleType]:

@@ -19,12 +19,12 @@ import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from coupons import affiliates
-from coupons.affiliates import PartnerProfile
-from coupons.models import Discount, DiscountKind
-from coupons.programmes import ProgrammeSettings
-from coupons.store import affonso as affiliate_items
-from coupons.store.table import Table
+from coupons.affonso import affiliates
+from coupons.affonso.affiliates import PartnerProfile
+from coupons.core.models import Discount, DiscountKind
+from coupons.affonso.programmes import ProgrammeSettings
+from coupons.affonso import items as affiliate_items
+from coupons.core.table import Table
 from coupons_admin.programmes import add_programme
 
 PROGRAMME = "demo"

@@ -7,10 +7,10 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from coupons.checkout import redemption_id
-from coupons.models import CodeRecord, Discount, DiscountKind, Owner
-from coupons.store import codes as code_items
-from coupons.store.table import Table
+from coupons.checkout.rules import redemption_id
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+from coupons.core import code_items
+from coupons.core.table import Table
 from coupons_admin.checkout import add_key
 from coupons_admin.webshops import set_tracking_key
 

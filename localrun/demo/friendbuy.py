@@ -6,11 +6,11 @@ import base64
 import json
 from decimal import Decimal
 
-from coupons import banks, campaigns
-from coupons.banks import BankSettings
-from coupons.campaigns import CampaignSettings
-from coupons.models import Discount, DiscountKind
-from coupons.store.table import Table
+from coupons.friendbuy import banks, campaigns
+from coupons.friendbuy.banks import BankSettings
+from coupons.friendbuy.campaigns import CampaignSettings
+from coupons.core.models import Discount, DiscountKind
+from coupons.core.table import Table
 
 CAMPAIGN = "53345"
 KEY = "demo-key"

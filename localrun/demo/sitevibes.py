@@ -3,9 +3,9 @@ prefix SV) and reward ``demo-nocode`` (same header, a reward without a code)."""
 
 from decimal import Decimal
 
-from coupons.models import Discount, DiscountKind
-from coupons.rewards import CodePattern, RewardSettings
-from coupons.store.table import Table
+from coupons.core.models import Discount, DiscountKind
+from coupons.sitevibes.rewards import CodePattern, RewardSettings
+from coupons.core.table import Table
 from coupons_admin.rewards import add_reward
 
 REWARD = "demo"

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from coupons import affiliates, programmes
-from coupons.affiliates import PartnerProfile, Session
-from coupons.store.table import Table
+from coupons.affonso import affiliates, programmes
+from coupons.affonso.affiliates import PartnerProfile, Session
+from coupons.core.table import Table
 from localrun.demo import affonso as affonso_demo
 
 

@@ -5,12 +5,12 @@ import io
 
 import pytest
 
-from coupons import affiliates, programmes
-from coupons.credentials import verify_secret
-from coupons.errors import Forbidden
-from coupons.models import DiscountKind
-from coupons.store import accounts
-from coupons.store import codes as code_items
+from coupons.affonso import affiliates, programmes
+from coupons.core.credentials import verify_secret
+from coupons.core.errors import Forbidden
+from coupons.core.models import DiscountKind
+from coupons.core import account_items as accounts
+from coupons.core import code_items
 from coupons_admin.__main__ import main
 from tests.affonso.conftest import issue
 

@@ -6,16 +6,16 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from coupons.affiliates import (
+from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
     Coupon,
     InvalidCodeFormat,
     SelfServiceNotEnabled,
     TokenExpired,
 )
-from coupons.contracts import affonso as contract
-from coupons.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
-from coupons.models import Discount, DiscountKind
+from coupons.affonso import wire as contract
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.models import Discount, DiscountKind
 
 
 @pytest.mark.parametrize(

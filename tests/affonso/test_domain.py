@@ -7,20 +7,20 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
-from coupons import affiliates, programmes
-from coupons.affiliates import (
+from coupons.affonso import affiliates, programmes
+from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
     InvalidCodeFormat,
     PartnerProfile,
     SelfServiceNotEnabled,
     TokenExpired,
 )
-from coupons.errors import CodeTaken, Forbidden, NotFound, Unauthenticated, Unavailable
-from coupons.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
-from coupons.programmes import ProgrammeSettings
-from coupons.store import affonso as affiliate_items
-from coupons.store import codes as code_items
-from coupons.store.table import Table
+from coupons.core.errors import CodeTaken, Forbidden, NotFound, Unauthenticated, Unavailable
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.affonso.programmes import ProgrammeSettings
+from coupons.affonso import items as affiliate_items
+from coupons.core import code_items
+from coupons.core.table import Table
 from coupons_admin.programmes import add_programme
 from tests.affonso.conftest import issue
 
@@ -255,7 +255,7 @@ def test_transaction_conflicts_are_retried_then_reported_as_unavailable(affonso_
 
 
 def test_checkout_gives_the_coupons_discount_to_the_affiliate_until_it_is_disabled(affonso_table, session):
-    checkout = pytest.importorskip("coupons.checkout")  # the brand's checkout rules (issue: checkout)
+    checkout = pytest.importorskip("coupons.checkout.rules")  # the brand's checkout rules (issue: checkout)
     ann = session("ann@example.com")
     affiliates.create_coupon(affonso_table, ann, "ANN20")
     cart = checkout.Cart(subtotal=Decimal("50.00"), currency="EUR")

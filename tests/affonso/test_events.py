@@ -6,8 +6,8 @@ meaningful on its own against a table with the demo configuration.
 
 import pytest
 
-from coupons import affiliates
-from coupons.store import codes as code_items
+from coupons.affonso import affiliates
+from coupons.core import code_items
 from localrun.demo.affonso import DEMO_TOKENS
 from tests.conftest import body, event_names, load_event
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from coupons.contracts import brandbassador as contract
-from coupons.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from coupons.brandbassador import wire as contract
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
 
 
 def query(**params) -> contract.CodeQuery:

@@ -5,13 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import webshops
-from coupons.contracts import brandbassador as contract
-from coupons.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
-from coupons.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
-from coupons.store import codes as code_items
-from coupons.store.table import Table
-from coupons.webshops import WebshopSettings
+from coupons.brandbassador import webshops
+from coupons.brandbassador import wire as contract
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.core import code_items
+from coupons.core.table import Table
+from coupons.brandbassador.webshops import WebshopSettings
 from coupons_admin.webshops import add_webshop
 
 

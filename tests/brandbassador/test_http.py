@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from coupons.store import codes as code_items
+from coupons.core import code_items
 
 pytestmark = pytest.mark.local_stack
 

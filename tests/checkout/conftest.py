@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from coupons.models import CodeRecord, Discount, DiscountKind, Owner
-from coupons.store import codes as code_items
-from coupons.store.table import Table
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+from coupons.core import code_items
+from coupons.core.table import Table
 from localrun.delivery import LocalDelivery
 from localrun.partner_stub import PartnerStub
 

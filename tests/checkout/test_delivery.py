@@ -9,12 +9,15 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import campaigns, delivery, purchases, redemptions, referrals
-from coupons.referrals import Advocate, ReferralRequest
+from coupons.friendbuy import campaigns, purchases, referrals
+from coupons.sales import delivery
+from coupons.checkout import redemptions
+from coupons.friendbuy.referrals import Advocate, ReferralRequest
 from localrun.demo.friendbuy import BASIC as FRIENDBUY_BASIC
-from coupons.checkout import Cart, Customer
-from coupons.models import Owner
-from coupons.store import outbox, webhooks
+from coupons.checkout.rules import Cart, Customer
+from coupons.core.models import Owner
+from coupons.core import outbox
+from coupons.sales import webhook_items as webhooks
 from coupons_admin.__main__ import main as admin
 from coupons_admin.webshops import set_tracking_key
 from tests.checkout.conftest import AUTH, add_code, drain, local_delivery

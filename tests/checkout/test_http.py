@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from coupons.models import Owner
-from coupons.store import codes as code_items
+from coupons.core.models import Owner
+from coupons.core import code_items
 from localrun.demo.checkout import add_sample_codes
 from localrun.partner_stub import PartnerStub
 from tests.checkout.conftest import add_code, drain, local_delivery

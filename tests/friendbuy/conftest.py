@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import banks, campaigns
-from coupons.banks import BankSettings
-from coupons.campaigns import CampaignSettings
-from coupons.models import Discount, DiscountKind
-from coupons.referrals import Advocate, ReferralRequest
-from coupons.store.table import Table
+from coupons.friendbuy import banks, campaigns
+from coupons.friendbuy.banks import BankSettings
+from coupons.friendbuy.campaigns import CampaignSettings
+from coupons.core.models import Discount, DiscountKind
+from coupons.friendbuy.referrals import Advocate, ReferralRequest
+from coupons.core.table import Table
 
 CAMPAIGN, KEY, SECRET = "700", "key-700", "secret-700"
 BANK, EMPTY_BANK, NAMED_BANK = "70", "71", "72"

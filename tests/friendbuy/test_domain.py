@@ -6,15 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import banks, campaigns, purchases, referrals
-from coupons.banks import BankEmpty
-from coupons.campaigns import CampaignSettings
-from coupons.errors import CodeTaken, InvalidRequest, NotFound, Unauthenticated
-from coupons.models import utcnow
-from coupons.purchases import Purchase
-from coupons.referrals import AdvocateHasCode
-from coupons.store import codes as code_items
-from coupons.store import campaign_keys
+from coupons.friendbuy import banks, campaigns, purchases, referrals
+from coupons.friendbuy.banks import BankEmpty
+from coupons.friendbuy.campaigns import CampaignSettings
+from coupons.core.errors import CodeTaken, InvalidRequest, NotFound, Unauthenticated
+from coupons.core.models import utcnow
+from coupons.friendbuy.purchases import Purchase
+from coupons.friendbuy.referrals import AdvocateHasCode
+from coupons.core import code_items
+from coupons.friendbuy import key_items as campaign_keys
 from coupons_admin.__main__ import main as admin
 from tests.friendbuy.conftest import (
     BANK, BANK_CODES, CAMPAIGN, EMPTY_BANK, KEY, NAMED_BANK, SECRET, basic, from_bank, with_code,

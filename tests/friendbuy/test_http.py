@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import banks, campaigns, referrals
-from coupons.banks import BankSettings
-from coupons.errors import Unavailable
-from coupons.models import Discount, DiscountKind
-from coupons.referrals import Advocate, ReferralRequest
-from coupons.store import codes as code_items
+from coupons.friendbuy import banks, campaigns, referrals
+from coupons.friendbuy.banks import BankSettings
+from coupons.core.errors import Unavailable
+from coupons.core.models import Discount, DiscountKind
+from coupons.friendbuy.referrals import Advocate, ReferralRequest
+from coupons.core import code_items
 from localrun.demo import friendbuy as demo
 
 pytestmark = pytest.mark.local_stack

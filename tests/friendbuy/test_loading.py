@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import banks, codes
-from coupons.banks import BankSettings
-from coupons.errors import InvalidRequest
-from coupons.models import CodeRecord, Discount, DiscountKind, Owner
-from coupons.store import banks as bank_items
-from coupons.store import codes as code_items
+from coupons.friendbuy import banks
+from coupons.core import codes
+from coupons.friendbuy.banks import BankSettings
+from coupons.core.errors import InvalidRequest
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+from coupons.friendbuy import bank_items
+from coupons.core import code_items
 from coupons_admin.__main__ import main as admin
 
 pytestmark = pytest.mark.local_stack

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from coupons import rewards
-from coupons.store.table import Table
+from coupons.sitevibes import rewards
+from coupons.core.table import Table
 
 
 class Clock:

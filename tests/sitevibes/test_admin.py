@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import rewards
-from coupons.errors import Forbidden
-from coupons.models import DiscountKind
-from coupons.store import accounts
+from coupons.sitevibes import rewards
+from coupons.core.errors import Forbidden
+from coupons.core.models import DiscountKind
+from coupons.core import account_items as accounts
 from coupons_admin.__main__ import main
 from tests.conftest import TABLE_NAME
 

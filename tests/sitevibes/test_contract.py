@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from coupons.contracts import sitevibes as contract
-from coupons.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
-from coupons.models import Discount, DiscountKind
-from coupons.rewards import CodePattern, RewardExpired, RewardSettings
+from coupons.sitevibes import wire as contract
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.models import Discount, DiscountKind
+from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from coupons.store import codes as code_items
-from coupons.store import rewards as redemption_items
+from coupons.core import code_items
+from coupons.sitevibes import items as redemption_items
 from tests.conftest import body, event_names, load_event
 
 CONTRACT = "sitevibes"

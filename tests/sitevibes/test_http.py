@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from coupons.models import Discount, DiscountKind
-from coupons.rewards import RewardSettings
-from coupons.store import codes as code_items
-from coupons.store import rewards as redemption_items
+from coupons.core.models import Discount, DiscountKind
+from coupons.sitevibes.rewards import RewardSettings
+from coupons.core import code_items
+from coupons.sitevibes import items as redemption_items
 from coupons_admin.rewards import add_reward
 
 pytestmark = pytest.mark.local_stack

@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coupons.store import codes as code_items
+from coupons.core import code_items
 from localrun.samples import sample_event
 from tests.conftest import body
 

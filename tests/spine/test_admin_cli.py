@@ -5,11 +5,11 @@ import io
 
 import pytest
 
-from coupons.credentials import verify_secret
-from coupons.store import accounts
+from coupons.core.credentials import verify_secret
+from coupons.core import account_items as accounts
 from coupons_admin.__main__ import main
-from coupons.webshops import open_webshop
-from coupons.errors import Forbidden
+from coupons.brandbassador.webshops import open_webshop
+from coupons.core.errors import Forbidden
 
 
 def cli(table, capsys, *argv: str) -> str:

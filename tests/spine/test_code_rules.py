@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from coupons import codes, credentials, money
-from coupons.errors import InvalidRequest
+from coupons.core import codes, credentials, money
+from coupons.core.errors import InvalidRequest
 
 
 @pytest.mark.parametrize("given, canonical", [("JOHN20", "JOHN20"), ("john20", "JOHN20"), ("JoHn20oFf", "JOHN20OFF")])

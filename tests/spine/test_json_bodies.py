@@ -2,7 +2,7 @@
 
 import pytest
 
-from coupons.contracts.json_body import read_as_json
+from coupons.core.json_body import read_as_json
 
 pytestmark = pytest.mark.local_stack
 

@@ -1,0 +1,177 @@
+"""Affonso embed API: self-service affiliate coupons.
+
+Seed: shared/seeds/003 (docs.affonso.io "Create Coupon") and shared/CONTRACTS.md.
+
+- ``POST /v1/embed/token`` (``Authorization: Bearer <programme API key>``) ``{"programId", "partner":
+  {"email", "name", "image"}, "groupId", "externalUserId", "metadata"}`` ->
+  ``{"success": true, "data": {"publicToken", "expiresAt", "link"}}``
+- ``GET /v1/embed/data?token=...`` -> ``{"success": true, "data": {..., "coupon", "couponBlueprint"}}``
+- ``POST /v1/embed/coupon`` ``{"token", "code"}`` -> ``{"success": true, "data": {"code",
+  "discountType": "percentage" | "flat", "discountValue"}}``
+- errors: ``{"success": false, "error": {"code", "message"}}``. The five coupon errors' bodies are
+  not public; CONTRACTS.md records our choice (codes below, message = the error's title on
+  Affonso's page), in the style of Affonso's admin API (400 VALIDATION_ERROR, 404 NOT_FOUND).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, Field, field_validator
+
+from coupons.affonso.affiliates import (
+    AlreadyHasCoupon,
+    Coupon,
+    InvalidCodeFormat,
+    IssuedToken,
+    PartnerProfile,
+    SelfServiceNotEnabled,
+    Session,
+    TokenExpired,
+)
+from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.models import Discount, DiscountKind
+
+# error class -> (HTTP status, error.code, error.message). First match wins: specific ones first.
+_ERRORS: list[tuple[type[CouponError], int, str, str]] = [
+    (AlreadyHasCoupon, 409, "ALREADY_HAS_COUPON", "Already Has Coupon"),
+    (CodeTaken, 409, "CODE_TAKEN", "Code Taken"),
+    (SelfServiceNotEnabled, 403, "SELF_SERVICE_NOT_ENABLED", "Self-Service Not Enabled"),
+    (InvalidCodeFormat, 400, "INVALID_CODE_FORMAT", "Invalid Code Format"),
+    (TokenExpired, 401, "TOKEN_EXPIRED", "Token Expired"),
+    # Beyond the five: the token route's API key, its programme, malformed bodies, throttling.
+    (Unauthenticated, 401, "UNAUTHORIZED", ""),
+    (Forbidden, 401, "UNAUTHORIZED", ""),
+    (NotFound, 404, "NOT_FOUND", ""),
+    (InvalidRequest, 400, "VALIDATION_ERROR", ""),
+    (Unavailable, 503, "SERVICE_UNAVAILABLE", ""),
+]
+
+_DISCOUNT_TYPE = {DiscountKind.PERCENT: "percentage", DiscountKind.FIXED: "flat"}
+
+MAX_METADATA_BYTES = 8192  # keeps an affiliate item far below DynamoDB's 400 KB
+
+
+class AffonsoPartner(BaseModel):
+    email: str = Field(min_length=3, max_length=254, description="The affiliate's e-mail: who it is in the programme")
+    name: str | None = Field(None, max_length=255)
+    image: str | None = Field(None, max_length=2048, description="Avatar URL")
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_email(cls, email: str) -> str:
+        local, at, domain = email.strip().rpartition("@")
+        if not at or not local or "." not in domain or any(c.isspace() for c in email.strip()):
+            raise ValueError("must be an e-mail address")
+        return email.strip()
+
+
+class AffonsoTokenRequest(BaseModel):
+    programId: str = Field(min_length=1, max_length=128, examples=["demo"])
+    partner: AffonsoPartner
+    groupId: str | None = Field(None, max_length=255)
+    externalUserId: str | None = Field(None, max_length=255)
+    metadata: dict[str, Any] | None = None
+
+    @field_validator("metadata")
+    @classmethod
+    def _small_metadata(cls, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+        if metadata is not None and len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+            raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes of JSON")
+        return metadata
+
+
+class AffonsoCouponRequest(BaseModel):
+    token: str = Field(description="The embed token from POST /v1/embed/token")
+    code: str = Field(description="3-20 letters and digits; upper-cased, other characters removed", examples=["JOHN20"])
+
+
+def api_key(authorization: str | None) -> str | None:
+    """The key in ``Authorization: Bearer <key>`` (scheme in any letter case), or None."""
+    scheme, _, key = (authorization or "").strip().partition(" ")
+    return key.strip() or None if scheme.lower() == "bearer" else None
+
+
+def profile(request: AffonsoTokenRequest) -> PartnerProfile:
+    return PartnerProfile(
+        email=request.partner.email,
+        name=request.partner.name,
+        image=request.partner.image,
+        group_id=request.groupId,
+        external_user_id=request.externalUserId,
+        metadata_json=json.dumps(request.metadata, sort_keys=True) if request.metadata is not None else None,
+    )
+
+
+def token_created(issued: IssuedToken) -> Response:
+    return _ok({
+        "publicToken": issued.token,
+        "expiresAt": _timestamp(issued.expires_at),
+        "link": _link(issued.programme.settings.website_url, issued.affiliate.id),
+    })
+
+
+def embed_data(session: Session) -> Response:
+    affiliate, settings = session.affiliate, session.programme.settings
+    blueprint = settings.coupon_blueprint if session.coupon is None else None
+    return _ok({
+        "affiliate": {"name": affiliate.name, "email": affiliate.email, "trackingId": affiliate.id,
+                      "avatarUrl": affiliate.image},
+        "link": _link(settings.website_url, affiliate.id),
+        "program": {"name": settings.name},
+        "coupon": coupon(session.coupon) if session.coupon else None,
+        "couponBlueprint": _discount(blueprint) if blueprint else None,
+    })
+
+
+def coupon(created: Coupon) -> dict[str, Any]:
+    return {"code": created.code, **_discount(created.discount)}
+
+
+def coupon_created(created: Coupon) -> Response:
+    return _ok(coupon(created))
+
+
+def error(exc: CouponError) -> Response:
+    status, code, title = next((s, c, t) for cls, s, c, t in _ERRORS if isinstance(exc, cls))
+    return _json(status, {"success": False, "error": {"code": code, "message": title or exc.message}})
+
+
+def malformed(problems: list[dict[str, Any]]) -> Response:
+    """Powertools' request validation failed: not JSON, a missing field, a wrong type."""
+    first = next(iter(problems), {})
+    if first.get("type") == "json_invalid":
+        return error(InvalidRequest("The request body is not valid JSON"))
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return error(InvalidRequest(f"{where}: {message}" if where else message))
+
+
+def _discount(discount: Discount) -> dict[str, Any]:
+    value = discount.value if discount.value is not None else Decimal(0)
+    shown: Any = int(value) if value == value.to_integral_value() else float(value)
+    # Exactly Affonso's two fields; a flat blueprint's currency is the programme's (admin CLI).
+    return {"discountType": _DISCOUNT_TYPE[discount.kind], "discountValue": shown}
+
+
+def _link(website_url: str | None, tracking_id: str) -> str | None:
+    if not website_url:
+        return None
+    return f"{website_url}{'&' if '?' in website_url else '?'}via={tracking_id}"
+
+
+def _timestamp(moment: datetime) -> str:
+    """``2024-01-15T10:30:00.000Z``, as Affonso writes times."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _ok(data: dict[str, Any]) -> Response:
+    return _json(200, {"success": True, "data": data})
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)

@@ -1,0 +1,30 @@
+"""Brandbassador sales tracking, the second half of its custom-webshop integration (CONTRACTS.md).
+
+Server side, per sale: ``GET <base>/tracking/pixel.gif?order_id=&total=&code=&key=&currency=``, or
+for a sale that came through a tracking link (``?ref=bb-<id>`` on the brand's site; ``ref`` always
+starts with ``bb``) ``tracking_link=true&ref=<ref>`` in place of ``code``. ``total`` is the order
+value excluding shipping in ``1000.00`` format; ``key`` is the webshop's Brandbassador key. No
+pixel exists for refunds or cancellations of custom webshops, so a rollback sends nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from coupons.core import money
+
+PIXEL_PATH = "/tracking/pixel.gif"
+DEFAULT_BASE_URL = "https://api.brandbassador.com"
+
+
+def is_tracking_link(ref: str | None) -> bool:
+    return bool(ref) and ref.lower().startswith("bb")
+
+
+def pixel_url(base_url: str, order_id: str, total: Decimal, code: str, key: str, currency: str,
+              ref: str | None = None) -> str:
+    """The pixel for one sale, parameters in the order the documentation lists them."""
+    attribution = {"tracking_link": "true", "ref": ref} if is_tracking_link(ref) else {"code": code.upper()}
+    params = {"order_id": order_id, "total": money.to_wire(total), **attribution, "key": key, "currency": currency}
+    return f"{base_url.rstrip('/')}{PIXEL_PATH}?{urlencode(params)}"

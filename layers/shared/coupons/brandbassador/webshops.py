@@ -1,0 +1,87 @@
+"""Brandbassador webshops: settings, and codes created on behalf of their ambassadors.
+
+A brand may run several webshops, each with its own base currency and key. The settings mirror
+what the brand sets in Brandbassador (uses per code, days a code is valid): they fill in what a
+request leaves out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from coupons.core import issuing
+from coupons.core.accounts import authenticate
+from coupons.core.errors import InvalidRequest
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.core.table import Table
+
+PARTNER = "brandbassador"
+
+
+class WebshopSettings(BaseModel):
+    base_currency: str
+    extra_currencies: list[str] = Field(default_factory=list)  # other gift-card currencies allowed
+    uses_per_code: int | None = Field(default=None, ge=1)  # None: unlimited
+    valid_days: int | None = Field(default=None, ge=1)  # None: no expiry
+
+
+class Webshop(BaseModel):
+    id: str
+    settings: WebshopSettings
+
+
+class CodeRequest(BaseModel):
+    """A code an ambassador asked for, as Brandbassador sent it (before webshop defaults)."""
+
+    code: str  # canonical
+    raw_code: str  # as sent; part of the retry fingerprint, so JOHN20 after john20 is a duplicate
+    percentage: Decimal | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    expires_on: date | None = None
+    max_uses: int | None = None
+    ambassador: str | None = None
+    description: str | None = None
+
+
+def open_webshop(table: Table, webshop_id: str, key: str | None) -> Webshop:
+    account = authenticate(table, PARTNER, webshop_id, key, noun="webshop")
+    return Webshop(id=webshop_id, settings=WebshopSettings.model_validate(account.settings))
+
+
+def create_code(table: Table, webshop: Webshop, request: CodeRequest) -> issuing.Issued:
+    settings = webshop.settings
+    if request.percentage is not None:
+        discount = Discount(kind=DiscountKind.PERCENT, value=request.percentage)
+        balance = None
+    else:
+        currency = request.currency or settings.base_currency
+        if currency != settings.base_currency and currency not in settings.extra_currencies:
+            raise InvalidRequest(
+                f"Gift cards in {currency} are not accepted by webshop {webshop.id!r}; "
+                f"its currency is {settings.base_currency}"
+            )
+        discount = Discount(kind=DiscountKind.GIFT_CARD, value=request.amount, currency=currency)
+        balance = request.amount
+
+    today = utcnow().date()
+    expires_on = request.expires_on
+    if expires_on is not None and expires_on < today:
+        raise InvalidRequest(f"The expiry date {expires_on.isoformat()} is in the past")
+    if expires_on is None and settings.valid_days:
+        expires_on = today + timedelta(days=settings.valid_days)
+
+    record = CodeRecord(
+        code=request.code,
+        discount=discount,
+        owner=Owner(partner=PARTNER, account=webshop.id, person=request.ambassador),
+        max_uses=request.max_uses if request.max_uses is not None else settings.uses_per_code,
+        balance=balance,
+        expires_on=expires_on,
+        description=request.description,
+        fingerprint=issuing.fingerprint(PARTNER, webshop.id, request.model_dump(exclude={"code"})),
+    )
+    return issuing.create_code(table, record)

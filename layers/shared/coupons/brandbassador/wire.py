@@ -1,0 +1,157 @@
+"""Brandbassador "custom webshop" endpoint.
+
+Seed: shared/seeds/000 (Brandbassador help page) and shared/CONTRACTS.md. The help page's example
+URLs are empty in every public copy, so the parameter names are those a public community
+WooCommerce integration of this endpoint reads, with its aliases (CONTRACTS.md).
+
+- ``GET ...?code=JOHN20&percentage=20&expire=2027-12-31&u_limit=1&auth_key=...`` (percent code)
+- ``GET ...?code=GIFT100&amount=100.00&currency=EUR&auth_key=...`` (gift card)
+- success: HTTP 200 ``{"status": "success"}``
+- failure: 4xx ``{"status": 0, "error": "<description>"}``; a taken code is exactly
+  ``Discount code already exists``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, Field
+
+from coupons.core import codes, money
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+from coupons.brandbassador.webshops import CodeRequest
+
+ALREADY_EXISTS = "Discount code already exists"  # verbatim from Brandbassador's page
+
+_STATUS = {
+    InvalidRequest: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    CodeTaken: 409,
+    Unavailable: 503,
+}
+
+
+class CodeQuery(BaseModel):
+    """The query string as Brandbassador sends it. Every field is optional here so that what is
+    missing or malformed is reported in Brandbassador's own error shape, not a generic 422."""
+
+    code: str | None = Field(None, description="The code, A-Z and 0-9 only, case-insensitive", examples=["JOHN20"])
+    percentage: str | None = Field(None, description="Percent off, for a discount code (e.g. 20 or 20.00)")
+    percent: str | None = Field(None, description="Alias of percentage")
+    amount: str | None = Field(None, description="Gift-card value in the format 1000.00")
+    currency: str | None = Field(None, description="Gift-card currency, ISO 4217 (default: the webshop's)")
+    expire: str | None = Field(None, description="Last valid day, yyyy-mm-dd (default: the webshop's valid days)")
+    totime: str | None = Field(None, description="Alias of expire")
+    u_limit: str | None = Field(None, description="How many times the code may be used (default: the webshop's)")
+    auth_key: str | None = Field(None, description="The webshop's key issued by Brandbassador")
+    auth: str | None = Field(None, description="Alias of auth_key")
+    key: str | None = Field(None, description="Alias of auth_key")
+    description: str | None = Field(None, description="Free text, stored with the code")
+    ambassador: str | None = Field(None, description="The ambassador the code belongs to, for attribution")
+
+
+def _one_of(query: CodeQuery, *names: str) -> str | None:
+    """The value of a field that has aliases; aliases that disagree are an error, not a guess."""
+    given = {name: getattr(query, name) for name in names if getattr(query, name) not in (None, "")}
+    if len(set(given.values())) > 1:
+        raise InvalidRequest(f"The parameters {' and '.join(given)} disagree; send only one of them")
+    return next(iter(given.values()), None)
+
+
+def refuse_repeated(raw_query: str) -> None:
+    """A parameter sent twice (``code=A&code=B``) is ambiguous; Powertools would keep the first."""
+    names = [name for name, _ in parse_qsl(raw_query, keep_blank_values=True)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidRequest(f"The parameter {', '.join(repeated)} was sent more than once")
+
+
+def presented_key(query: CodeQuery) -> str | None:
+    return _one_of(query, "auth_key", "auth", "key")
+
+
+def parse(query: CodeQuery) -> CodeRequest:
+    """The request in domain terms, or ``InvalidRequest`` with a message a support person reads."""
+    raw_code = query.code or ""
+    code = codes.require_valid(query.code)
+    percentage_text = _one_of(query, "percentage", "percent")
+    if percentage_text is not None and query.amount not in (None, ""):
+        raise InvalidRequest("Send either percentage (a discount code) or amount (a gift card), not both")
+    if percentage_text is None and query.amount in (None, ""):
+        raise InvalidRequest("Send percentage (a discount code) or amount (a gift card); neither was given")
+
+    percentage = amount = currency = None
+    if percentage_text is not None:
+        percentage = money.parse_amount(percentage_text, "percentage")
+        if percentage > 100:
+            raise InvalidRequest(f"The percentage must be at most 100, got {percentage_text}")
+    else:
+        amount = money.parse_amount(query.amount, "gift card amount")
+        if query.currency not in (None, ""):
+            currency = money.require_currency(query.currency)
+    if percentage is not None and query.currency not in (None, ""):
+        raise InvalidRequest("currency applies to gift cards (amount), not to percentage codes")
+
+    return CodeRequest(
+        code=code,
+        raw_code=raw_code,
+        percentage=percentage,
+        amount=amount,
+        currency=currency,
+        expires_on=_parse_date(_one_of(query, "expire", "totime")),
+        max_uses=_parse_uses(query.u_limit),
+        ambassador=query.ambassador or None,
+        description=query.description or None,
+    )
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(f"The expiry date {text!r} is not a date in the format yyyy-mm-dd") from None
+
+
+def _parse_uses(text: str | None) -> int | None:
+    if text in (None, ""):
+        return None
+    if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 9:
+        raise InvalidRequest(f"u_limit must be a whole number of uses of at least 1, got {text!r}")
+    return int(text)
+
+
+def created() -> Response:
+    return _json(200, {"status": "success"})
+
+
+def error(exc: CouponError) -> Response:
+    status = next(code for cls, code in _STATUS.items() if isinstance(exc, cls))
+    message = ALREADY_EXISTS if isinstance(exc, CodeTaken) else exc.message
+    return _json(status, {"status": 0, "error": message})
+
+
+def malformed(problems: list[dict[str, Any]]) -> Response:
+    """Powertools' request validation failed (a parameter that cannot be read as text)."""
+    detail = next((p.get("msg", "") for p in problems), "").removeprefix("Value error, ")
+    return error(InvalidRequest(detail or "The request's parameters could not be read"))
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)

@@ -1,0 +1,196 @@
+"""Checkout rules: whether a code applies to a cart, what it gives, and why not.
+
+Pure functions over a ``CodeRecord``: no store, no wire format. The same rules answer
+``/checkout/validate`` from a read and explain a refused redemption from the item DynamoDB
+returns with a failed condition (``ReturnValuesOnConditionCheckFailure``), so the message a
+checkout sees never depends on which of the two paths refused it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+from coupons.core import codes
+from coupons.core.errors import CouponError, InvalidRequest, NotFound
+from coupons.core.models import CodeRecord, DiscountKind, Owner
+
+CENT = Decimal("0.01")
+
+
+class Reason(str, Enum):
+    """Why a code does not apply: stable, machine-readable, part of the checkout API."""
+
+    UNKNOWN = "unknown"
+    NOT_STARTED = "not_started"
+    EXPIRED = "expired"
+    DISABLED = "disabled"
+    USED_UP = "used_up"
+    CUSTOMER_LIMIT_REACHED = "customer_limit_reached"
+    CUSTOMER_REQUIRED = "customer_required"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    NOT_A_GIFT_CARD = "not_a_gift_card"
+
+
+class CodeRefused(CouponError):
+    """The code exists (or not) but does not apply to this cart; ``reason`` says why."""
+
+    def __init__(self, reason: Reason, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class Cart(BaseModel):
+    subtotal: Decimal  # excluding shipping; what a percent code applies to
+    shipping: Decimal = Decimal("0.00")
+    currency: str
+
+
+class Customer(BaseModel):
+    id: str | None = None
+    email: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """Who counts against a per-customer limit: the checkout's customer id, else the e-mail
+        (case-insensitive). Hashed, so no address ends up in a key."""
+        identity = f"id:{self.id}" if self.id else f"email:{self.email.strip().lower()}" if self.email else None
+        return hashlib.sha256(identity.encode()).hexdigest()[:32] if identity else None
+
+
+class Quote(BaseModel):
+    """What a code gives on a cart."""
+
+    code: str
+    kind: DiscountKind
+    value: Decimal | None
+    currency: str  # the cart's
+    discount: Decimal = Decimal("0.00")  # off the subtotal (percent, fixed)
+    shipping_discount: Decimal = Decimal("0.00")  # free shipping
+    gift_card_amount: Decimal = Decimal("0.00")  # paid with the gift card
+    balance: Decimal | None = None  # gift card balance before this order
+    owner: Owner
+
+
+class RedemptionState(str, Enum):
+    REDEEMED = "redeemed"
+    ROLLED_BACK = "rolled_back"
+
+
+class Redemption(BaseModel):
+    """One use of a code by one order, attributed to the code's owner."""
+
+    id: str
+    code: str
+    order_id: str
+    state: RedemptionState = RedemptionState.REDEEMED
+    kind: DiscountKind
+    cart: Cart
+    customer: Customer = Field(default_factory=Customer)
+    customer_key: str | None = None  # set when the code limits uses per customer
+    discount: Decimal
+    shipping_discount: Decimal
+    gift_card_amount: Decimal
+    owner: Owner
+    ref: str | None = None  # a partner's tracking reference (Brandbassador: bb-...)
+    created_at: datetime
+    rolled_back_at: datetime | None = None
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# ---- identities --------------------------------------------------------------------------------
+
+
+def redemption_id(code: str, order_id: str) -> str:
+    """Derived from code and order, so the same order redeeming the same code twice lands on the
+    same item (the conditional put makes the second one a replay) and the id leads straight to
+    the item's key without an index. The code stays readable for support people."""
+    return f"{code}.{order_digest(order_id)}"
+
+
+def order_digest(order_id: str) -> str:
+    return hashlib.sha256(order_id.encode()).hexdigest()[:24]
+
+
+def parse_redemption_id(redemption: str) -> tuple[str, str]:
+    """``(code, order digest)``, or ``NotFound`` for anything that cannot be one of our ids."""
+    code, _, digest = redemption.rpartition(".")
+    try:
+        code = codes.require_valid(code)
+    except InvalidRequest:
+        raise NotFound(f"Unknown redemption {redemption!r}") from None
+    if code != redemption.rpartition(".")[0] or len(digest) != 24 or not all(c in "0123456789abcdef" for c in digest):
+        raise NotFound(f"Unknown redemption {redemption!r}")
+    return code, digest
+
+
+# ---- the rules ---------------------------------------------------------------------------------
+
+
+def refusal(record: CodeRecord | None, code: str, cart: Cart, today: date, amount: Decimal | None = None,
+            customer_uses: int = 0, customer_given: bool = True) -> CodeRefused | None:
+    """The first rule ``record`` breaks for this cart, or None when the code applies."""
+    if record is None:
+        return CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
+    if record.status != "active":
+        return CodeRefused(Reason.DISABLED, f"The code {code} has been disabled")
+    if record.starts_on and today < record.starts_on:
+        return CodeRefused(Reason.NOT_STARTED, f"The code {code} is valid from {record.starts_on.isoformat()}")
+    if record.expires_on and today > record.expires_on:
+        return CodeRefused(Reason.EXPIRED, f"The code {code} expired on {record.expires_on.isoformat()}")
+    if record.max_uses is not None and record.uses >= record.max_uses:
+        return CodeRefused(Reason.USED_UP, f"The code {code} has been used {record.uses} of {record.max_uses} times")
+    if record.max_uses_per_customer is not None:
+        if not customer_given:
+            return CodeRefused(Reason.CUSTOMER_REQUIRED,
+                               f"The code {code} is limited per customer; send customer.id or customer.email")
+        if customer_uses >= record.max_uses_per_customer:
+            return CodeRefused(Reason.CUSTOMER_LIMIT_REACHED,
+                               f"This customer has used the code {code} {customer_uses} times, the most allowed")
+    kind, currency = record.discount.kind, record.discount.currency
+    if kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD) and currency != cart.currency:
+        return CodeRefused(Reason.CURRENCY_MISMATCH, f"The code {code} is in {currency}, the cart in {cart.currency}")
+    if amount is not None and kind is not DiscountKind.GIFT_CARD:
+        return CodeRefused(Reason.NOT_A_GIFT_CARD, f"The code {code} is not a gift card; send no amount")
+    if kind is DiscountKind.GIFT_CARD:
+        balance = record.balance or Decimal(0)
+        wanted = amount if amount is not None else Decimal("0.01")
+        if balance < wanted:
+            return CodeRefused(Reason.INSUFFICIENT_BALANCE,
+                               f"The gift card {code} has {balance:.2f} {currency} left, less than {wanted:.2f}")
+    return None
+
+
+def quote(record: CodeRecord | None, code: str, cart: Cart, today: date, amount: Decimal | None = None,
+          customer_uses: int = 0, customer_given: bool = True) -> Quote:
+    """What the code gives on ``cart``, or ``CodeRefused``. ``amount`` is what to pay with a gift
+    card (default: as much of the order as the balance covers)."""
+    refused = refusal(record, code, cart, today, amount, customer_uses, customer_given)
+    if refused:
+        raise refused
+    order_total = cart.subtotal + cart.shipping
+    if amount is not None and amount > order_total:
+        raise InvalidRequest(f"The amount {amount:.2f} is more than the order total {order_total:.2f}")
+    discount = record.discount
+    result = Quote(code=record.code, kind=discount.kind, value=discount.value, currency=cart.currency,
+                   owner=record.owner)
+    if discount.kind is DiscountKind.PERCENT:
+        result.discount = min(money(cart.subtotal * discount.value / 100), cart.subtotal)
+    elif discount.kind is DiscountKind.FIXED:
+        result.discount = min(money(discount.value), cart.subtotal)
+    elif discount.kind is DiscountKind.FREE_SHIPPING:
+        result.shipping_discount = cart.shipping
+    else:
+        result.balance = record.balance
+        result.gift_card_amount = amount if amount is not None else min(record.balance, order_total)
+        if result.gift_card_amount <= 0:
+            raise InvalidRequest("The order total is 0.00: there is nothing to pay with the gift card")
+    return result

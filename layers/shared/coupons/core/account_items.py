@@ -1,0 +1,47 @@
+"""Partner accounts (webshops, rewards, programmes, campaigns): ``pk = ACCOUNT#<partner>#<id>``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from coupons.core.models import Account, utcnow
+from coupons.core.table import Table
+
+SK = "ACCOUNT"
+
+
+def key(partner: str, account_id: str) -> dict[str, Any]:
+    return {"pk": f"ACCOUNT#{partner}#{account_id}", "sk": SK}
+
+
+def put(table: Table, account: Account) -> None:
+    """Create or replace an account (admin CLI only; partners never write accounts)."""
+    item = account.model_dump()
+    item.update(key(account.partner, account.account_id), gsi1pk=f"ACCOUNTS#{account.partner}", gsi1sk=account.account_id)
+    table.call("put_item", Item=table.serialize(item))
+
+
+def get(table: Table, partner: str, account_id: str) -> Account | None:
+    item = table.call("get_item", Key=table.serialize(key(partner, account_id))).get("Item")
+    return Account.model_validate(table.deserialize(item)) if item else None
+
+
+def set_secret(table: Table, partner: str, account_id: str, secret_hash: str) -> None:
+    """Rotate an account's secret; fails if the account does not exist."""
+    table.call(
+        "update_item",
+        Key=table.serialize(key(partner, account_id)),
+        UpdateExpression="SET secret_hash = :h, updated_at = :now",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues=table.values({":h": secret_hash, ":now": utcnow()}),
+    )
+
+
+def list_all(table: Table, partner: str) -> Iterator[Account]:
+    for item in table.query_all(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues=table.values({":p": f"ACCOUNTS#{partner}"}),
+    ):
+        yield Account.model_validate(item)

@@ -1,0 +1,86 @@
+"""Code items: ``pk = CODE#<canonical code>``, ``sk = CODE``; listed per owner on ``gsi1``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from coupons.core.models import CodeRecord, Discount, Owner
+from coupons.core.table import Table, error_code
+
+SK = "CODE"
+
+
+class CodeExists(Exception):
+    """The conditional put found the code taken; ``existing`` is the item that holds it."""
+
+    def __init__(self, existing: CodeRecord):
+        super().__init__(existing.code)
+        self.existing = existing
+
+
+def key(code: str) -> dict[str, Any]:
+    return {"pk": f"CODE#{code}", "sk": SK}
+
+
+def owner_partition(partner: str, account: str) -> str:
+    return f"OWNER#{partner}#{account}"
+
+
+def to_item(record: CodeRecord) -> dict[str, Any]:
+    data = record.model_dump(exclude={"discount", "owner"})
+    data.update(
+        kind=record.discount.kind,
+        value=record.discount.value,
+        currency=record.discount.currency,
+        partner=record.owner.partner,
+        account=record.owner.account,
+        person=record.owner.person,
+        gsi1pk=owner_partition(record.owner.partner, record.owner.account),
+        gsi1sk=f"{record.created_at.isoformat()}#{record.code}",
+        **key(record.code),
+    )
+    return data
+
+
+def from_item(item: dict[str, Any]) -> CodeRecord:
+    return CodeRecord(
+        discount=Discount(kind=item["kind"], value=item.get("value"), currency=item.get("currency")),
+        owner=Owner(partner=item["partner"], account=item["account"], person=item.get("person")),
+        **{k: v for k, v in item.items() if k in CodeRecord.model_fields and k not in ("discount", "owner")},
+    )
+
+
+def create(table: Table, record: CodeRecord) -> None:
+    """Put ``record`` if its code is free, in one conditional write.
+
+    On a clash DynamoDB hands back the item that holds the code (ReturnValuesOnConditionCheckFailure),
+    so telling a retry from a duplicate needs no second read.
+    """
+    try:
+        table.call(
+            "put_item",
+            Item=table.serialize(to_item(record)),
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            raise CodeExists(from_item(table.deserialize(error.response["Item"]))) from None
+        raise
+
+
+def get(table: Table, code: str, consistent: bool = False) -> CodeRecord | None:
+    item = table.call("get_item", Key=table.serialize(key(code)), ConsistentRead=consistent).get("Item")
+    return from_item(table.deserialize(item)) if item else None
+
+
+def list_by_owner(table: Table, partner: str, account: str) -> Iterator[CodeRecord]:
+    for item in table.query_all(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :owner",
+        ExpressionAttributeValues=table.values({":owner": owner_partition(partner, account)}),
+    ):
+        yield from_item(item)

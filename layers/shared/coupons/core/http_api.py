@@ -1,0 +1,56 @@
+"""What every HTTP API function does around its routes, written once.
+
+- ``refuse_with(app, contract)``: domain refusals (``CouponError``) and Powertools' request
+  validation errors answered in the contract's own wire format, never as a 500;
+- ``entry_point(app)``: the Lambda handler, with the correlation id taken from API Gateway's
+  request id, X-Ray tracing and EMF metrics flushed per invocation.
+
+Unexpected exceptions are not caught: they are bugs, and surface as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from coupons.core.json_body import read_as_json
+from coupons.core.errors import CouponError
+from coupons.core.observability import logger, metrics, tracer
+
+
+class WireContract(Protocol):
+    """What a ``coupons.contracts`` module offers for refusals."""
+
+    def error(self, error: CouponError) -> Response: ...
+
+    def malformed(self, problems: list[dict[str, Any]]) -> Response: ...
+
+
+def refuse_with(app: APIGatewayHttpResolver, contract: WireContract) -> None:
+    @app.exception_handler(CouponError)
+    def refuse(error: CouponError) -> Response:
+        reason = getattr(error, "reason", None) or type(error).__name__
+        logger.info("request refused", extra={"reason": reason, "detail": error.message})
+        return contract.error(error)
+
+    @app.exception_handler(RequestValidationError)
+    def malformed(error: RequestValidationError) -> Response:
+        return contract.malformed(error.errors())
+
+
+def entry_point(app: APIGatewayHttpResolver, json_bodies: bool = False) -> Callable[[dict, LambdaContext], dict]:
+    """The function's ``lambda_handler``. ``json_bodies``: read a JSON body as JSON whatever
+    content-type the caller set (see ``contracts.json_body``)."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict, context: LambdaContext) -> dict:
+        return app.resolve(read_as_json(event) if json_bodies else event, context)
+
+    return lambda_handler

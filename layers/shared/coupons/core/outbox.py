@@ -1,0 +1,172 @@
+"""Sale events waiting for delivery to a partner: ``pk = OUTBOX#<redemption id>#<event>``.
+
+An outbox item is put in the redemption's (or rollback's) own transaction, so an event exists if
+and only if the sale does. Its ``state`` is the delivery's single source of truth:
+
+    pending --claim--> (lease held) --delivered / skipped--> done (index entry removed)
+                                    --failed--> pending (attempts + 1, next_attempt_at)
+                                    --failed too often--> dead (until re-driven)
+
+Pending, dead and skipped events are listed on ``gsi1`` (``OUTBOX#<state>#<shard>``): a sparse
+index, delivered events leave it. Whoever delivers first claims a lease with a condition, so two
+copies of one message (SQS delivers at least once, re-drives) never send a sale twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from coupons.checkout.rules import Redemption
+from coupons.core.table import Table, error_code
+
+SK = "OUTBOX"
+SALE, ROLLBACK = "sale", "rollback"
+PENDING, DELIVERED, SKIPPED, DEAD = "pending", "delivered", "skipped", "dead"
+SHARDS = 8
+
+
+def event_key(redemption_id: str, event: str) -> str:
+    return f"OUTBOX#{redemption_id}#{event}"
+
+
+def key(pk: str) -> dict[str, str]:
+    return {"pk": pk, "sk": SK}
+
+
+def _index(state: str, pk: str, created_at: str) -> dict[str, str]:
+    shard = int(hashlib.sha256(pk.encode()).hexdigest(), 16) % SHARDS
+    return {":gpk": f"OUTBOX#{state}#{shard}", ":gsk": f"{created_at}#{pk}"}
+
+
+def put(table: Table, redemption: Redemption, event: str, now: datetime) -> dict[str, Any]:
+    """The Put (for a transaction) of a new pending event."""
+    pk = event_key(redemption.id, event)
+    index = _index(PENDING, pk, now.isoformat())
+    item = {
+        **key(pk),
+        "event": event,
+        "partner": redemption.owner.partner,
+        "redemption": redemption.model_dump(),
+        "state": PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "gsi1pk": index[":gpk"],
+        "gsi1sk": index[":gsk"],
+    }
+    return {"Item": table.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}
+
+
+class NotClaimed(Exception):
+    """Someone else holds the event's lease, or it needs no delivery any more (``state``)."""
+
+    def __init__(self, state: str | None):
+        super().__init__(state)
+        self.state = state
+
+
+def claim(table: Table, pk: str, now: float, lease_seconds: int) -> tuple[dict[str, Any], str]:
+    """Take the event for one delivery attempt: ``(item, lease token)``."""
+    token = uuid.uuid4().hex
+    try:
+        answer = table.call(
+            "update_item",
+            Key=table.serialize(key(pk)),
+            UpdateExpression="SET lease_until = :until, lease_token = :token, attempts = attempts + :one",
+            ConditionExpression="#state = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=table.values(
+                {":until": int(now) + lease_seconds, ":token": token, ":one": 1, ":pending": PENDING, ":now": int(now)}
+            ),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        old = table.deserialize(error.response["Item"]) if error.response.get("Item") else {}
+        raise NotClaimed(old.get("state")) from None
+    return table.deserialize(answer["Attributes"]), token
+
+
+def finish(table: Table, item: dict[str, Any], token: str, state: str, note: str, now: datetime) -> bool:
+    """Mark a claimed event delivered (it leaves the index) or skipped (listed, to re-drive once
+    the partner can take it); False if our lease was lost meanwhile."""
+    values = {":state": state, ":now": now, ":note": note}
+    if state == SKIPPED:
+        values.update(_index(SKIPPED, item["pk"], str(item["created_at"])))
+        update = ("SET #state = :state, finished_at = :now, note = :note, gsi1pk = :gpk, gsi1sk = :gsk "
+                  "REMOVE lease_until, lease_token")
+    else:
+        update = "SET #state = :state, finished_at = :now, note = :note REMOVE gsi1pk, gsi1sk, lease_until, lease_token"
+    return _release(table, item, token, update, values)
+
+
+def fail(table: Table, item: dict[str, Any], token: str, error: str, next_attempt_at: float, dead: bool) -> bool:
+    """Record a failed attempt: back to pending for a later retry, or dead."""
+    state = DEAD if dead else PENDING
+    index = _index(state, item["pk"], str(item["created_at"]))
+    return _release(
+        table, item, token,
+        "SET #state = :state, last_error = :error, next_attempt_at = :next, gsi1pk = :gpk, gsi1sk = :gsk "
+        "REMOVE lease_until, lease_token",
+        {":state": state, ":error": error[:1000], ":next": int(next_attempt_at), **index},
+    )
+
+
+def _release(table: Table, item: dict[str, Any], token: str, update: str, values: dict[str, Any]) -> bool:
+    try:
+        table.call(
+            "update_item",
+            Key=table.serialize(key(item["pk"])),
+            UpdateExpression=update,
+            ConditionExpression="lease_token = :token",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=table.values({**values, ":token": token}),
+        )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def rearm(table: Table, pk: str, from_states: tuple[str, ...] = (DEAD,)) -> bool:
+    """Send a dead (or skipped) event again from scratch. Setting ``attempts`` back to 0 is what
+    the stream filter in template.yaml picks up, as for a new event. False if not in those states."""
+    got = table.call("get_item", Key=table.serialize(key(pk)), ConsistentRead=True).get("Item")
+    if not got:
+        return False
+    item = table.deserialize(got)
+    index = _index(PENDING, pk, str(item["created_at"]))
+    placeholders = {f":s{i}": s for i, s in enumerate(from_states)}
+    try:
+        table.call(
+            "update_item",
+            Key=table.serialize(key(pk)),
+            UpdateExpression="SET #state = :pending, attempts = :zero, gsi1pk = :gpk, gsi1sk = :gsk "
+            "REMOVE next_attempt_at, lease_until, lease_token",
+            ConditionExpression=f"#state IN ({', '.join(placeholders)})",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=table.values({":pending": PENDING, ":zero": 0, **index, **placeholders}),
+        )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def in_state(table: Table, state: str) -> Iterator[dict[str, Any]]:
+    """Events in ``state`` (pending, dead, skipped), oldest first within each shard."""
+    for shard in range(SHARDS):
+        yield from table.query_all(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues=table.values({":p": f"OUTBOX#{state}#{shard}"}),
+        )

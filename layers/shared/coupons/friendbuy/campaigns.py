@@ -1,0 +1,149 @@
+"""Friendbuy campaigns and the Merchant API's authentication.
+
+A campaign is a partner account (``ACCOUNT#friendbuy#<id>``). Access is by key: an access key
+opens one or more campaigns and has one secret (stored hashed). ``POST /authorization`` trades the
+key and secret for a bearer token valid 20 minutes; HTTP Basic ``key:secret`` (the older REST API's
+way) is accepted on every other route as well.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from coupons.core.credentials import hash_secret, new_token, verify_secret
+from coupons.core.errors import NotFound, Unauthenticated
+from coupons.core.models import Account, utcnow
+from coupons.core import account_items
+from coupons.friendbuy import key_items as campaign_keys
+from coupons.core.table import Table
+
+PARTNER = "friendbuy"
+TOKEN_LIFETIME = timedelta(minutes=20)  # Friendbuy's Merchant API tokens live 20 minutes
+
+
+class CampaignSettings(BaseModel):
+    access_key: str
+    active: bool = True
+    name: str | None = None
+    # The referral link is link_base + referral code (Friendbuy's own links look like https://fbuy.io/cPw5).
+    link_base: str = "https://fbuy.io/"
+    destination_url: str | None = None
+
+
+class Campaign(BaseModel):
+    id: str
+    settings: CampaignSettings
+
+    def link(self, referral_code: str) -> str:
+        return f"{self.settings.link_base}{referral_code}"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: an access key and the campaigns it opens."""
+
+    access_key: str
+    campaigns: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Token:
+    token: str
+    expires: datetime
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so an unsalted hash is enough and lets the hash be the item key.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authorize(table: Table, key: str, secret: str) -> Token:
+    """A bearer token for ``key`` if ``secret`` is its secret."""
+    caller = _check_key(table, key, secret)
+    token = new_token()
+    expires = utcnow() + TOKEN_LIFETIME
+    campaign_keys.put_token(table, _token_hash(token), caller.access_key, set(caller.campaigns), int(expires.timestamp()))
+    return Token(token, expires)
+
+
+def _check_key(table: Table, key: str, secret: str) -> Caller:
+    item = campaign_keys.get_key(table, key) if key else None
+    # verify_secret compares against a dummy hash when the key is unknown: same time either way.
+    if not verify_secret(secret, item.get("secret_hash") if item else None):
+        raise Unauthenticated("The access key or the secret is not valid")
+    return Caller(key, frozenset(item.get("campaigns", ())))
+
+
+def caller(table: Table, authorization: str | None) -> Caller:
+    """The caller named by an ``Authorization`` header: ``Bearer <token>`` or ``Basic <key:secret>``."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer" and credentials:
+        item = campaign_keys.get_token(table, _token_hash(credentials))
+        # TTL deletes expired items only eventually, so the expiry is checked here too.
+        if item is None or int(item["expires_at"]) <= int(utcnow().timestamp()):
+            raise Unauthenticated("The bearer token is unknown or has expired; ask POST /v1/authorization for a new one")
+        return Caller(item["access_key"], frozenset(item.get("campaigns", ())))
+    if scheme.lower() == "basic" and credentials:
+        try:
+            key, separator, secret = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated("The Basic credentials are not base64 of key:secret") from None
+        if not separator:
+            raise Unauthenticated("The Basic credentials are not base64 of key:secret")
+        return _check_key(table, key, secret)
+    raise Unauthenticated("Send Authorization: Bearer <token> (from POST /v1/authorization) or Basic key:secret")
+
+
+def admit(caller: Caller, campaign_id: str, item: dict[str, Any] | None) -> Campaign:
+    """The campaign from its account item, if it exists, is active and the caller's key opens it.
+    All three failures look the same from outside: a key learns nothing about other campaigns."""
+    if item is None or campaign_id not in caller.campaigns:
+        raise NotFound(f"Campaign {campaign_id} was not found")
+    campaign = Campaign(id=campaign_id, settings=CampaignSettings.model_validate(item.get("settings", {})))
+    if not campaign.settings.active:
+        raise NotFound(f"Campaign {campaign_id} is not active")
+    return campaign
+
+
+def account_key(campaign_id: str) -> dict[str, Any]:
+    return account_items.key(PARTNER, campaign_id)
+
+
+# ---- admin -------------------------------------------------------------------------------------
+
+
+def add_campaign(table: Table, campaign_id: str, secret: str, settings: CampaignSettings) -> None:
+    """Create or replace a campaign, opened by ``settings.access_key`` with ``secret`` (stored hashed)."""
+    previous = account_items.get(table, PARTNER, campaign_id)
+    account_items.put(table, Account(partner=PARTNER, account_id=campaign_id, settings=settings.model_dump()))
+    campaign_keys.grant(table, settings.access_key, hash_secret(secret), campaign_id)
+    if previous is not None:
+        old_key = CampaignSettings.model_validate(previous.settings).access_key
+        if old_key != settings.access_key:
+            campaign_keys.revoke(table, old_key, campaign_id)
+
+
+def get_campaign(table: Table, campaign_id: str) -> Campaign:
+    account = account_items.get(table, PARTNER, campaign_id)
+    if account is None:
+        raise NotFound(f"Campaign {campaign_id} was not found")
+    return Campaign(id=campaign_id, settings=CampaignSettings.model_validate(account.settings))
+
+
+def set_active(table: Table, campaign_id: str, active: bool) -> None:
+    campaign = get_campaign(table, campaign_id)
+    settings = campaign.settings.model_copy(update={"active": active})
+    account_items.put(table, Account(partner=PARTNER, account_id=campaign_id, settings=settings.model_dump()))
+
+
+def list_campaigns(table: Table) -> list[Campaign]:
+    return [Campaign(id=a.account_id, settings=CampaignSettings.model_validate(a.settings))
+            for a in account_items.list_all(table, PARTNER)]

@@ -1,0 +1,201 @@
+"""Advocates, their referral codes, and the purchases attributed to them.
+
+- ``pk = FRIENDBUY#REFERRAL#<referral code>``, ``sk = REFERRAL``: the referral (advocate, coupon code,
+  conversions, revenue per currency). Its existence is the referral code's uniqueness. Listed per
+  campaign on gsi1 (``FRIENDBUY#REFERRALS#<campaign>``) for the CSV export.
+- ``pk = FRIENDBUY#ADVOCATE#<campaign>#<identity>``, ``sk = ADVOCATE``: "this advocate has that
+  referral code"; its conditional put is what makes one advocate get one code. Listed per email on
+  gsi1 (``FRIENDBUY#EMAIL#<email>``) for the lookup by email.
+- ``pk = FRIENDBUY#PURCHASE#<order id>``, ``sk = PURCHASE``: a purchase event, once per order id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from coupons.core import code_items
+from coupons.core.table import Table, error_code
+
+
+def referral_key(referral_code: str) -> dict[str, Any]:
+    return {"pk": f"FRIENDBUY#REFERRAL#{referral_code}", "sk": "REFERRAL"}
+
+
+def advocate_key(campaign_id: str, identity: str) -> dict[str, Any]:
+    return {"pk": f"FRIENDBUY#ADVOCATE#{campaign_id}#{identity}", "sk": "ADVOCATE"}
+
+
+def purchase_key(order_id: str) -> dict[str, Any]:
+    return {"pk": f"FRIENDBUY#PURCHASE#{order_id}", "sk": "PURCHASE"}
+
+
+def referrals_partition(campaign_id: str) -> str:
+    return f"FRIENDBUY#REFERRALS#{campaign_id}"
+
+
+def email_partition(email: str) -> str:
+    return f"FRIENDBUY#EMAIL#{email}"
+
+
+def get_many(table: Table, keys: Sequence[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any] | None]:
+    """The items at ``keys`` (None where there is none), in one BatchGetItem (at most 100 distinct keys)."""
+    wanted = list({(k["pk"], k["sk"]): table.serialize(k) for k in keys}.values())
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    request: dict[str, Any] = {table.name: {"Keys": wanted, "ConsistentRead": consistent}}
+    while request:
+        page = table.call("batch_get_item", RequestItems=request)
+        for item in page.get("Responses", {}).get(table.name, []):
+            found[(item["pk"]["S"], item["sk"]["S"])] = table.deserialize(item)
+        request = page.get("UnprocessedKeys") or {}
+    return [found.get((k["pk"], k["sk"])) for k in keys]
+
+
+# ---- claiming a code for an advocate -----------------------------------------------------------
+
+
+class ClaimRefused(Exception):
+    """The claim transaction was cancelled; ``reason`` says which of its conditions failed."""
+
+    CODE_GONE = "code gone"  # the free item was taken, or the code got an owner meanwhile
+    ADVOCATE_HAS_ONE = "advocate has one"  # ``existing`` is the advocate item
+    REFERRAL_CODE_TAKEN = "referral code taken"
+    CONFLICT = "conflict"  # another transaction touched the same items; try again
+
+    def __init__(self, reason: str, existing: dict[str, Any] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.existing = existing
+
+
+def claim(
+    table: Table,
+    referral: dict[str, Any],
+    advocate: dict[str, Any],
+    code: str,
+    person: str,
+    free_item: tuple[str, str] | None,
+    owner: tuple[str, str],
+    require_free_item: bool,
+) -> None:
+    """Give ``code`` to an advocate in ONE transaction: take its free item out of the pool, record
+    the advocate (only if new), create the referral code (only if new) and mark the code's owner
+    (only if it has none). Any failed condition cancels all of it (``ClaimRefused``)."""
+    partner, account = owner
+    actions: list[dict[str, Any]] = []
+    if free_item is not None:
+        delete: dict[str, Any] = {"TableName": table.name, "Key": table.serialize({"pk": free_item[0], "sk": free_item[1]})}
+        if require_free_item:
+            delete["ConditionExpression"] = "attribute_exists(pk)"
+        actions.append({"Delete": delete})
+    actions += [
+        {"Put": {"TableName": table.name, "Item": table.serialize(advocate),
+                 "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        {"Put": {"TableName": table.name, "Item": table.serialize(referral),
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": {
+            "TableName": table.name,
+            "Key": table.serialize(code_items.key(code)),
+            "UpdateExpression": "SET person = :person, referral_code = :ref",
+            "ConditionExpression": "partner = :partner AND account = :account AND attribute_not_exists(person)",
+            "ExpressionAttributeValues": table.values({":person": person, ":ref": referral["referral_code"],
+                                                       ":partner": partner, ":account": account}),
+        }},
+    ]
+    try:
+        table.call("transact_write_items", TransactItems=actions)
+    except ClientError as error:
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons", [])
+        offset = 1 if free_item is not None else 0
+        failed = {i - offset: r for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+        if 0 in failed:
+            item = failed[0].get("Item")
+            raise ClaimRefused(ClaimRefused.ADVOCATE_HAS_ONE, table.deserialize(item) if item else None) from None
+        if -1 in failed or 2 in failed:
+            raise ClaimRefused(ClaimRefused.CODE_GONE) from None
+        if 1 in failed:
+            raise ClaimRefused(ClaimRefused.REFERRAL_CODE_TAKEN) from None
+        raise ClaimRefused(ClaimRefused.CONFLICT) from None
+
+
+# ---- lookups -----------------------------------------------------------------------------------
+
+
+def advocates_by_email(table: Table, email: str) -> list[dict[str, Any]]:
+    return list(table.query_all(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues=table.values({":p": email_partition(email)}),
+    ))
+
+
+def referrals_of_campaign(table: Table, campaign_id: str) -> Iterator[dict[str, Any]]:
+    return table.query_all(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues=table.values({":p": referrals_partition(campaign_id)}),
+    )
+
+
+# ---- purchases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attribution:
+    referral_code: str
+    currency: str
+    amount: Decimal
+
+
+class PurchaseExists(Exception):
+    def __init__(self, existing: dict[str, Any]):
+        super().__init__(existing.get("order_id"))
+        self.existing = existing
+
+
+class PurchaseConflict(Exception):
+    """Another transaction was updating the same referral at that moment; send again."""
+
+
+class ReferralMissing(Exception):
+    """The referral the purchase was to be attributed to does not exist."""
+
+
+def put_purchase(table: Table, purchase: dict[str, Any], attribution: Attribution | None) -> None:
+    """Record a purchase once per order id; with an attribution, the referral's conversions and
+    revenue grow in the same transaction, so a repeated order id can never count twice."""
+    put = {"TableName": table.name, "Item": table.serialize(purchase),
+           "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    try:
+        if attribution is None:
+            put.pop("TableName")
+            table.call("put_item", **put)
+            return
+        table.call("transact_write_items", TransactItems=[
+            {"Put": put},
+            {"Update": {
+                "TableName": table.name,
+                "Key": table.serialize(referral_key(attribution.referral_code)),
+                "UpdateExpression": "ADD conversions :one SET revenue.#cur = if_not_exists(revenue.#cur, :zero) + :amount",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": {"#cur": attribution.currency},
+                "ExpressionAttributeValues": table.values({":one": 1, ":zero": Decimal(0), ":amount": attribution.amount}),
+            }},
+        ])
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            raise PurchaseExists(table.deserialize(error.response["Item"])) from None
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons", [])
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise PurchaseExists(table.deserialize(reasons[0]["Item"])) from None
+        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            raise ReferralMissing(attribution.referral_code) from None
+        raise PurchaseConflict() from None

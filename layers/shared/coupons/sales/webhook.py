@@ -1,0 +1,54 @@
+"""Our outbound sale webhook, for partners without a documented sales API of their own
+(SiteVibes, Affonso): ``POST <url>`` with a JSON body, signed.
+
+Headers: ``X-Coupons-Event`` (``sale.redeemed`` | ``sale.rolled_back``), ``X-Coupons-Delivery`` (the
+event id: the same on every retry, so a receiver can drop repeats), ``X-Coupons-Timestamp`` (epoch
+seconds) and ``X-Coupons-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the
+partner's webhook secret>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from coupons.core import money
+from coupons.checkout.rules import Redemption
+
+EVENTS = {"sale": "sale.redeemed", "rollback": "sale.rolled_back"}
+
+
+def body(event: str, delivery_id: str, r: Redemption) -> bytes:
+    return json.dumps({
+        "event": EVENTS[event],
+        "delivery_id": delivery_id,
+        "redemption_id": r.id,
+        "order_id": r.order_id,
+        "code": r.code,
+        "partner": r.owner.partner,
+        "account": r.owner.account,
+        "person": r.owner.person,
+        "subtotal": money.to_wire(r.cart.subtotal),
+        "currency": r.cart.currency,
+        "discount": money.to_wire(r.discount),
+        "gift_card_amount": money.to_wire(r.gift_card_amount),
+        "ref": r.ref,
+        "redeemed_at": r.created_at.isoformat(),
+        "rolled_back_at": r.rolled_back_at.isoformat() if r.rolled_back_at else None,
+    }, separators=(",", ":")).encode()
+
+
+def signature(secret: str, timestamp: int, payload: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def headers(event: str, delivery_id: str, secret: str, timestamp: int, payload: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Coupons-Event": EVENTS[event],
+        "X-Coupons-Delivery": delivery_id,
+        "X-Coupons-Timestamp": str(timestamp),
+        "X-Coupons-Signature": signature(secret, timestamp, payload),
+    }

@@ -1,0 +1,166 @@
+"""Reward redemptions: one partition per reward and person, ``pk = SITEVIBES#<reward>#<person>``.
+
+- ``sk = CLAIM``: the person's latest redemption of the reward. Its ``issued_at`` (epoch ms) guards
+  the retry window: the claim is overwritten only once it is older than the window.
+- ``sk = REDEMPTION#<issued_at>``: a redemption that gave no code (a code's own item records who,
+  when and which reward for the others); listed per reward on ``gsi1``.
+
+A redemption is one TransactWriteItems: the claim and the code (or the no-code record) are written
+together or not at all, so a code is never issued without its claim and a claim never points to a
+code that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from coupons.core.errors import Unavailable
+from coupons.core.models import CodeRecord
+from coupons.core import code_items
+from coupons.core.table import Table, error_code
+
+CLAIM_SK = "CLAIM"
+# Claims are kept a day past their window (TTL), for support questions; DynamoDB deletes them later
+# still, so the condition on issued_at, not the TTL, is what ends a window.
+CLAIM_KEPT = timedelta(days=1)
+_THROTTLED = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+
+
+@dataclass(frozen=True)
+class Claim:
+    code: str  # "" for a reward without a code
+    issued_at: datetime
+
+
+class ClaimedWithinWindow(Exception):
+    """The person redeemed the reward within the window; ``claim`` is that redemption."""
+
+    def __init__(self, claim: Claim):
+        super().__init__(claim.code)
+        self.claim = claim
+
+
+class CodeCollision(Exception):
+    """The new code exists already (any partner); nothing was written."""
+
+
+class Contended(Exception):
+    """Another transaction held one of the items (a parallel retry); nothing was written."""
+
+
+def partition(reward: str, person: str) -> str:
+    return f"SITEVIBES#{reward}#{person}"
+
+
+def redemptions_index(reward: str) -> str:
+    return f"REDEMPTIONS#sitevibes#{reward}"
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_epoch_ms(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+
+
+def claim(
+    table: Table,
+    reward: str,
+    person: str,
+    issued_at: datetime,
+    window: timedelta,
+    record: CodeRecord | None,
+) -> None:
+    """Record a redemption issued at ``issued_at``, giving ``record`` (or no code), in one transaction.
+
+    Raises ``ClaimedWithinWindow`` (with the earlier claim, from ReturnValuesOnConditionCheckFailure:
+    no second read), ``CodeCollision`` or ``Contended``; in every case nothing was written.
+    """
+    pk = partition(reward, person)
+    claim_item = {
+        "pk": pk,
+        "sk": CLAIM_SK,
+        "code": record.code if record else "",
+        "issued_at": epoch_ms(issued_at),
+        "expires_at": int((issued_at + window + CLAIM_KEPT).timestamp()),
+    }
+    if record is not None:
+        given = code_items.to_item(record)
+    else:
+        given = {
+            "pk": pk,
+            "sk": f"REDEMPTION#{issued_at.isoformat()}",
+            "reward": reward,
+            "person": person,
+            "issued_at": issued_at,
+            "gsi1pk": redemptions_index(reward),
+            "gsi1sk": f"{issued_at.isoformat()}#{person}",
+        }
+    try:
+        table.call(
+            "transact_write_items",
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": table.serialize(claim_item),
+                        "ConditionExpression": "attribute_not_exists(pk) OR issued_at < :window_start",
+                        "ExpressionAttributeValues": table.values({":window_start": epoch_ms(issued_at - window)}),
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": table.serialize(given),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ],
+        )
+    except ClientError as error:
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        _explain(table, error)
+
+
+def _explain(table: Table, error: ClientError) -> None:
+    """Turn the cancellation reasons (one per item, in order) into the outcome they mean."""
+    claim_reason, code_reason = (error.response.get("CancellationReasons", []) + [{}, {}])[:2]
+    outcomes = {claim_reason.get("Code"), code_reason.get("Code")}
+    if claim_reason.get("Code") == "ConditionalCheckFailed" and "Item" in claim_reason:
+        earlier = table.deserialize(claim_reason["Item"])
+        raise ClaimedWithinWindow(Claim(code=earlier.get("code", ""), issued_at=from_epoch_ms(earlier["issued_at"])))
+    if code_reason.get("Code") == "ConditionalCheckFailed":
+        raise CodeCollision()
+    if "TransactionConflict" in outcomes:
+        raise Contended()
+    if outcomes & _THROTTLED:
+        raise Unavailable("The service is busy; please retry the same request in a moment") from error
+    raise error  # a validation error is a bug: let it surface as one
+
+
+def get_claim(table: Table, reward: str, person: str) -> Claim | None:
+    item = table.call(
+        "get_item", Key=table.serialize({"pk": partition(reward, person), "sk": CLAIM_SK}), ConsistentRead=True
+    ).get("Item")
+    if not item:
+        return None
+    found = table.deserialize(item)
+    return Claim(code=found.get("code", ""), issued_at=from_epoch_ms(found["issued_at"]))
+
+
+def list_codeless(table: Table, reward: str) -> Iterator[dict[str, Any]]:
+    """Redemptions of ``reward`` that gave no code, oldest first: ``person``, ``issued_at``."""
+    for item in table.query_all(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues=table.values({":p": redemptions_index(reward)}),
+    ):
+        yield {"person": item["person"], "issued_at": item["issued_at"]}

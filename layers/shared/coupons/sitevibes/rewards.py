@@ -1,0 +1,201 @@
+"""SiteVibes rewards: settings, header authentication, and one fresh code per redemption.
+
+A reward is configured once by the brand (admin CLI). When a shopper redeems it, SiteVibes sends
+the shopper's email; we answer with a new code that the brand's checkout redeems like any other,
+owned by ``sitevibes`` / the reward / the shopper's email. A retry of the same redemption (same
+email, same reward, within the reward's retry window) gets the same code back.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from coupons.core import codes, issuing
+from coupons.core.credentials import verify_secret
+from coupons.core.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.core import account_items
+from coupons.sitevibes import items as redemption_items
+from coupons.core.table import Table
+
+PARTNER = "sitevibes"
+REWARD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+# RFC 9110 token: what a header name may be.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}", re.ASCII)
+_CODE_CHARS = re.compile(r"[A-Z0-9]*", re.ASCII)
+# Fewer possible codes than this and random draws start to collide often enough to exhaust the
+# bounded retries; the admin is told when configuring, not a shopper when redeeming.
+MIN_POSSIBLE_CODES = 1_000_000
+# New random codes tried per redemption before giving up (503). With the default pattern
+# (32^8 codes) a single collision is already a one-in-a-billion event at a million codes issued.
+MAX_ATTEMPTS = 5
+
+
+class RewardExpired(InvalidRequest):
+    """The reward's fixed expiry date has passed: any code it gave now would be dead on arrival."""
+
+
+class CodePattern(BaseModel):
+    """How a reward's codes look: ``prefix`` then ``length`` random characters from ``alphabet``."""
+
+    prefix: str = ""
+    length: int = Field(default=8, ge=4, le=32)
+    alphabet: str = codes.UNAMBIGUOUS_ALPHABET  # no look-alikes (0/O, 1/I) by default
+
+    @field_validator("prefix", "alphabet")
+    @classmethod
+    def _codes_are_a_to_z_and_digits(cls, value: str) -> str:
+        value = codes.canonical(value)
+        if not _CODE_CHARS.fullmatch(value):
+            raise ValueError(f"{value!r}: codes may only contain letters A-Z and digits 0-9")
+        return value
+
+    @model_validator(mode="after")
+    def _pattern_fits_the_namespace(self) -> CodePattern:
+        if len(set(self.alphabet)) != len(self.alphabet) or len(self.alphabet) < 2:
+            raise ValueError("the alphabet needs at least 2 characters, each listed once")
+        total = len(self.prefix) + self.length
+        if not codes.MIN_LENGTH <= total <= codes.MAX_LENGTH:
+            raise ValueError(f"prefix plus length must be {codes.MIN_LENGTH} to {codes.MAX_LENGTH} characters")
+        if len(self.alphabet) ** self.length < MIN_POSSIBLE_CODES:
+            raise ValueError(
+                f"{len(self.alphabet)} characters at length {self.length} allow fewer than "
+                f"{MIN_POSSIBLE_CODES:,} codes; use a longer code or a larger alphabet"
+            )
+        return self
+
+    def generate(self) -> str:
+        return codes.generate(self.prefix, self.length, self.alphabet)
+
+
+class RewardSettings(BaseModel):
+    header_name: str  # e.g. X-Api-Key or Authorization; matched in any letter case, as HTTP does
+    gives_code: bool = True  # False: "Reward without coupon code", answered with ""
+    discount: Discount | None = None  # percent, fixed (with currency) or free shipping
+    # 1: single use; None: unlimited. None is also the default because the store drops None
+    # values, so an absent setting must read back as what None meant.
+    max_uses: int | None = Field(default=None, ge=1)
+    expires_on: date | None = None  # a fixed last valid day ...
+    valid_days: int | None = Field(default=None, ge=1)  # ... or N days from the redemption
+    pattern: CodePattern = Field(default_factory=CodePattern)
+    retry_window_seconds: int = Field(default=60, ge=0, le=86_400)
+
+    @field_validator("header_name")
+    @classmethod
+    def _is_a_header_name(cls, value: str) -> str:
+        if not _HEADER_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not an HTTP header name")
+        return value
+
+    @model_validator(mode="after")
+    def _code_settings_fit(self) -> RewardSettings:
+        if self.gives_code:
+            if self.discount is None:
+                raise ValueError("a reward that gives a code needs a discount (percent, fixed or free shipping)")
+            if self.discount.kind is DiscountKind.GIFT_CARD:
+                raise ValueError("SiteVibes rewards give discount codes, not gift cards")
+        if self.expires_on is not None and self.valid_days is not None:
+            raise ValueError("give either a fixed expiry date or a number of valid days, not both")
+        return self
+
+
+class Reward(BaseModel):
+    id: str
+    settings: RewardSettings
+
+
+@dataclass(frozen=True)
+class Redemption:
+    code: str  # "" for a reward without a code
+    issued_at: datetime
+    replayed: bool  # True: a retry within the window, answered with the earlier code; nothing written
+
+
+def normalise_email(email: str) -> str:
+    """The person a redemption belongs to: the same address in any letter case is the same shopper."""
+    return email.strip().lower()
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` in any letter case (HTTP header names are case-insensitive)."""
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+def open_reward(table: Table, reward_id: str, headers: Mapping[str, str]) -> Reward:
+    """The reward, if the request carries its configured header with its secret."""
+    # An id that cannot be configured is not looked up (and cannot make an oversized key).
+    account = account_items.get(table, PARTNER, reward_id) if REWARD_ID.fullmatch(reward_id) else None
+    if account is None:
+        raise NotFound(f"Unknown reward {reward_id!r}: it is not configured in this coupon service")
+    settings = RewardSettings.model_validate(account.settings)
+    presented = (header_value(headers, settings.header_name) or "").strip()
+    if not presented:
+        raise Unauthenticated(f"The {settings.header_name} header for reward {reward_id!r} is missing")
+    # A value no configured secret can have (control characters, lone surrogates) is simply wrong.
+    if not presented.isprintable() or not verify_secret(presented, account.secret_hash):
+        raise Forbidden(f"The {settings.header_name} header for reward {reward_id!r} is not valid")
+    return Reward(id=reward_id, settings=settings)
+
+
+def redeem(
+    table: Table,
+    reward: Reward,
+    email: str,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    generate: Callable[[], str] | None = None,
+) -> Redemption:
+    """Issue the reward to ``email``: a new code, the same code again within the retry window, or
+    ``""`` for a reward without a code. Every redemption is recorded.
+
+    Each attempt is one transaction (see ``store.rewards.claim``): a code collision draws a new
+    random code; a parallel retry of the same redemption settles on the code that won.
+    """
+    settings = reward.settings
+    person = normalise_email(email)
+    draw = generate or settings.pattern.generate
+    window = timedelta(seconds=settings.retry_window_seconds)
+    for attempt in range(MAX_ATTEMPTS):
+        issued_at = now()
+        record = _code_record(reward, person, issued_at, draw()) if settings.gives_code else None
+        try:
+            redemption_items.claim(table, reward.id, person, issued_at, window, record)
+        except redemption_items.ClaimedWithinWindow as retry:
+            return Redemption(retry.claim.code, retry.claim.issued_at, replayed=True)
+        except redemption_items.CodeCollision:
+            continue
+        except redemption_items.Contended:
+            # A parallel request for the same shopper is mid-transaction; once it commits, the
+            # next attempt finds its claim and answers with its code.
+            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+            continue
+        return Redemption(record.code if record else "", issued_at, replayed=False)
+    raise Unavailable(f"No code could be issued for reward {reward.id!r} right now; please retry")
+
+
+def _code_record(reward: Reward, person: str, issued_at: datetime, code: str) -> CodeRecord:
+    settings = reward.settings
+    today = issued_at.date()
+    expires_on = settings.expires_on
+    if expires_on is not None and expires_on < today:
+        raise RewardExpired(f"Reward {reward.id!r} expired on {expires_on.isoformat()}; no code was issued")
+    if expires_on is None and settings.valid_days:
+        expires_on = today + timedelta(days=settings.valid_days)
+    return CodeRecord(
+        code=codes.require_valid(code),
+        discount=settings.discount,
+        owner=Owner(partner=PARTNER, account=reward.id, person=person),
+        max_uses=settings.max_uses,
+        expires_on=expires_on,
+        description=f"SiteVibes reward {reward.id}",
+        created_at=issued_at,
+        fingerprint=issuing.fingerprint(PARTNER, reward.id, {"email": person, "issued_at": issued_at}),
+    )

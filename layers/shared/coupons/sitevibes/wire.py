@@ -1,0 +1,147 @@
+"""SiteVibes "Custom Coupon Rewards via API" endpoint.
+
+Seed: shared/seeds/002 (SiteVibes help page) and shared/CONTRACTS.md.
+
+- ``POST <endpoint configured for the reward>`` with the request headers the brand configured
+  (a static shared secret) and the JSON body ``{"email": "john.smith@email.com"}``;
+- success: any 2xx with ``{"coupon_code": "<code>"}``, ``{"coupon_code": ""}`` for a reward
+  without a code; SiteVibes treats a non-2xx or a missing ``coupon_code`` as "reward not created";
+- the page documents no error body; ours (our choice) is
+  ``{"error": {"code": "<CODE>", "message": "<for a person>"}}`` with 400, 401, 404 (and 503 when
+  DynamoDB is throttling, which SiteVibes may retry).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, Field
+
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+from coupons.sitevibes.rewards import RewardExpired
+
+EXAMPLE = '{"email": "john.smith@email.com"}'
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
+# Deliberately loose: SiteVibes checked the address when the shopper signed up. We refuse what
+# cannot be an address at all (no @, no domain with a dot, spaces), not unusual but valid ones.
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+
+class BodyNotJson(InvalidRequest):
+    """The body is missing or is not JSON."""
+
+
+class BadEmail(InvalidRequest):
+    """The body has no usable ``email``."""
+
+
+# (error class, HTTP status, error code); the first class that matches wins, so subclasses go first.
+_ERRORS: list[tuple[type[CouponError], int, str]] = [
+    (BodyNotJson, 400, "INVALID_JSON"),
+    (BadEmail, 400, "INVALID_EMAIL"),
+    (RewardExpired, 400, "REWARD_EXPIRED"),
+    (InvalidRequest, 400, "INVALID_REQUEST"),
+    (Unauthenticated, 401, "UNAUTHORIZED"),
+    (Forbidden, 401, "UNAUTHORIZED"),  # SiteVibes' configuration is the only client: 401 either way
+    (NotFound, 404, "REWARD_NOT_FOUND"),
+    (CodeTaken, 409, "CODE_TAKEN"),
+    (Unavailable, 503, "UNAVAILABLE"),
+    (CouponError, 400, "INVALID_REQUEST"),  # a refusal added to the domain later: still not a 500
+]
+
+
+class RedeemBody(BaseModel):
+    """What SiteVibes sends when a shopper redeems the reward (other fields are ignored)."""
+
+    email: str = Field(description="The shopper's email address", examples=["john.smith@email.com"])
+
+
+class SiteVibesCoupon(BaseModel):
+    coupon_code: str = Field(
+        description='The new code; "" for a reward without a code', examples=["SV7KQ2M9XA"]
+    )
+
+
+class SiteVibesErrorDetail(BaseModel):
+    code: str = Field(examples=["INVALID_EMAIL"])
+    message: str = Field(examples=["'john.smith' is not an email address"])
+
+
+class SiteVibesError(BaseModel):
+    error: SiteVibesErrorDetail
+
+
+def _documented(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}
+
+
+# The body is read by ``parse`` (after authentication, as JSON whatever the content-type says), so
+# it is declared to OpenAPI here rather than through a validated handler parameter.
+OPENAPI_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {content_types.APPLICATION_JSON: {"schema": RedeemBody.model_json_schema()}},
+    }
+}
+OPENAPI_RESPONSES = {
+    200: _documented("The code is created and stored (or, within the retry window, the same code again)",
+                     SiteVibesCoupon),
+    400: _documented("INVALID_JSON, INVALID_EMAIL, INVALID_REQUEST or REWARD_EXPIRED", SiteVibesError),
+    401: _documented("UNAUTHORIZED: the reward's header is missing or its value is wrong", SiteVibesError),
+    404: _documented("REWARD_NOT_FOUND: the reward is not configured", SiteVibesError),
+    503: _documented("UNAVAILABLE: throttled or no free code found; retry the same request", SiteVibesError),
+}
+
+
+def parse(body: str | None, is_base64_encoded: bool = False) -> str:
+    """The email in the request body, stripped, or ``InvalidRequest`` saying what is wrong."""
+    if not body:
+        raise BodyNotJson(f"The request body is empty; send JSON like {EXAMPLE}")
+    try:
+        raw = base64.b64decode(body, validate=True) if is_base64_encoded else body
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+        raise BodyNotJson(f"The request body is not valid JSON; send JSON like {EXAMPLE}") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"The request body must be a JSON object like {EXAMPLE}")
+    email = data.get("email")
+    if email is None or email == "":
+        raise BadEmail(f"The email is missing; send JSON like {EXAMPLE}")
+    if not isinstance(email, str):
+        raise BadEmail("The email must be a string")
+    email = email.strip()
+    if len(email) > MAX_EMAIL_LENGTH or not email.isprintable() or not _EMAIL.fullmatch(email):
+        shown = email if len(email) <= 80 else email[:80] + "..."
+        raise BadEmail(f"{shown!r} is not an email address")
+    return email
+
+
+def issued(code: str) -> Response:
+    return _json(200, {"coupon_code": code})
+
+
+def error(exc: CouponError) -> Response:
+    status, code = next((status, code) for cls, status, code in _ERRORS if isinstance(exc, cls))
+    return _json(status, {"error": {"code": code, "message": exc.message}})
+
+
+def malformed(problems: list[dict[str, Any]]) -> Response:
+    """Powertools' own request validation failed (not expected: the handler reads the body itself)."""
+    detail = next((p.get("msg", "") for p in problems), "")
+    return error(InvalidRequest(detail or "The request could not be read"))
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
