@@ -12,11 +12,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from bench.harness import Context, Row, cold_import_rows, per_second
+from coupons.core.models import Discount, DiscountKind
 from coupons.friendbuy import banks, campaigns, referrals
 from coupons.friendbuy.banks import BankSettings
-from coupons.core.models import Discount, DiscountKind
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
+
+from bench.harness import Context, Row, cold_import_rows, per_second
+from coupons_admin import bank_loading
 from localrun.demo import friendbuy as demo
 from localrun.samples import sample_event
 
@@ -71,7 +73,7 @@ def _loading(ctx: Context) -> list[Row]:
     raw = _raw_transactions(ctx, COMPARE_CODES)
     bank = _new_bank(ctx)
     start = time.perf_counter()
-    report = banks.generate(ctx.table, bank, COMPARE_CODES, workers=WORKERS)
+    report = bank_loading.generate(ctx.table, bank, COMPARE_CODES, workers=WORKERS)
     generated = COMPARE_CODES / (time.perf_counter() - start)
     assert report.added == COMPARE_CODES, report
     return [
@@ -90,7 +92,7 @@ def _referral_event(customer: str, bank: str) -> dict:
 def _assignment(ctx: Context) -> list[Row]:
     invoke = ctx.handler(FUNCTION)
     bank = _new_bank(ctx)
-    banks.generate(ctx.table, bank, ASSIGNMENTS * 4, workers=WORKERS)  # half used at the end
+    bank_loading.generate(ctx.table, bank, ASSIGNMENTS * 4, workers=WORKERS)  # half used at the end
     tag = uuid.uuid4().hex[:6]
     # Through the handler, sequentially (one Lambda instance serves one request at a time).
     def assign(i: int) -> None:
@@ -153,7 +155,7 @@ def _calls(ctx: Context) -> list[Row]:
 def _big_generation(ctx: Context) -> list[Row]:
     bank = _new_bank(ctx)
     start = time.perf_counter()
-    report = banks.generate(ctx.table, bank, BIG, workers=WORKERS)
+    report = bank_loading.generate(ctx.table, bank, BIG, workers=WORKERS)
     seconds = time.perf_counter() - start
     assert report.added == BIG, report
     free = banks.status(ctx.table, bank.id).free

@@ -15,13 +15,15 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import ValidationError
-
-from coupons.friendbuy import banks, campaigns
 from coupons.core import codes, money
-from coupons.friendbuy.banks import BankSettings, LoadReport
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
+from coupons.friendbuy import banks, campaigns
+from coupons.friendbuy.banks import BankSettings
+from pydantic import ValidationError
+
+from coupons_admin import bank_loading
+from coupons_admin.bank_loading import LoadReport
 
 
 class ProgressLine:
@@ -92,7 +94,7 @@ def _upload(table: Table, args: argparse.Namespace) -> None:
     source = sys.stdin if path is None else path.open(encoding="utf-8-sig", newline="")
     progress = ProgressLine(total)
     try:
-        report = banks.upload(table, bank, source, workers=args.workers, progress=progress, rejected=_print_rejected)
+        report = bank_loading.upload(table, bank, source, workers=args.workers, progress=progress, rejected=_print_rejected)
     finally:
         if path is not None:
             source.close()
@@ -105,7 +107,7 @@ def _generate(table: Table, args: argparse.Namespace) -> None:
     if bank.pending_run:
         print(f"resuming the unfinished generation of {bank.pending_run['count']:,} codes", file=sys.stderr)
     progress = ProgressLine(args.count)
-    report = banks.generate(table, bank, args.count, workers=args.workers, progress=progress, rejected=_print_rejected)
+    report = bank_loading.generate(table, bank, args.count, workers=args.workers, progress=progress, rejected=_print_rejected)
     progress.finish(report)
     _summary(report)
 

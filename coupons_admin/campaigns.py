@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from coupons.core.table import Table
 from coupons.friendbuy import campaigns
 from coupons.friendbuy.campaigns import CampaignSettings
-from coupons.core.table import Table
 
 
 def _add(table: Table, args: argparse.Namespace) -> None:

@@ -10,17 +10,17 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from coupons.sales import delivery
-from coupons.core import money
+from coupons.checkout import items as redemption_items
+from coupons.checkout.redemptions import PARTNER, new_key_account
 from coupons.checkout.rules import RedemptionState
+from coupons.core import account_items as accounts
+from coupons.core import money, outbox
 from coupons.core.credentials import new_token
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import utcnow
-from coupons.checkout.redemptions import PARTNER, new_key_account
-from coupons.core import account_items as accounts, outbox
-from coupons.sales import webhook_items as webhooks
-from coupons.checkout import items as redemption_items
 from coupons.core.table import Table
+from coupons.sales import delivery
+from coupons.sales import webhook_items as webhooks
 
 REPORT_COLUMNS = ["partner", "account", "person", "currency", "redemptions", "rolled_back", "revenue", "discounts",
                   "gift_card_amount"]

@@ -7,9 +7,9 @@ import csv
 import sys
 from collections.abc import Iterable
 
+from coupons.core import code_items as codes
 from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.money import to_wire
-from coupons.core import code_items as codes
 from coupons.core.table import Table
 
 COLUMNS = [

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
 from coupons.affonso import affiliates
+from coupons.affonso import items as affiliate_items
+from coupons.affonso.programmes import PARTNER, ProgrammeSettings
+from coupons.core import account_items as accounts
+from coupons.core import code_items as codes
 from coupons.core import money
 from coupons.core.credentials import hash_secret
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import Account, Discount, DiscountKind
-from coupons.affonso.programmes import PARTNER, ProgrammeSettings
-from coupons.core import account_items as accounts
-from coupons.affonso import items as affiliate_items
-from coupons.core import code_items as codes
 from coupons.core.table import Table
 
 BLUEPRINT_TYPES = {"percentage": DiscountKind.PERCENT, "flat": DiscountKind.FIXED}

@@ -6,8 +6,8 @@ import argparse
 import csv
 import sys
 
-from coupons.friendbuy import referrals
 from coupons.core.table import Table
+from coupons.friendbuy import referrals
 
 COLUMNS = ["referral_code", "campaign_id", "customer_id", "email", "first_name", "last_name", "coupon_code",
            "bank_id", "conversions", "revenue", "created_at"]

@@ -9,17 +9,16 @@ import sys
 from datetime import date
 from decimal import Decimal
 
-from pydantic import ValidationError
-
-from coupons.core import money
+from coupons.core import account_items as accounts
+from coupons.core import code_items, money
 from coupons.core.credentials import hash_secret
 from coupons.core.errors import InvalidRequest
 from coupons.core.models import Account, Discount, DiscountKind, utcnow
-from coupons.sitevibes.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
-from coupons.core import account_items as accounts
-from coupons.core import code_items
-from coupons.sitevibes import items as redemption_items
 from coupons.core.table import Table
+from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
+from pydantic import ValidationError
+
 from coupons_admin.codes import COLUMNS, rows
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 
 from botocore.exceptions import ClientError
-
+from coupons.brandbassador.webshops import PARTNER, WebshopSettings
+from coupons.core import account_items as accounts
 from coupons.core import money
 from coupons.core.credentials import hash_secret
 from coupons.core.errors import NotFound
 from coupons.core.models import Account
-from coupons.core import account_items as accounts
 from coupons.core.table import Table, error_code
-from coupons.brandbassador.webshops import PARTNER, WebshopSettings
 
 
 def add_webshop(table: Table, webshop_id: str, key: str, settings: WebshopSettings) -> None:

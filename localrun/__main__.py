@@ -8,10 +8,11 @@ import signal
 import threading
 
 from coupons.core.table import Table
+
 from localrun import demo
-from localrun.dynamodb_local import apply_environment, create_table, running
 from localrun.delivery import LocalDelivery
 from localrun.demo.checkout import STUB_URL_ENV
+from localrun.dynamodb_local import apply_environment, create_table, running
 from localrun.gateway import LocalGateway
 from localrun.partner_stub import PartnerStub
 

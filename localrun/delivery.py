@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-
-from coupons.sales import delivery
 from coupons.core import outbox
 from coupons.core.table import Table
+from coupons.sales import delivery
+
 from localrun import template
 from localrun.gateway import load_module, resolve_environment
 

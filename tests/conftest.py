@@ -30,11 +30,15 @@ os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 import boto3  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
+from coupons.core.table import Table  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from coupons.core.table import Table  # noqa: E402
 from localrun import demo, template  # noqa: E402
-from localrun.dynamodb_local import create_table, local_environment, running  # noqa: E402
+from localrun.dynamodb_local import (  # noqa: E402
+    create_table,
+    local_environment,
+    running,
+)
 from localrun.gateway import LocalGateway, load_module  # noqa: E402
 
 EVENTS = template.ROOT / "events"

@@ -4,16 +4,17 @@ Wire format: coupons.friendbuy.wire."""
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
-
-from coupons.friendbuy import campaigns, purchases, referrals
-from coupons.friendbuy import wire as contract
 from coupons.core.errors import CouponError
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.table import Table
+from coupons.friendbuy import campaigns, purchases, referrals
+from coupons.friendbuy import wire as contract
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

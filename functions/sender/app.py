@@ -6,14 +6,17 @@ import json
 import os
 
 import boto3
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-
-from coupons.sales import delivery
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.table import Table
+from coupons.sales import delivery
 
 table = Table.from_env()
 config = delivery.DeliveryConfig.from_env()

@@ -20,11 +20,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from coupons.affonso import affiliates
-from coupons.affonso.affiliates import PartnerProfile
-from coupons.core.models import Discount, DiscountKind
-from coupons.affonso.programmes import ProgrammeSettings
 from coupons.affonso import items as affiliate_items
+from coupons.affonso.affiliates import PartnerProfile
+from coupons.affonso.programmes import ProgrammeSettings
+from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
+
 from coupons_admin.programmes import add_programme
 
 PROGRAMME = "demo"

@@ -1,7 +1,8 @@
 """Brandbassador demo: webshop ``demo``, key ``demo-key``, base currency EUR."""
 
-from coupons.core.table import Table
 from coupons.brandbassador.webshops import WebshopSettings
+from coupons.core.table import Table
+
 from coupons_admin.webshops import add_webshop
 
 WEBSHOP = "demo"

@@ -6,11 +6,13 @@ import base64
 import json
 from decimal import Decimal
 
+from coupons.core.models import Discount, DiscountKind
+from coupons.core.table import Table
 from coupons.friendbuy import banks, campaigns
 from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.campaigns import CampaignSettings
-from coupons.core.models import Discount, DiscountKind
-from coupons.core.table import Table
+
+from coupons_admin import bank_loading
 
 CAMPAIGN = "53345"
 KEY = "demo-key"
@@ -36,11 +38,11 @@ def seed(table: Table) -> None:
     discount = Discount(kind=DiscountKind.PERCENT, value=Decimal(10))
     bank = banks.add_bank(table, BANK, BankSettings(campaign_id=CAMPAIGN, discount=discount, prefix="FB", length=8,
                                                     name="Demo advocates"), replace=True)
-    banks.generate(table, bank, _bank_size(table), workers=4)
+    bank_loading.generate(table, bank, _bank_size(table), workers=4)
     influencers = banks.add_bank(table, INFLUENCER_BANK, BankSettings(
         campaign_id=CAMPAIGN, discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(15)), shards=1,
         name="Demo influencers"), replace=True)
-    banks.upload(table, influencers, INFLUENCER_CODES, workers=1)
+    bank_loading.upload(table, influencers, INFLUENCER_CODES, workers=1)
 
 
 BASIC = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()

@@ -4,8 +4,9 @@ prefix SV) and reward ``demo-nocode`` (same header, a reward without a code)."""
 from decimal import Decimal
 
 from coupons.core.models import Discount, DiscountKind
-from coupons.sitevibes.rewards import CodePattern, RewardSettings
 from coupons.core.table import Table
+from coupons.sitevibes.rewards import CodePattern, RewardSettings
+
 from coupons_admin.rewards import add_reward
 
 REWARD = "demo"

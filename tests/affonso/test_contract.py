@@ -4,8 +4,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from pydantic import ValidationError
-
+from coupons.affonso import wire as contract
 from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
     Coupon,
@@ -13,9 +12,16 @@ from coupons.affonso.affiliates import (
     SelfServiceNotEnabled,
     TokenExpired,
 )
-from coupons.affonso import wire as contract
-from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.errors import (
+    CodeTaken,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.core.models import Discount, DiscountKind
+from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(

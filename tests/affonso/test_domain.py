@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
-
 from coupons.affonso import affiliates, programmes
+from coupons.affonso import items as affiliate_items
 from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
     InvalidCodeFormat,
@@ -15,12 +15,19 @@ from coupons.affonso.affiliates import (
     SelfServiceNotEnabled,
     TokenExpired,
 )
-from coupons.core.errors import CodeTaken, Forbidden, NotFound, Unauthenticated, Unavailable
-from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.affonso.programmes import ProgrammeSettings
-from coupons.affonso import items as affiliate_items
 from coupons.core import code_items
+from coupons.core import table as core_table
+from coupons.core.errors import (
+    CodeTaken,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
+
 from coupons_admin.programmes import add_programme
 from tests.affonso.conftest import issue
 
@@ -241,7 +248,7 @@ class ContendedClient:
 
 def test_transaction_conflicts_are_retried_then_reported_as_unavailable(affonso_table, session, monkeypatch):
     waits = []
-    monkeypatch.setattr(affiliate_items.time, "sleep", waits.append)
+    monkeypatch.setattr(core_table.time, "sleep", waits.append)  # the one retry policy: core.table
     ann = session("ann@example.com")
     contended = Table(affonso_table.name, ContendedClient(affonso_table.client, conflicts=2))
     assert affiliates.create_coupon(contended, ann, "ANN20").coupon.code == "ANN20"

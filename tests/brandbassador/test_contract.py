@@ -4,9 +4,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
 from coupons.brandbassador import wire as contract
-from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from coupons.core.errors import (
+    CodeTaken,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+)
 
 
 def query(**params) -> contract.CodeQuery:

@@ -3,7 +3,6 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from coupons.core import code_items
 
 pytestmark = pytest.mark.local_stack

@@ -8,18 +8,18 @@ import time
 from decimal import Decimal
 
 import pytest
-
-from coupons.friendbuy import campaigns, purchases, referrals
-from coupons.sales import delivery
 from coupons.checkout import redemptions
-from coupons.friendbuy.referrals import Advocate, ReferralRequest
-from localrun.demo.friendbuy import BASIC as FRIENDBUY_BASIC
 from coupons.checkout.rules import Cart, Customer
-from coupons.core.models import Owner
 from coupons.core import outbox
+from coupons.core.models import Owner
+from coupons.friendbuy import campaigns, purchases, referrals
+from coupons.friendbuy.referrals import Advocate, ReferralRequest
+from coupons.sales import delivery
 from coupons.sales import webhook_items as webhooks
+
 from coupons_admin.__main__ import main as admin
 from coupons_admin.webshops import set_tracking_key
+from localrun.demo.friendbuy import BASIC as FRIENDBUY_BASIC
 from tests.checkout.conftest import AUTH, add_code, drain, local_delivery
 
 CART = Cart(subtotal=Decimal("1000.00"), shipping=Decimal("25.00"), currency="EUR")

@@ -4,13 +4,20 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-
 from coupons.checkout import redemptions
-from coupons.checkout.rules import Cart, CodeRefused, Customer, Reason, Redemption, RedemptionState, redemption_id
+from coupons.checkout.rules import (
+    Cart,
+    CodeRefused,
+    Customer,
+    Reason,
+    Redemption,
+    RedemptionState,
+    redemption_id,
+)
+from coupons.core import code_items, outbox
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Owner, utcnow
-from coupons.core import code_items
-from coupons.core import outbox
+
 from coupons_admin.checkout import add_key, report, revoke_key
 from tests.checkout.conftest import AUTH, add_code
 

@@ -4,12 +4,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from coupons.checkout.rules import Cart, CodeRefused, Reason, parse_redemption_id, quote, redemption_id
+from coupons.checkout.rules import (
+    Cart,
+    CodeRefused,
+    Reason,
+    parse_redemption_id,
+    quote,
+    redemption_id,
+)
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+from hypothesis import given
+from hypothesis import strategies as st
 
 TODAY = date(2026, 6, 15)
 CART = Cart(subtotal=Decimal("100.00"), shipping=Decimal("4.90"), currency="EUR")

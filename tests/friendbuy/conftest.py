@@ -7,13 +7,14 @@ import base64
 from decimal import Decimal
 
 import pytest
-
+from coupons.core.models import Discount, DiscountKind
+from coupons.core.table import Table
 from coupons.friendbuy import banks, campaigns
 from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.campaigns import CampaignSettings
-from coupons.core.models import Discount, DiscountKind
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
-from coupons.core.table import Table
+
+from coupons_admin import bank_loading
 
 CAMPAIGN, KEY, SECRET = "700", "key-700", "secret-700"
 BANK, EMPTY_BANK, NAMED_BANK = "70", "71", "72"
@@ -33,9 +34,9 @@ def bank_settings(**changes) -> BankSettings:
 @pytest.fixture
 def fb_table(table: Table) -> Table:
     campaigns.add_campaign(table, CAMPAIGN, SECRET, CampaignSettings(access_key=KEY, link_base="https://b.example/r/"))
-    banks.upload(table, banks.add_bank(table, BANK, bank_settings()), BANK_CODES, workers=1)
+    bank_loading.upload(table, banks.add_bank(table, BANK, bank_settings()), BANK_CODES, workers=1)
     banks.add_bank(table, EMPTY_BANK, bank_settings())
-    banks.upload(table, banks.add_bank(table, NAMED_BANK, bank_settings(shards=1)), NAMED_CODES, workers=1)
+    bank_loading.upload(table, banks.add_bank(table, NAMED_BANK, bank_settings(shards=1)), NAMED_CODES, workers=1)
     return table
 
 

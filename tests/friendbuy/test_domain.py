@@ -5,19 +5,29 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-
-from coupons.friendbuy import banks, campaigns, purchases, referrals
-from coupons.friendbuy.banks import BankEmpty
-from coupons.friendbuy.campaigns import CampaignSettings
+from coupons.core import code_items
 from coupons.core.errors import CodeTaken, InvalidRequest, NotFound, Unauthenticated
 from coupons.core.models import utcnow
+from coupons.friendbuy import banks, campaigns, purchases, referrals
+from coupons.friendbuy import key_items as campaign_keys
+from coupons.friendbuy.banks import BankEmpty
+from coupons.friendbuy.campaigns import CampaignSettings
 from coupons.friendbuy.purchases import Purchase
 from coupons.friendbuy.referrals import AdvocateHasCode
-from coupons.core import code_items
-from coupons.friendbuy import key_items as campaign_keys
+
+from coupons_admin import bank_loading
 from coupons_admin.__main__ import main as admin
 from tests.friendbuy.conftest import (
-    BANK, BANK_CODES, CAMPAIGN, EMPTY_BANK, KEY, NAMED_BANK, SECRET, basic, from_bank, with_code,
+    BANK,
+    BANK_CODES,
+    CAMPAIGN,
+    EMPTY_BANK,
+    KEY,
+    NAMED_BANK,
+    SECRET,
+    basic,
+    from_bank,
+    with_code,
 )
 
 
@@ -113,7 +123,7 @@ def test_different_advocates_get_different_codes_until_the_bank_is_empty(fb_tabl
 
 
 def test_advocate_with_a_code_asking_another_bank_is_refused(fb_table, caller):
-    banks.upload(fb_table, banks.get_bank(fb_table, EMPTY_BANK), ["OTHERBANK1"], workers=1)
+    bank_loading.upload(fb_table, banks.get_bank(fb_table, EMPTY_BANK), ["OTHERBANK1"], workers=1)
     referrals.refer(fb_table, caller, from_bank("C1"))
     with pytest.raises(AdvocateHasCode):
         referrals.refer(fb_table, caller, from_bank("C1", bank=EMPTY_BANK))
@@ -242,13 +252,13 @@ def test_generated_codes_cover_the_pattern_once_each_and_depend_on_the_key():
     settings = banks.BankSettings(campaign_id=CAMPAIGN, discount=banks.Discount(kind="free_shipping"), prefix="ab",
                                   alphabet="XYZ", length=4)
     bank = banks.Bank(id="g", settings=settings, generation_key="11" * 32)
-    made = [banks.generated_code(bank, i) for i in range(3**4)]
+    made = [bank_loading.generated_code(bank, i) for i in range(3**4)]
     assert len(set(made)) == 81 and all(c.startswith("AB") and set(c[2:]) <= set("XYZ") for c in made)
-    assert made == [banks.generated_code(bank, i) for i in range(81)]  # a re-run makes the same codes
+    assert made == [bank_loading.generated_code(bank, i) for i in range(81)]  # a re-run makes the same codes
     other = bank.model_copy(update={"generation_key": "22" * 32})
-    assert [banks.generated_code(other, i) for i in range(81)] != made and made != sorted(made)
+    assert [bank_loading.generated_code(other, i) for i in range(81)] != made and made != sorted(made)
     with pytest.raises(InvalidRequest, match="no codes left to generate"):
-        banks.generated_code(bank, 81)
+        bank_loading.generated_code(bank, 81)
 
 
 @pytest.mark.parametrize("changes, says", [

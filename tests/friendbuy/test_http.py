@@ -6,13 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-
-from coupons.friendbuy import banks, campaigns, referrals
-from coupons.friendbuy.banks import BankSettings
+from coupons.core import code_items
 from coupons.core.errors import Unavailable
 from coupons.core.models import Discount, DiscountKind
+from coupons.friendbuy import banks, campaigns, referrals
+from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
-from coupons.core import code_items
+
+from coupons_admin import bank_loading
 from localrun.demo import friendbuy as demo
 
 pytestmark = pytest.mark.local_stack
@@ -30,7 +31,7 @@ def new_bank(table, count: int, shards: int = 16) -> str:
     bank = banks.add_bank(table, f"R{uuid.uuid4().hex[:8]}", BankSettings(
         campaign_id=demo.CAMPAIGN, discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(10)), shards=shards,
         prefix="R" + uuid.uuid4().hex[:3].upper(), length=8))
-    assert banks.generate(table, bank, count).added == count
+    assert bank_loading.generate(table, bank, count).added == count
     return bank.id
 
 
@@ -132,7 +133,7 @@ def test_same_advocate_in_parallel_gets_one_code(local_stack):
 def test_use_case_two_named_code_in_other_case(local_stack):
     table = local_stack.table
     code = f"INF{uuid.uuid4().hex[:6].upper()}"
-    banks.upload(table, banks.get_bank(table, demo.INFLUENCER_BANK), [code])
+    bank_loading.upload(table, banks.get_bank(table, demo.INFLUENCER_BANK), [code])
     body = {"campaign": {"id": 53345}, "customer": {"id": f"I{code}", "email": "inf@example.com"}, "coupon_code": code.lower()}
     given = local_stack.post(f"{V1}/referral_codes", json=body, headers=BASIC)
     assert given.status_code == 201 and given.json()["coupon_code"] == code

@@ -5,14 +5,13 @@ import uuid
 from decimal import Decimal
 
 import pytest
-
-from coupons.friendbuy import banks
-from coupons.core import codes
-from coupons.friendbuy.banks import BankSettings
+from coupons.core import code_items, codes
 from coupons.core.errors import InvalidRequest
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
-from coupons.friendbuy import bank_items
-from coupons.core import code_items
+from coupons.friendbuy import bank_items, banks
+from coupons.friendbuy.banks import BankSettings
+
+from coupons_admin import bank_loading
 from coupons_admin.__main__ import main as admin
 
 pytestmark = pytest.mark.local_stack
@@ -52,7 +51,7 @@ def test_upload_reports_codes_that_exist_elsewhere_and_invalid_lines(local_stack
     lines = ["code", *fresh[:60], taken.lower(), "BAD-CODE", "", *fresh[60:], fresh[3]]
     reported = []
     bank = new_bank(table)
-    report = banks.upload(table, bank, lines, rejected=lambda *r: reported.append(r))
+    report = bank_loading.upload(table, bank, lines, rejected=lambda *r: reported.append(r))
     assert (report.added, report.already_present) == (120, 1)  # the repeated line is already there
     assert sorted(reported) == sorted([(62, taken, "exists already (a brandbassador code)"),
                                        (63, "BAD-CODE", "The discount code 'BAD-CODE' may only contain letters A-Z and digits 0-9")])
@@ -66,8 +65,8 @@ def test_a_code_in_another_bank_is_rejected(local_stack):
     table = local_stack.table
     shared = unique_codes(3)
     first, second = new_bank(table), new_bank(table)
-    banks.upload(table, first, shared)
-    report = banks.upload(table, second, shared)
+    bank_loading.upload(table, first, shared)
+    report = bank_loading.upload(table, second, shared)
     assert report.added == 0 and [why for _, _, why in report.rejected] == [f"exists already in coupon bank {first.id}"] * 3
 
 
@@ -83,11 +82,11 @@ def test_interrupted_upload_resumes_without_duplicates(local_stack):
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        banks.upload(table, bank, lines, workers=2, progress=stop_after_three_batches)
+        bank_loading.upload(table, bank, lines, workers=2, progress=stop_after_three_batches)
     partial = len(pool(table, bank))
     assert 150 <= partial < 1_000  # three batches reported, those in flight finished, the rest never sent
 
-    again = banks.upload(table, bank, lines, workers=4)
+    again = bank_loading.upload(table, bank, lines, workers=4)
     assert again.already_present == partial and again.added == 1_000 - partial and not again.rejected
     assert sorted(pool(table, bank)) == sorted(lines)  # each code once, none lost
     assert banks.status(table, bank.id).free == 1_000
@@ -97,7 +96,7 @@ def test_generation_adds_exactly_count_and_resumes_the_same_codes(local_stack):
     table = local_stack.table
     bank = new_bank(table, prefix="G" + uuid.uuid4().hex[:3].upper(), length=6)
     # A code the pattern will produce is taken by another partner: generation must replace it.
-    planned = banks.generated_code(bank, 7)
+    planned = bank_loading.generated_code(bank, 7)
     code_items.create(table, CodeRecord(code=planned, discount=Discount(kind=DiscountKind.FREE_SHIPPING),
                                         owner=Owner(partner="sitevibes", account="r1")))
     seen = []
@@ -108,20 +107,20 @@ def test_generation_adds_exactly_count_and_resumes_the_same_codes(local_stack):
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        banks.generate(table, bank, 600, workers=2, progress=stop_early)
+        bank_loading.generate(table, bank, 600, workers=2, progress=stop_early)
     bank = banks.get_bank(table, bank.id)
     assert bank.pending_run == {"start": 0, "count": 600}
     with pytest.raises(InvalidRequest, match="unfinished generation of 600"):
-        banks.generate(table, bank, 10)
+        bank_loading.generate(table, bank, 10)
 
-    report = banks.generate(table, bank, 600, workers=4)
+    report = bank_loading.generate(table, bank, 600, workers=4)
     codes_in_pool = pool(table, bank)
     assert len(codes_in_pool) == len(set(codes_in_pool)) == 600
     assert report.added + report.already_present == 600
     assert [c for _, c, _ in report.rejected] == [planned] and planned not in codes_in_pool
     assert all(c.startswith(bank.settings.prefix) and codes.require_valid(c) for c in codes_in_pool)
 
-    more = banks.generate(table, banks.get_bank(table, bank.id), 100)  # a later run: new codes only
+    more = bank_loading.generate(table, banks.get_bank(table, bank.id), 100)  # a later run: new codes only
     assert more.added == 100 and len(set(pool(table, bank))) == 700
 
 
@@ -134,7 +133,7 @@ def test_admin_cli_generate_status_and_upload(local_stack, tmp_path, capsys, mon
                   "--value", "5.00", "--currency", "USD", "--max-uses", "50", "--prefix", "CLI"]) == 0
     assert admin(["--table", table.name, "banks", "generate", bank_id, "--count", "120"]) == 0
     existing = unique_codes(2)
-    banks.upload(table, banks.get_bank(table, bank_id), existing[:1])
+    bank_loading.upload(table, banks.get_bank(table, bank_id), existing[:1])
     source = tmp_path / "codes.csv"
     source.write_text("code,note\n" + "\n".join(f"{c},x" for c in existing) + "\n")
     assert admin(["--table", table.name, "banks", "upload", bank_id, str(source)]) == 0

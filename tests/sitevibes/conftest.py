@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
-from coupons.sitevibes import rewards
 from coupons.core.table import Table
+from coupons.sitevibes import rewards
 
 
 class Clock:

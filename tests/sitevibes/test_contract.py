@@ -5,12 +5,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from pydantic import ValidationError
-
-from coupons.sitevibes import wire as contract
-from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.errors import (
+    CodeTaken,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.core.models import Discount, DiscountKind
+from coupons.sitevibes import wire as contract
 from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
+from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(

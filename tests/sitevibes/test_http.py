@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-
-from coupons.core.models import Discount, DiscountKind
-from coupons.sitevibes.rewards import RewardSettings
 from coupons.core import code_items
+from coupons.core.models import Discount, DiscountKind
 from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes.rewards import RewardSettings
+
 from coupons_admin.rewards import add_reward
 
 pytestmark = pytest.mark.local_stack

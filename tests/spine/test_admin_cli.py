@@ -4,12 +4,12 @@ import csv
 import io
 
 import pytest
-
-from coupons.core.credentials import verify_secret
-from coupons.core import account_items as accounts
-from coupons_admin.__main__ import main
 from coupons.brandbassador.webshops import open_webshop
+from coupons.core import account_items as accounts
+from coupons.core.credentials import verify_secret
 from coupons.core.errors import Forbidden
+
+from coupons_admin.__main__ import main
 
 
 def cli(table, capsys, *argv: str) -> str:
@@ -36,8 +36,8 @@ def test_bad_currency_is_refused_with_a_message(table, capsys):
 
 
 def test_codes_export_as_csv(demo_table, handler, capsys):
-    from localrun.samples import sample_event
     from localrun.demo.brandbassador import SAMPLE_ROUTE, SAMPLES
+    from localrun.samples import sample_event
 
     invoke = handler("BrandbassadorFunction")
     assert invoke(sample_event(SAMPLE_ROUTE, SAMPLES["percent-code"]))["statusCode"] == 200

@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-
 from coupons.core import codes, credentials, money
 from coupons.core.errors import InvalidRequest
 

@@ -20,11 +20,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from coupons.core import credentials
-from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated
-from coupons.core.models import CodeRecord, Discount, Owner, utcnow
-from coupons.affonso.programmes import PARTNER, Programme, load_programme
 from coupons.affonso import items
+from coupons.affonso.programmes import PARTNER, Programme, load_programme
+from coupons.core import credentials
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+)
+from coupons.core.models import CodeRecord, Discount, Owner, utcnow
 from coupons.core.table import Table
 
 TOKEN_LIFETIME = timedelta(minutes=30)

@@ -10,25 +10,21 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from coupons.core.errors import Unavailable
-from coupons.core.models import CodeRecord
 from coupons.core import code_items
-from coupons.core.table import Table, error_code
+from coupons.core.models import CodeRecord
+from coupons.core.table import ConditionsFailed, Table, error_code
 
 PROFILE = "PROFILE"
 CLAIM = "COUPON"
 TOKEN = "TOKEN"
 # Concurrent transactions on one item cancel each other ("TransactionConflict") without writing
 # anything; botocore does not retry that, so we do, a few times, before calling it Unavailable.
-_CONFLICT_ATTEMPTS = 6
 
 
 def affiliate_partition(programme: str, affiliate_id: str) -> str:
@@ -128,45 +124,20 @@ def claim_code(table: Table, record: CodeRecord, affiliate_id: str) -> None:
         "code": record.code, "kind": record.discount.kind, "value": record.discount.value,
         "currency": record.discount.currency, "created_at": record.created_at,
     }
-    items = [
-        {"Put": {"TableName": table.name, "Item": table.serialize(code_items.to_item(record)),
-                 "ConditionExpression": "attribute_not_exists(pk)",
-                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
-        {"Put": {"TableName": table.name, "Item": table.serialize(claim),
-                 "ConditionExpression": "attribute_not_exists(pk)",
-                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
-    ]
-    for attempt in range(_CONFLICT_ATTEMPTS):
-        try:
-            table.call("transact_write_items", TransactItems=items)
-            return
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
-            if "TransactionConflict" in reasons:
-                # Another transaction held one of the items and nothing was written: try again, so
-                # that the answer comes from the conditions alone, never from a half-seen race.
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not a secret
-                continue
-            if "ConditionalCheckFailed" not in reasons:
-                raise
-            raise _refusal(table, error.response["CancellationReasons"]) from None
-    raise Unavailable("The service is busy; please retry the same request in a moment")
-
-
-def _refusal(table: Table, reasons: list[dict[str, Any]]) -> ClaimRefused:
-    code_reason, claim_reason = (reasons + [{}, {}])[:2]
-    code_taken = code_reason.get("Code") == "ConditionalCheckFailed"
-    has_claim = claim_reason.get("Code") == "ConditionalCheckFailed"
-    code_item = code_reason.get("Item") if code_taken else None
-    claim_item = claim_reason.get("Item") if has_claim else None
-    return ClaimRefused(
-        code_items.from_item(table.deserialize(code_item)) if code_item else None,
-        table.deserialize(claim_item) if claim_item else None,
-        code_taken=code_taken,
-        has_claim=has_claim,
-    )
+    try:
+        table.transact({
+            "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+            "claim": {"Put": {"Item": table.serialize(claim), "ConditionExpression": "attribute_not_exists(pk)"}},
+        })
+    except ConditionsFailed as refused:
+        code_holder = refused.item("code")
+        raise ClaimRefused(
+            code_items.from_item(code_holder) if code_holder else None,
+            refused.item("claim"),
+            code_taken="code" in refused,
+            has_claim="claim" in refused,
+        ) from None
 
 
 def disable_code(table: Table, code: str, partner: str, by: str, at: datetime) -> CodeRecord:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from coupons.core import account_items
 from coupons.core.accounts import authenticate
 from coupons.core.models import Discount
-from coupons.core import account_items
 from coupons.core.table import Table
 
 PARTNER = "affonso"

@@ -33,7 +33,15 @@ from coupons.affonso.affiliates import (
     Session,
     TokenExpired,
 )
-from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.core.models import Discount, DiscountKind
 
 # error class -> (HTTP status, error.code, error.message). First match wins: specific ones first.

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
+from coupons.brandbassador.webshops import CodeRequest
 from coupons.core import codes, money
 from coupons.core.errors import (
     CodeTaken,
@@ -30,7 +31,6 @@ from coupons.core.errors import (
     Unauthenticated,
     Unavailable,
 )
-from coupons.brandbassador.webshops import CodeRequest
 
 ALREADY_EXISTS = "Discount code already exists"  # verbatim from Brandbassador's page
 

@@ -13,32 +13,16 @@ The sale event for the partner is an outbox item (``store.outbox``) put in the s
 from __future__ import annotations
 
 import hashlib
-import random
-import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.checkout.rules import Redemption, RedemptionState, order_digest
-from coupons.core.errors import Unavailable
+from coupons.core import code_items, outbox
 from coupons.core.models import CodeRecord, DiscountKind
-from coupons.core import code_items
-from coupons.core import outbox
-from coupons.core.table import Table, error_code
+from coupons.core.table import Table
 
 SALES_SHARDS = 8  # spreads one day's sales over several index partitions (writes per partition)
-_CONFLICT_RETRIES = 10  # TransactionConflict: another transaction held the code item; try again
-
-
-class Refused(Exception):
-    """A condition failed. ``failed`` maps each failed part of the transaction to the item it
-    found (``ReturnValuesOnConditionCheckFailure``), None when there was no item."""
-
-    def __init__(self, failed: dict[str, dict[str, Any] | None]):
-        super().__init__(", ".join(failed))
-        self.failed = failed
 
 
 def redemption_key(code: str, digest: str) -> dict[str, str]:
@@ -69,23 +53,6 @@ def from_item(item: dict[str, Any]) -> Redemption:
 
 
 # ---- reads -------------------------------------------------------------------------------------
-
-
-def get_many(table: Table, keys: list[dict[str, str]]) -> list[dict[str, Any] | None]:
-    """Several items in one strongly consistent BatchGetItem, in the order of ``keys``."""
-    wanted = [table.serialize(k) for k in keys]
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    request = {table.name: {"Keys": wanted, "ConsistentRead": True}}
-    for attempt in range(8):
-        answer = table.call("batch_get_item", RequestItems=request)
-        for item in answer.get("Responses", {}).get(table.name, []):
-            plain = table.deserialize(item)
-            found[(plain["pk"], plain["sk"])] = plain
-        request = answer.get("UnprocessedKeys") or {}
-        if not request:
-            return [found.get((k["pk"], k["sk"])) for k in keys]
-        time.sleep(min(0.05 * 2**attempt, 1) * random.random())  # DynamoDB asks us to back off
-    raise Unavailable("The service is busy; please retry the same request in a moment")
 
 
 def code_partition(table: Table, code: str) -> tuple[CodeRecord | None, list[Redemption]]:
@@ -123,7 +90,7 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
 
     The code item's condition is what makes single use and balances hold under any concurrency:
     ``uses < max_uses`` and ``balance >= :amount`` are checked by DynamoDB in the same write that
-    changes them. ``Refused`` names the parts that failed: ``redemption`` (this order already
+    changes them. ``ConditionsFailed`` names the parts that failed: ``redemption`` (this order already
     redeemed this code: a replay), ``code`` or ``customer``.
     """
     today = redemption.created_at.date()
@@ -167,12 +134,12 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
             "ExpressionAttributeValues": table.values({":zero": 0, ":one": 1, ":limit": customer_limit}),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }}
-    _transact(table, parts)
+    table.transact(parts)
 
 
 def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
     """Give the use (and a gift card's amount) back, once: the redemption's state moves from
-    redeemed to rolled back in the same transaction, so a second call is ``Refused`` on
+    redeemed to rolled back in the same transaction, so a second call fails the condition of
     ``redemption`` and changes nothing."""
     digest = order_digest(redemption.order_id)
     code_update = "SET #uses = #uses - :one"
@@ -210,32 +177,4 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
             "ExpressionAttributeNames": {"#uses": "uses"},
             "ExpressionAttributeValues": table.values({":one": 1}),
         }}
-    _transact(table, parts)
-
-
-def _transact(table: Table, parts: dict[str, dict[str, Any]]) -> None:
-    names = list(parts)
-    items = []
-    for part in parts.values():
-        (operation, request), = part.items()
-        items.append({operation: {"TableName": table.name, **request}})
-    for attempt in range(_CONFLICT_RETRIES):
-        try:
-            table.call("transact_write_items", TransactItems=items)
-            return
-        except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons", [])
-            failed = {
-                name: table.deserialize(reason["Item"]) if reason.get("Item") else None
-                for name, reason in zip(names, reasons)
-                if reason.get("Code") == "ConditionalCheckFailed"
-            }
-            if failed:
-                raise Refused(failed) from None
-            # Only conflicts with other transactions on the same items (a busy code): retry with
-            # jittered backoff; the conditions are evaluated afresh each time.
-            time.sleep(min(0.01 * 2**attempt, 0.5) * (0.5 + random.random()))
-    raise Unavailable("The code is busy with other orders; please retry the same request in a moment")
-
+    table.transact(parts)

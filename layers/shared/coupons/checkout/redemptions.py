@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from coupons.core import codes
+from coupons.checkout import items as store
 from coupons.checkout.rules import (
     Cart,
     CodeRefused,
@@ -28,13 +28,11 @@ from coupons.checkout.rules import (
     redemption_id,
     refusal,
 )
+from coupons.core import account_items, code_items, codes
 from coupons.core.credentials import hash_secret, verify_secret
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Account, CodeRecord, DiscountKind, utcnow
-from coupons.core import account_items
-from coupons.core import code_items
-from coupons.checkout import items as store
-from coupons.core.table import Table
+from coupons.core.table import ConditionsFailed, Table
 
 PARTNER = "checkout"  # checkout keys are accounts of this partner
 _USED_BY_ORDERS = (Reason.USED_UP, Reason.INSUFFICIENT_BALANCE, Reason.CUSTOMER_LIMIT_REACHED)
@@ -82,7 +80,7 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
         keys["redemption"] = store.redemption_key(code, order_digest(order_id))
     if customer.key is not None:
         keys["customer"] = store.customer_key(code, customer.key)
-    found = dict(zip(keys, store.get_many(table, list(keys.values()))))
+    found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True)))
     _verify(key, found["account"])
     record = code_items.from_item(found["code"]) if found["code"] else None
     earlier = store.from_item(found["redemption"]) if found.get("redemption") else None
@@ -113,7 +111,7 @@ def redeem(table: Table, authorization: str | None, code: str, order_id: str, ca
         # first try may have committed between the two reads. Refusals that its redemption could
         # explain get one more look at it.
         if refused.reason in _USED_BY_ORDERS:
-            again = store.get_many(table, [store.redemption_key(code, order_digest(order_id))])[0]
+            again = table.get_many([store.redemption_key(code, order_digest(order_id))], consistent=True)[0]
             if again is not None:
                 return Redeemed(store.from_item(again), replayed=True)
         raise
@@ -126,7 +124,7 @@ def redeem(table: Table, authorization: str | None, code: str, order_id: str, ca
     )
     try:
         store.redeem(table, redemption, record, record.max_uses_per_customer)
-    except store.Refused as refused:
+    except ConditionsFailed as refused:
         if "redemption" in refused.failed:  # the same order won a race against its own retry
             return Redeemed(store.from_item(refused.failed["redemption"]), replayed=True)
         if "code" in refused.failed:
@@ -154,7 +152,7 @@ def _why(item: dict | None, code: str, cart: Cart, now: datetime, amount: Decima
 def rollback(table: Table, authorization: str | None, redemption: str) -> Redeemed:
     key = _bearer(authorization)
     code, digest = parse_redemption_id(redemption)
-    account, item = store.get_many(table, [account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest)])
+    account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest)], consistent=True)
     _verify(key, account)
     if item is None:
         raise NotFound(f"Unknown redemption {redemption!r}")
@@ -164,7 +162,7 @@ def rollback(table: Table, authorization: str | None, redemption: str) -> Redeem
     now = utcnow()
     try:
         store.roll_back(table, found, now)
-    except store.Refused as refused:
+    except ConditionsFailed as refused:
         if "redemption" in refused.failed:  # a concurrent rollback got there first
             return Redeemed(store.from_item(refused.failed["redemption"]), replayed=True)
         raise
@@ -180,7 +178,7 @@ class GiftCard:
 def gift_card(table: Table, authorization: str | None, code: str) -> GiftCard:
     key = _bearer(authorization)
     code = codes.require_valid(code)
-    _verify(key, store.get_many(table, [account_items.key(PARTNER, key_id(key))])[0])
+    _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
     record, history = store.code_partition(table, code)
     if record is None:
         raise CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")

@@ -17,8 +17,15 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from coupons.checkout.rules import (
+    Cart,
+    CodeRefused,
+    Customer,
+    Quote,
+    Reason,
+    Redemption,
+)
 from coupons.core import money
-from coupons.checkout.rules import Cart, CodeRefused, Customer, Quote, Reason, Redemption
 from coupons.core.errors import (
     CodeTaken,
     CouponError,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from coupons.core import account_items
 from coupons.core.credentials import verify_secret
 from coupons.core.errors import Forbidden, NotFound, Unauthenticated
 from coupons.core.models import Account
-from coupons.core import account_items
 from coupons.core.table import Table
 
 

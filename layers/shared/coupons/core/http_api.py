@@ -14,12 +14,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from coupons.core.json_body import read_as_json
 from coupons.core.errors import CouponError
+from coupons.core.json_body import read_as_json
 from coupons.core.observability import logger, metrics, tracer
 
 

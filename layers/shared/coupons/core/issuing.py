@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from coupons.core import code_items
 from coupons.core.errors import CodeTaken
 from coupons.core.models import CodeRecord
-from coupons.core import code_items
 from coupons.core.table import Table
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from enum import Enum
@@ -12,7 +14,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from coupons.core.errors import Unavailable
+from coupons.core.errors import InvalidRequest, Unavailable
 
 TABLE_ENV = "COUPONS_TABLE"
 
@@ -42,6 +44,44 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+# ---- retries and transactions ------------------------------------------------------------------
+
+# One retry policy for every loop that waits on DynamoDB (transaction conflicts, unprocessed batch
+# keys, a shopper's parallel request): capped exponential backoff with full jitter, as AWS's
+# "Exponential Backoff And Jitter" recommends, so that retrying writers spread out.
+RETRY_ATTEMPTS = 8
+_BASE_DELAY, _MAX_DELAY = 0.01, 0.5
+
+# Cancellation reasons DynamoDB gives per item (TransactWriteItems' CancellationReasons).
+_CONDITION_FAILED = "ConditionalCheckFailed"
+_CONFLICT = "TransactionConflict"
+_BUSY_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+_FINE = {"None", None}
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based)."""
+    return random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt))  # noqa: S311 - jitter, not a secret
+
+
+class ConditionsFailed(Exception):
+    """A transaction was cancelled by its conditions; nothing was written.
+
+    ``failed`` maps the name of each part whose condition failed to the item DynamoDB found there
+    (``ReturnValuesOnConditionCheckFailure``; None when there was no item).
+    """
+
+    def __init__(self, failed: dict[str, dict[str, Any] | None]):
+        super().__init__(", ".join(failed))
+        self.failed = failed
+
+    def __contains__(self, part: str) -> bool:
+        return part in self.failed
+
+    def item(self, part: str) -> dict[str, Any] | None:
+        return self.failed.get(part)
 
 
 def error_code(error: ClientError) -> str:
@@ -92,3 +132,60 @@ class Table:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_many(self, keys: list[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any] | None]:
+        """The items at ``keys`` (None where there is none), in order, in one BatchGetItem (at most
+        100 distinct keys); keys DynamoDB leaves unprocessed are asked again after ``backoff``."""
+        wanted = list({(k["pk"], k["sk"]): self.serialize(k) for k in keys}.values())
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {self.name: {"Keys": wanted, "ConsistentRead": consistent}}
+        for attempt in range(RETRY_ATTEMPTS):
+            answer = self.call("batch_get_item", RequestItems=request)
+            for item in answer.get("Responses", {}).get(self.name, []):
+                plain = self.deserialize(item)
+                found[(plain["pk"], plain["sk"])] = plain
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                return [found.get((k["pk"], k["sk"])) for k in keys]
+            time.sleep(backoff(attempt))
+        raise Unavailable("The service is busy; please retry the same request in a moment")
+
+    def transact(self, parts: Mapping[str, Mapping[str, Any]]) -> None:
+        """Write ``parts`` (name -> ``{"Put" | "Update" | "Delete" | "ConditionCheck": request}``,
+        without ``TableName``) all or nothing, in one TransactWriteItems.
+
+        Conflicts with other transactions on the same items are retried (``backoff``), so the answer
+        comes from the conditions alone. A failed condition raises ``ConditionsFailed`` naming the
+        parts; throttling after the retries raises ``Unavailable``; a cancellation that sending the
+        same request again cannot cure (validation, item size) raises ``InvalidRequest``.
+        """
+        names = list(parts)
+        items = []
+        for part in parts.values():
+            ((operation, request),) = part.items()
+            request = {"TableName": self.name, **request}
+            if operation != "ConditionCheck" and "ConditionExpression" in request:
+                request.setdefault("ReturnValuesOnConditionCheckFailure", "ALL_OLD")
+            items.append({operation: request})
+        for attempt in range(RETRY_ATTEMPTS):
+            try:
+                self.call("transact_write_items", TransactItems=items)
+                return
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise
+                reasons = error.response.get("CancellationReasons") or [{} for _ in names]
+            codes = {name: reason.get("Code") for name, reason in zip(names, reasons)}
+            failed = {
+                name: self.deserialize(reason["Item"]) if reason.get("Item") else None
+                for name, reason in zip(names, reasons)
+                if reason.get("Code") == _CONDITION_FAILED
+            }
+            if failed:
+                raise ConditionsFailed(failed)
+            unknown = {c for c in codes.values() if c not in _FINE | _BUSY_REASONS | {_CONFLICT}}
+            if unknown:
+                raise InvalidRequest("The request could not be stored: it breaks a storage limit "
+                                     f"({', '.join(sorted(unknown))})")
+            time.sleep(backoff(attempt))
+        raise Unavailable("The service is busy; please retry the same request in a moment")

@@ -14,9 +14,7 @@ code is never in the pool without being in the namespace, nor twice in either.
 from __future__ import annotations
 
 import secrets
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,7 +23,6 @@ from coupons.core.table import Table, error_code
 
 BANK_SK = "BANK"
 # TransactWriteItems takes at most 100 actions; each code takes two (code item + free item).
-CODES_PER_TRANSACTION = 50
 
 
 def bank_key(bank_id: str) -> dict[str, Any]:
@@ -126,56 +123,3 @@ def count_free(table: Table, bank_id: str, shards: int) -> int:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return total
-
-
-# ---- loading -----------------------------------------------------------------------------------
-
-
-@dataclass
-class BatchOutcome:
-    """What one transaction did: all written, or which codes were in the way (and what holds them)."""
-
-    written: bool
-    clashes: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> the item holding it
-    retry: bool = False  # cancelled for a transient reason (conflict, throttling): send again
-
-
-def put_new_codes(table: Table, entries: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> BatchOutcome:
-    """Write (code item, free item) pairs in ONE transaction, each item conditional on being new.
-
-    All or nothing: when the transaction is cancelled, DynamoDB's CancellationReasons say which
-    condition failed and (ReturnValuesOnConditionCheckFailure) hand back the item that holds the code.
-    """
-    actions = []
-    for code_item, free_item in entries:
-        for item in (code_item, free_item):
-            actions.append({"Put": {
-                "TableName": table.name,
-                "Item": table.serialize(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }})
-    try:
-        # A fresh token per submission: a lost response retried by botocore is not applied twice.
-        table.call("transact_write_items", TransactItems=actions, ClientRequestToken=uuid.uuid4().hex)
-    except ClientError as error:
-        if error_code(error) != "TransactionCanceledException":
-            raise
-        return _cancelled(table, entries, error.response.get("CancellationReasons", []))
-    return BatchOutcome(written=True)
-
-
-def _cancelled(table: Table, entries: Sequence[tuple[dict, dict]], reasons: list[dict]) -> BatchOutcome:
-    clashes: dict[str, dict[str, Any]] = {}
-    retry = False
-    for index, reason in enumerate(reasons):
-        code = reason.get("Code", "None")
-        if code == "ConditionalCheckFailed":
-            code_item = entries[index // 2][0]
-            existing = table.deserialize(reason["Item"]) if reason.get("Item") else {}
-            clashes[code_item["code"]] = existing
-        elif code not in ("None", ""):
-            retry = True  # TransactionConflict, ThrottlingError ...
-    if not clashes:
-        retry = True
-    return BatchOutcome(written=False, clashes=clashes, retry=retry and not clashes)

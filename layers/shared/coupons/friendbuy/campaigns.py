@@ -17,12 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from coupons.core import account_items
 from coupons.core.credentials import hash_secret, new_token, verify_secret
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Account, utcnow
-from coupons.core import account_items
-from coupons.friendbuy import key_items as campaign_keys
 from coupons.core.table import Table
+from coupons.friendbuy import key_items as campaign_keys
 
 PARTNER = "friendbuy"
 TOKEN_LIFETIME = timedelta(minutes=20)  # Friendbuy's Merchant API tokens live 20 minutes

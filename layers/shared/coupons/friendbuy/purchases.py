@@ -8,8 +8,6 @@ caller (the Friendbuy purchase route, and the brand's checkout for sales made wi
 
 from __future__ import annotations
 
-import secrets
-import time
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -17,13 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from coupons.core import codes
+from coupons.core import code_items, codes
 from coupons.core.errors import InvalidRequest, Unavailable
 from coupons.core.models import utcnow
-from coupons.core import code_items
+from coupons.core.table import Table
 from coupons.friendbuy import referral_items
 from coupons.friendbuy.referral_items import Attribution
-from coupons.core.table import Table
 
 PARTNER = "friendbuy"
 
@@ -70,7 +67,7 @@ def record_purchase(table: Table, purchase: Purchase, campaigns: frozenset[str] 
     if purchase.amount < 0:
         raise InvalidRequest("The amount must not be negative")
     target, reason = _attribution(table, purchase, campaigns)
-    for attempt in range(6):
+    for _ in range(2):  # a second time only when the referral vanished: record it unattributed
         event = PurchaseEvent(
             event_id=str(uuid.uuid4()), created_on=utcnow(), order_id=purchase.order_id, attributed=target is not None,
             referral_code=target["referral_code"] if target else None,
@@ -88,9 +85,6 @@ def record_purchase(table: Table, purchase: Purchase, campaigns: frozenset[str] 
             return _replayed(clash.existing)
         except referral_items.ReferralMissing:
             target, reason = None, f"Referral code {event.referral_code} no longer exists"
-        except referral_items.PurchaseConflict:
-            # Another purchase of the same advocate was being counted at that instant.
-            time.sleep(0.01 * 2**attempt * secrets.SystemRandom().random())
     raise Unavailable("Purchases of this advocate are arriving very fast; please send the same purchase again")
 
 
@@ -115,7 +109,7 @@ def _attribution(table: Table, purchase: Purchase, campaigns: frozenset[str] | N
         keys.append(code_items.key(coupon))
     if not keys:
         return None, "The purchase has neither a coupon code nor a referral code"
-    found = referral_items.get_many(table, keys, consistent=True)
+    found = table.get_many(keys, consistent=True)
     referral = found[0] if purchase.referral_code else None
     code_item = found[-1] if coupon else None
 

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from coupons.core import code_items
-from coupons.core.table import Table, error_code
+from coupons.core.table import ConditionsFailed, Table, error_code
 
 
 def referral_key(referral_code: str) -> dict[str, Any]:
@@ -42,19 +42,6 @@ def email_partition(email: str) -> str:
     return f"FRIENDBUY#EMAIL#{email}"
 
 
-def get_many(table: Table, keys: Sequence[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any] | None]:
-    """The items at ``keys`` (None where there is none), in one BatchGetItem (at most 100 distinct keys)."""
-    wanted = list({(k["pk"], k["sk"]): table.serialize(k) for k in keys}.values())
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    request: dict[str, Any] = {table.name: {"Keys": wanted, "ConsistentRead": consistent}}
-    while request:
-        page = table.call("batch_get_item", RequestItems=request)
-        for item in page.get("Responses", {}).get(table.name, []):
-            found[(item["pk"]["S"], item["sk"]["S"])] = table.deserialize(item)
-        request = page.get("UnprocessedKeys") or {}
-    return [found.get((k["pk"], k["sk"])) for k in keys]
-
-
 # ---- claiming a code for an advocate -----------------------------------------------------------
 
 
@@ -64,7 +51,6 @@ class ClaimRefused(Exception):
     CODE_GONE = "code gone"  # the free item was taken, or the code got an owner meanwhile
     ADVOCATE_HAS_ONE = "advocate has one"  # ``existing`` is the advocate item
     REFERRAL_CODE_TAKEN = "referral code taken"
-    CONFLICT = "conflict"  # another transaction touched the same items; try again
 
     def __init__(self, reason: str, existing: dict[str, Any] | None = None):
         super().__init__(reason)
@@ -86,42 +72,29 @@ def claim(
     the advocate (only if new), create the referral code (only if new) and mark the code's owner
     (only if it has none). Any failed condition cancels all of it (``ClaimRefused``)."""
     partner, account = owner
-    actions: list[dict[str, Any]] = []
+    parts: dict[str, dict[str, Any]] = {}
     if free_item is not None:
-        delete: dict[str, Any] = {"TableName": table.name, "Key": table.serialize({"pk": free_item[0], "sk": free_item[1]})}
+        delete: dict[str, Any] = {"Key": table.serialize({"pk": free_item[0], "sk": free_item[1]})}
         if require_free_item:
             delete["ConditionExpression"] = "attribute_exists(pk)"
-        actions.append({"Delete": delete})
-    actions += [
-        {"Put": {"TableName": table.name, "Item": table.serialize(advocate),
-                 "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
-        {"Put": {"TableName": table.name, "Item": table.serialize(referral),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Update": {
-            "TableName": table.name,
-            "Key": table.serialize(code_items.key(code)),
-            "UpdateExpression": "SET person = :person, referral_code = :ref",
-            "ConditionExpression": "partner = :partner AND account = :account AND attribute_not_exists(person)",
-            "ExpressionAttributeValues": table.values({":person": person, ":ref": referral["referral_code"],
-                                                       ":partner": partner, ":account": account}),
-        }},
-    ]
+        parts["free"] = {"Delete": delete}
+    parts["advocate"] = {"Put": {"Item": table.serialize(advocate), "ConditionExpression": "attribute_not_exists(pk)"}}
+    parts["referral"] = {"Put": {"Item": table.serialize(referral), "ConditionExpression": "attribute_not_exists(pk)"}}
+    parts["owner"] = {"Update": {
+        "Key": table.serialize(code_items.key(code)),
+        "UpdateExpression": "SET person = :person, referral_code = :ref",
+        "ConditionExpression": "partner = :partner AND account = :account AND attribute_not_exists(person)",
+        "ExpressionAttributeValues": table.values({":person": person, ":ref": referral["referral_code"],
+                                                   ":partner": partner, ":account": account}),
+    }}
     try:
-        table.call("transact_write_items", TransactItems=actions)
-    except ClientError as error:
-        if error_code(error) != "TransactionCanceledException":
-            raise
-        reasons = error.response.get("CancellationReasons", [])
-        offset = 1 if free_item is not None else 0
-        failed = {i - offset: r for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
-        if 0 in failed:
-            item = failed[0].get("Item")
-            raise ClaimRefused(ClaimRefused.ADVOCATE_HAS_ONE, table.deserialize(item) if item else None) from None
-        if -1 in failed or 2 in failed:
+        table.transact(parts)
+    except ConditionsFailed as refused:
+        if "advocate" in refused:
+            raise ClaimRefused(ClaimRefused.ADVOCATE_HAS_ONE, refused.item("advocate")) from None
+        if "free" in refused or "owner" in refused:
             raise ClaimRefused(ClaimRefused.CODE_GONE) from None
-        if 1 in failed:
-            raise ClaimRefused(ClaimRefused.REFERRAL_CODE_TAKEN) from None
-        raise ClaimRefused(ClaimRefused.CONFLICT) from None
+        raise ClaimRefused(ClaimRefused.REFERRAL_CODE_TAKEN) from None
 
 
 # ---- lookups -----------------------------------------------------------------------------------
@@ -159,10 +132,6 @@ class PurchaseExists(Exception):
         self.existing = existing
 
 
-class PurchaseConflict(Exception):
-    """Another transaction was updating the same referral at that moment; send again."""
-
-
 class ReferralMissing(Exception):
     """The referral the purchase was to be attributed to does not exist."""
 
@@ -170,32 +139,29 @@ class ReferralMissing(Exception):
 def put_purchase(table: Table, purchase: dict[str, Any], attribution: Attribution | None) -> None:
     """Record a purchase once per order id; with an attribution, the referral's conversions and
     revenue grow in the same transaction, so a repeated order id can never count twice."""
-    put = {"TableName": table.name, "Item": table.serialize(purchase),
-           "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-    try:
-        if attribution is None:
-            put.pop("TableName")
+    put = {"Item": table.serialize(purchase), "ConditionExpression": "attribute_not_exists(pk)",
+           "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    if attribution is None:
+        try:
             table.call("put_item", **put)
-            return
-        table.call("transact_write_items", TransactItems=[
-            {"Put": put},
-            {"Update": {
-                "TableName": table.name,
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise PurchaseExists(table.deserialize(error.response["Item"])) from None
+            raise
+        return
+    try:
+        table.transact({
+            "purchase": {"Put": put},
+            "referral": {"Update": {
                 "Key": table.serialize(referral_key(attribution.referral_code)),
                 "UpdateExpression": "ADD conversions :one SET revenue.#cur = if_not_exists(revenue.#cur, :zero) + :amount",
                 "ConditionExpression": "attribute_exists(pk)",
                 "ExpressionAttributeNames": {"#cur": attribution.currency},
                 "ExpressionAttributeValues": table.values({":one": 1, ":zero": Decimal(0), ":amount": attribution.amount}),
             }},
-        ])
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            raise PurchaseExists(table.deserialize(error.response["Item"])) from None
-        if error_code(error) != "TransactionCanceledException":
-            raise
-        reasons = error.response.get("CancellationReasons", [])
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            raise PurchaseExists(table.deserialize(reasons[0]["Item"])) from None
-        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-            raise ReferralMissing(attribution.referral_code) from None
-        raise PurchaseConflict() from None
+        })
+    except ConditionsFailed as refused:
+        existing = refused.item("purchase")
+        if "purchase" in refused and existing is not None:
+            raise PurchaseExists(existing) from None
+        raise ReferralMissing(attribution.referral_code) from None

@@ -16,15 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from coupons.friendbuy import banks, campaigns
-from coupons.friendbuy.campaigns import Caller, Campaign
+from coupons.core import code_items
 from coupons.core.errors import CodeTaken, CouponError, NotFound, Unavailable
 from coupons.core.models import utcnow
-from coupons.friendbuy import bank_items
-from coupons.core import code_items
-from coupons.friendbuy import referral_items
-from coupons.friendbuy.referral_items import ClaimRefused
 from coupons.core.table import Table
+from coupons.friendbuy import bank_items, banks, campaigns, referral_items
+from coupons.friendbuy.campaigns import Caller, Campaign
+from coupons.friendbuy.referral_items import ClaimRefused
 
 # Referral codes are short (Friendbuy's look like cPw5) but drawn from 57^6 = 3.4e10 values, so
 # a clash (refused by a condition, then redrawn) stays rare even with millions of advocates.
@@ -99,7 +97,7 @@ def refer(table: Table, caller: Caller, request: ReferralRequest) -> Referred:
         keys.append(bank_items.bank_key(request.bank_id))
     else:
         keys.append(code_items.key(request.coupon_code))
-    campaign_item, advocate_item, third = referral_items.get_many(table, keys)  # one call for all three
+    campaign_item, advocate_item, third = table.get_many(keys)  # one call for all three
     campaign = campaigns.admit(caller, request.campaign_id, campaign_item)
     if request.bank_id is not None:
         bank = banks.in_campaign(third, request.bank_id, campaign.id)
@@ -160,11 +158,9 @@ def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_co
         except ClaimRefused as refused:
             if refused.reason == ClaimRefused.ADVOCATE_HAS_ONE:
                 # The same advocate's parallel request won: answer what it got.
-                existing = refused.existing or referral_items.get_many(
-                    table, [referral_items.advocate_key(campaign.id, request.advocate.identity)])[0]
+                existing = refused.existing or table.get_many(
+                    [referral_items.advocate_key(campaign.id, request.advocate.identity)])[0]
                 return _existing(request, existing)
-            if refused.reason == ClaimRefused.CONFLICT and not require_free:
-                continue  # a named code: it may well still be free, so try it again
             if refused.reason != ClaimRefused.REFERRAL_CODE_TAKEN:
                 return None
     return None
@@ -206,7 +202,7 @@ def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code_
 def find(table: Table, caller: Caller, referral_code: str) -> Referral:
     if not 1 <= len(referral_code) <= 64:  # longer than any we issue (and than a key may be)
         raise NotFound(f"Referral code {referral_code[:64]} was not found")
-    item = referral_items.get_many(table, [referral_items.referral_key(referral_code)], consistent=True)[0]
+    item = table.get_many([referral_items.referral_key(referral_code)], consistent=True)[0]
     if item is None or item["campaign_id"] not in caller.campaigns:
         raise NotFound(f"Referral code {referral_code} was not found")
     return _referral_from(item)
@@ -216,7 +212,7 @@ def _with_counters(table: Table, advocate_items: list[dict[str, Any]]) -> list[R
     if not advocate_items:
         return []
     keys = [referral_items.referral_key(i["referral_code"]) for i in advocate_items]
-    found = referral_items.get_many(table, keys, consistent=True)
+    found = table.get_many(keys, consistent=True)
     return sorted((_referral_from(i) for i in found if i is not None), key=lambda r: (r.campaign_id, r.created_at))
 
 
@@ -229,7 +225,7 @@ def find_by_email(table: Table, caller: Caller, email: str, campaign_id: str | N
 def find_by_customer(table: Table, caller: Caller, customer_id: str, campaign_id: str | None = None) -> list[Referral]:
     wanted = sorted({campaign_id} & caller.campaigns if campaign_id else caller.campaigns)[:100]
     keys = [referral_items.advocate_key(c, f"ID#{customer_id}") for c in wanted]
-    found = referral_items.get_many(table, keys, consistent=True) if keys else []
+    found = table.get_many(keys, consistent=True) if keys else []
     return _with_counters(table, [i for i in found if i is not None])
 
 

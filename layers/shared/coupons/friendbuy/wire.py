@@ -24,14 +24,36 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 from coupons.core import codes, money
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.friendbuy.banks import BankEmpty
 from coupons.friendbuy.campaigns import Token
-from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.friendbuy.purchases import Product, Purchase, PurchaseEvent
-from coupons.friendbuy.referrals import Advocate, AdvocateHasCode, Referral, ReferralRequest
+from coupons.friendbuy.referrals import (
+    Advocate,
+    AdvocateHasCode,
+    Referral,
+    ReferralRequest,
+)
 
 _STATUS: dict[type[CouponError], int] = {
     Unauthenticated: 401,

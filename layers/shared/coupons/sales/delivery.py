@@ -21,16 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from coupons.friendbuy import purchases
-from coupons.checkout.rules import Redemption
-from coupons.core.errors import Unavailable
 from coupons.brandbassador import tracking as brandbassador_tracking
-from coupons.sales import webhook as sale_webhook
+from coupons.checkout.rules import Redemption
+from coupons.core import account_items, outbox
+from coupons.core.errors import Unavailable
 from coupons.core.models import utcnow
-from coupons.core import account_items
-from coupons.core import outbox
-from coupons.sales import webhook_items as webhooks
 from coupons.core.table import Table
+from coupons.friendbuy import purchases
+from coupons.sales import webhook as sale_webhook
+from coupons.sales import webhook_items as webhooks
 
 
 class DeliveryFailed(Exception):

@@ -13,8 +13,8 @@ import hashlib
 import hmac
 import json
 
-from coupons.core import money
 from coupons.checkout.rules import Redemption
+from coupons.core import money
 
 EVENTS = {"sale": "sale.redeemed", "rollback": "sale.rolled_back"}
 

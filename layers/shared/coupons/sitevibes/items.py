@@ -17,18 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from coupons.core.errors import Unavailable
-from coupons.core.models import CodeRecord
 from coupons.core import code_items
-from coupons.core.table import Table, error_code
+from coupons.core.models import CodeRecord
+from coupons.core.table import ConditionsFailed, Table
 
 CLAIM_SK = "CLAIM"
 # Claims are kept a day past their window (TTL), for support questions; DynamoDB deletes them later
 # still, so the condition on issued_at, not the TTL, is what ends a window.
 CLAIM_KEPT = timedelta(days=1)
-_THROTTLED = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 
 
 @dataclass(frozen=True)
@@ -47,10 +43,6 @@ class ClaimedWithinWindow(Exception):
 
 class CodeCollision(Exception):
     """The new code exists already (any partner); nothing was written."""
-
-
-class Contended(Exception):
-    """Another transaction held one of the items (a parallel retry); nothing was written."""
 
 
 def partition(reward: str, person: str) -> str:
@@ -80,7 +72,7 @@ def claim(
     """Record a redemption issued at ``issued_at``, giving ``record`` (or no code), in one transaction.
 
     Raises ``ClaimedWithinWindow`` (with the earlier claim, from ReturnValuesOnConditionCheckFailure:
-    no second read), ``CodeCollision`` or ``Contended``; in every case nothing was written.
+    no second read), or ``CodeCollision``; in every case nothing was written.
     """
     pk = partition(reward, person)
     claim_item = {
@@ -103,47 +95,20 @@ def claim(
             "gsi1sk": f"{issued_at.isoformat()}#{person}",
         }
     try:
-        table.call(
-            "transact_write_items",
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table.name,
-                        "Item": table.serialize(claim_item),
-                        "ConditionExpression": "attribute_not_exists(pk) OR issued_at < :window_start",
-                        "ExpressionAttributeValues": table.values({":window_start": epoch_ms(issued_at - window)}),
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table.name,
-                        "Item": table.serialize(given),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ],
-        )
-    except ClientError as error:
-        if error_code(error) != "TransactionCanceledException":
-            raise
-        _explain(table, error)
-
-
-def _explain(table: Table, error: ClientError) -> None:
-    """Turn the cancellation reasons (one per item, in order) into the outcome they mean."""
-    claim_reason, code_reason = (error.response.get("CancellationReasons", []) + [{}, {}])[:2]
-    outcomes = {claim_reason.get("Code"), code_reason.get("Code")}
-    if claim_reason.get("Code") == "ConditionalCheckFailed" and "Item" in claim_reason:
-        earlier = table.deserialize(claim_reason["Item"])
-        raise ClaimedWithinWindow(Claim(code=earlier.get("code", ""), issued_at=from_epoch_ms(earlier["issued_at"])))
-    if code_reason.get("Code") == "ConditionalCheckFailed":
-        raise CodeCollision()
-    if "TransactionConflict" in outcomes:
-        raise Contended()
-    if outcomes & _THROTTLED:
-        raise Unavailable("The service is busy; please retry the same request in a moment") from error
-    raise error  # a validation error is a bug: let it surface as one
+        table.transact({
+            "claim": {"Put": {
+                "Item": table.serialize(claim_item),
+                "ConditionExpression": "attribute_not_exists(pk) OR issued_at < :window_start",
+                "ExpressionAttributeValues": table.values({":window_start": epoch_ms(issued_at - window)}),
+            }},
+            "given": {"Put": {"Item": table.serialize(given), "ConditionExpression": "attribute_not_exists(pk)"}},
+        })
+    except ConditionsFailed as refused:
+        earlier = refused.item("claim")
+        if earlier is not None:
+            raise ClaimedWithinWindow(Claim(code=earlier.get("code", ""),
+                                            issued_at=from_epoch_ms(earlier["issued_at"]))) from None
+        raise CodeCollision() from None
 
 
 def get_claim(table: Table, reward: str, person: str) -> Claim | None:

@@ -8,22 +8,25 @@ email, same reward, within the reward's retry window) gets the same code back.
 
 from __future__ import annotations
 
-import random
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from coupons.core import codes, issuing
+from coupons.core import account_items, codes, issuing
 from coupons.core.credentials import verify_secret
-from coupons.core.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.errors import (
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
-from coupons.core import account_items
-from coupons.sitevibes import items as redemption_items
 from coupons.core.table import Table
+from coupons.sitevibes import items as redemption_items
 
 PARTNER = "sitevibes"
 REWARD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
@@ -171,11 +174,6 @@ def redeem(
         except redemption_items.ClaimedWithinWindow as retry:
             return Redemption(retry.claim.code, retry.claim.issued_at, replayed=True)
         except redemption_items.CodeCollision:
-            continue
-        except redemption_items.Contended:
-            # A parallel request for the same shopper is mid-transaction; once it commits, the
-            # next attempt finds its claim and answers with its code.
-            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
             continue
         return Redemption(record.code if record else "", issued_at, replayed=False)
     raise Unavailable(f"No code could be issued for reward {reward.id!r} right now; please retry")
