@@ -12,12 +12,12 @@ from decimal import Decimal
 
 from coupons.checkout import items as redemption_items
 from coupons.checkout.redemptions import PARTNER, new_key_account
-from coupons.checkout.rules import RedemptionState
 from coupons.core import account_items as accounts
 from coupons.core import money, outbox
 from coupons.core.credentials import new_token
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import utcnow
+from coupons.core.sales import RedemptionState
 from coupons.core.table import Table
 from coupons.sales import delivery
 from coupons.sales import webhook_items as webhooks

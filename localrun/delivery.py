@@ -69,6 +69,7 @@ class LocalDelivery:
         module = load_module(function.code_dir, function.handler, f"{function.name}_local")
         # The module was built from this process's environment; point it at the local stack.
         module.table, module.config, module.QUEUE_URL = table, delivery.DeliveryConfig.from_env(env), ""
+        module.reporters = module.compose(env)
         self.handler = getattr(module, function.handler.rsplit(".", 1)[1])
         self.table = table
         self.interval = interval

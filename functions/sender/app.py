@@ -1,9 +1,10 @@
 """Sale events -> partners. Consumes the SalesQueue (fed from the table's stream by SalesPipe, see
-template.yaml); each message names one outbox event. Wire formats: coupons.contracts
-(brandbassador_tracking, sale_webhook); rules: coupons.sales.delivery."""
+template.yaml); each message names one outbox event. Delivery rules: coupons.sales.delivery; each
+partner's reporter lives in its own package, and this module is the one place that composes them."""
 
 import json
 import os
+from collections.abc import Mapping
 
 import boto3
 from aws_lambda_powertools.utilities.batch import (
@@ -14,12 +15,28 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from coupons.brandbassador import tracking
 from coupons.core.observability import logger, metrics, tracer
+from coupons.core.sales import Reporter
 from coupons.core.table import Table
-from coupons.sales import delivery
+from coupons.friendbuy import purchases
+from coupons.sales import delivery, webhook
 
 table = Table.from_env()
 config = delivery.DeliveryConfig.from_env()
+
+
+def compose(env: Mapping[str, str] = os.environ) -> dict[str, Reporter]:
+    """Who hears about a sale of each partner's codes."""
+    return {
+        "brandbassador": tracking.pixel_reporter(env.get("BRANDBASSADOR_TRACKING_URL") or tracking.DEFAULT_BASE_URL),
+        "friendbuy": purchases.report_checkout_sale,
+        "sitevibes": webhook.report_sale,
+        "affonso": webhook.report_sale,
+    }
+
+
+reporters = compose()
 QUEUE_URL = os.environ.get("SALES_QUEUE_URL", "")  # empty when run locally (no queue)
 # A batch whose every record failed is answered like any other (each failed message listed), so
 # the deferred visibility set per message holds instead of the whole batch coming back at once.
@@ -43,7 +60,7 @@ def _defer(record: SQSRecord, seconds: float) -> None:
 @tracer.capture_method
 def send(record: SQSRecord) -> None:
     event = json.loads(record.body)["outbox"]
-    outcome = delivery.deliver(table, event, config)
+    outcome = delivery.deliver(table, event, config, reporters)
     logger.info("delivery", extra={"event": event, "state": outcome.state, "note": outcome.note})
     metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)
     if outcome.retry_in is not None:

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 from coupons.checkout import redemptions
-from coupons.checkout.rules import Cart, Customer
 from coupons.core import outbox
 from coupons.core.models import Owner
+from coupons.core.sales import Cart, Customer
 from coupons.friendbuy import campaigns, purchases, referrals
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
 from coupons.sales import delivery
@@ -145,7 +145,7 @@ def test_an_event_held_by_another_attempt_is_not_sent_twice(demo_table, stub):
     add_code(demo_table, "BUSY10")
     pk = f"OUTBOX#{redeem(demo_table, 'BUSY10').id}#sale"
     outbox.claim(demo_table, pk, time.time(), lease_seconds=60)  # another sender is on it
-    outcome = delivery.deliver(demo_table, pk, delivery.DeliveryConfig(brandbassador_url=stub.url))
+    outcome = delivery.deliver(demo_table, pk, delivery.DeliveryConfig(), reporters={})
     assert (outcome.state, outcome.retry_in) == ("busy", 60)
     assert stub.calls == []
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from coupons.checkout.rules import (
-    Cart,
     CodeRefused,
     Reason,
     parse_redemption_id,
@@ -14,6 +13,7 @@ from coupons.checkout.rules import (
 )
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+from coupons.core.sales import Cart
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -9,10 +9,22 @@ pixel exists for refunds or cancellations of custom webshops, so a rollback send
 
 from __future__ import annotations
 
+import urllib.request
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from coupons.core import money
+from coupons.brandbassador.webshops import PARTNER
+from coupons.core import account_items, money
+from coupons.core.sales import (
+    DELIVERED,
+    SALE,
+    SKIPPED,
+    DeliveryFailed,
+    Reporter,
+    SaleEvent,
+    send,
+)
+from coupons.core.table import Table
 
 PIXEL_PATH = "/tracking/pixel.gif"
 DEFAULT_BASE_URL = "https://api.brandbassador.com"
@@ -28,3 +40,22 @@ def pixel_url(base_url: str, order_id: str, total: Decimal, code: str, key: str,
     attribution = {"tracking_link": "true", "ref": ref} if is_tracking_link(ref) else {"code": code.upper()}
     params = {"order_id": order_id, "total": money.to_wire(total), **attribution, "key": key, "currency": currency}
     return f"{base_url.rstrip('/')}{PIXEL_PATH}?{urlencode(params)}"
+
+
+def pixel_reporter(base_url: str = DEFAULT_BASE_URL) -> Reporter:
+    """The sale reporter for Brandbassador's codes: one pixel per sale, nothing for a rollback."""
+
+    def report(table: Table, event: SaleEvent) -> tuple[str, str]:
+        if event.kind != SALE:
+            return SKIPPED, "Brandbassador has no cancellation pixel for custom webshops"
+        r = event.redemption
+        webshop = account_items.get(table, PARTNER, r.owner.account)
+        key = webshop.settings.get("tracking_key") if webshop else None
+        if not key:
+            raise DeliveryFailed(f"No Brandbassador tracking key for webshop {r.owner.account!r}: "
+                                 f"coupons-admin webshops set-tracking-key {r.owner.account} --key ...")
+        url = pixel_url(base_url, r.order_id, r.cart.subtotal, r.code, key, r.cart.currency, r.ref)
+        status = send(urllib.request.Request(url, method="GET"), event.timeout_seconds)
+        return DELIVERED, f"pixel HTTP {status}"
+
+    return report

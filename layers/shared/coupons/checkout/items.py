@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from coupons.checkout.rules import Redemption, RedemptionState, order_digest
+from coupons.checkout.rules import order_digest
 from coupons.core import code_items, outbox
 from coupons.core.models import CodeRecord, DiscountKind
+from coupons.core.sales import Redemption, RedemptionState
 from coupons.core.table import Table
 
 SALES_SHARDS = 8  # spreads one day's sales over several index partitions (writes per partition)

@@ -15,13 +15,9 @@ from decimal import Decimal
 
 from coupons.checkout import items as store
 from coupons.checkout.rules import (
-    Cart,
     CodeRefused,
-    Customer,
     Quote,
     Reason,
-    Redemption,
-    RedemptionState,
     order_digest,
     parse_redemption_id,
     quote,
@@ -32,6 +28,7 @@ from coupons.core import account_items, code_items, codes
 from coupons.core.credentials import hash_secret, verify_secret
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Account, CodeRecord, DiscountKind, utcnow
+from coupons.core.sales import Cart, Customer, Redemption, RedemptionState
 from coupons.core.table import ConditionsFailed, Table
 
 PARTNER = "checkout"  # checkout keys are accounts of this partner

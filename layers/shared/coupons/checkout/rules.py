@@ -9,15 +9,16 @@ checkout sees never depends on which of the two paths refused it.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from coupons.core import codes
 from coupons.core.errors import CouponError, InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, DiscountKind, Owner
+from coupons.core.sales import Cart
 
 CENT = Decimal("0.01")
 
@@ -45,24 +46,6 @@ class CodeRefused(CouponError):
         self.reason = reason
 
 
-class Cart(BaseModel):
-    subtotal: Decimal  # excluding shipping; what a percent code applies to
-    shipping: Decimal = Decimal("0.00")
-    currency: str
-
-
-class Customer(BaseModel):
-    id: str | None = None
-    email: str | None = None
-
-    @property
-    def key(self) -> str | None:
-        """Who counts against a per-customer limit: the checkout's customer id, else the e-mail
-        (case-insensitive). Hashed, so no address ends up in a key."""
-        identity = f"id:{self.id}" if self.id else f"email:{self.email.strip().lower()}" if self.email else None
-        return hashlib.sha256(identity.encode()).hexdigest()[:32] if identity else None
-
-
 class Quote(BaseModel):
     """What a code gives on a cart."""
 
@@ -75,31 +58,6 @@ class Quote(BaseModel):
     gift_card_amount: Decimal = Decimal("0.00")  # paid with the gift card
     balance: Decimal | None = None  # gift card balance before this order
     owner: Owner
-
-
-class RedemptionState(str, Enum):
-    REDEEMED = "redeemed"
-    ROLLED_BACK = "rolled_back"
-
-
-class Redemption(BaseModel):
-    """One use of a code by one order, attributed to the code's owner."""
-
-    id: str
-    code: str
-    order_id: str
-    state: RedemptionState = RedemptionState.REDEEMED
-    kind: DiscountKind
-    cart: Cart
-    customer: Customer = Field(default_factory=Customer)
-    customer_key: str | None = None  # set when the code limits uses per customer
-    discount: Decimal
-    shipping_discount: Decimal
-    gift_card_amount: Decimal
-    owner: Owner
-    ref: str | None = None  # a partner's tracking reference (Brandbassador: bb-...)
-    created_at: datetime
-    rolled_back_at: datetime | None = None
 
 
 def money(value: Decimal) -> Decimal:

@@ -17,14 +17,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from coupons.checkout.rules import (
-    Cart,
-    CodeRefused,
-    Customer,
-    Quote,
-    Reason,
-    Redemption,
-)
+from coupons.checkout.rules import CodeRefused, Quote, Reason
 from coupons.core import money
 from coupons.core.errors import (
     CodeTaken,
@@ -36,6 +29,7 @@ from coupons.core.errors import (
     Unavailable,
 )
 from coupons.core.models import CodeRecord
+from coupons.core.sales import Cart, Customer, Redemption
 
 # error class -> (HTTP status, error code)
 _CODES: dict[type, tuple[int, str]] = {

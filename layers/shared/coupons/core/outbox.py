@@ -22,12 +22,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from coupons.checkout.rules import Redemption
+from coupons.core.sales import DELIVERED, ROLLBACK, SALE, SKIPPED, Redemption
 from coupons.core.table import Table, error_code
 
 SK = "OUTBOX"
-SALE, ROLLBACK = "sale", "rollback"
-PENDING, DELIVERED, SKIPPED, DEAD = "pending", "delivered", "skipped", "dead"
+PENDING, DEAD = "pending", "dead"  # and DELIVERED, SKIPPED: what a reporter answers (core.sales)
+__all__ = ["DEAD", "DELIVERED", "PENDING", "ROLLBACK", "SALE", "SKIPPED"]
 SHARDS = 8
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from coupons.core import code_items, codes
 from coupons.core.errors import InvalidRequest, Unavailable
 from coupons.core.models import utcnow
+from coupons.core.sales import DELIVERED, SALE, SKIPPED, DeliveryFailed, SaleEvent
 from coupons.core.table import Table
 from coupons.friendbuy import referral_items
 from coupons.friendbuy.referral_items import Attribution
@@ -133,3 +134,22 @@ def _attribution(table: Table, purchase: Purchase, campaigns: frozenset[str] | N
     if coupon:
         return None, f"Coupon code {coupon} belongs to a campaign this key does not open"
     return None, f"Referral code {purchase.referral_code} is unknown"
+
+
+def report_checkout_sale(table: Table, event: SaleEvent) -> tuple[str, str]:
+    """The sale reporter for Friendbuy's codes: a checkout sale becomes a Friendbuy purchase, once
+    per order id (the same order sent through /friendbuy/v1/event/purchase as well is still one
+    purchase), crediting the advocate who owns the code."""
+    if event.kind != SALE:
+        return SKIPPED, "Friendbuy purchase events have no cancellation"
+    r = event.redemption
+    purchase = Purchase(
+        order_id=r.order_id, customer_id=r.customer.id, email=r.customer.email, amount=r.cart.subtotal,
+        currency=r.cart.currency, coupon_code=r.code, source="checkout",
+    )
+    try:
+        recorded = record_purchase(table, purchase)
+    except Unavailable as busy:
+        raise DeliveryFailed(busy.message) from None
+    credited = f"credited to referral {recorded.referral_code}" if recorded.attributed else recorded.reason
+    return DELIVERED, f"purchase {recorded.event_id}: {credited}"

@@ -12,9 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
+import urllib.request
 
-from coupons.checkout.rules import Redemption
 from coupons.core import money
+from coupons.core.sales import DELIVERED, SKIPPED, Redemption, SaleEvent, send
+from coupons.core.table import Table
+from coupons.sales import webhook_items
 
 EVENTS = {"sale": "sale.redeemed", "rollback": "sale.rolled_back"}
 
@@ -52,3 +56,16 @@ def headers(event: str, delivery_id: str, secret: str, timestamp: int, payload: 
         "X-Coupons-Timestamp": str(timestamp),
         "X-Coupons-Signature": signature(secret, timestamp, payload),
     }
+
+
+def report_sale(table: Table, event: SaleEvent) -> tuple[str, str]:
+    """The sale reporter for partners that take our webhook, when the brand configured one."""
+    r = event.redemption
+    hook = webhook_items.get(table, r.owner.partner)
+    if hook is None:
+        return SKIPPED, f"no webhook configured for {r.owner.partner}"
+    payload = body(event.kind, event.delivery_id, r)
+    signed = headers(event.kind, event.delivery_id, hook["secret"], int(time.time()), payload)
+    status = send(urllib.request.Request(hook["url"], data=payload, headers=signed, method="POST"),
+                  event.timeout_seconds)
+    return DELIVERED, f"webhook HTTP {status}"
