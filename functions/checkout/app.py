@@ -25,8 +25,8 @@ _REFUSALS = {
 }
 
 
-def _authorization() -> str | None:
-    return app.current_event.headers.get("authorization")
+def _key() -> str:
+    return contract.checkout_key(app.current_event.headers.get("authorization"))
 
 
 @app.post("/checkout/validate", summary="Does a code apply to this cart, and what does it give", tags=["Checkout"],
@@ -34,7 +34,7 @@ def _authorization() -> str | None:
 @tracer.capture_method
 def validate(request: Annotated[contract.ValidateRequest, Body()]) -> Response[dict]:
     cart = contract.cart(request)
-    quote = redemptions.validate(table, _authorization(), request.code, cart, contract.customer(request),
+    quote = redemptions.validate(table, _key(), request.code, cart, contract.customer(request),
                                  request.amount)
     return contract.quoted(quote, cart)
 
@@ -45,7 +45,7 @@ def validate(request: Annotated[contract.ValidateRequest, Body()]) -> Response[d
                                         **_REFUSALS})
 @tracer.capture_method
 def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]:
-    redeemed = redemptions.redeem(table, _authorization(), request.code, request.order_id, contract.cart(request),
+    redeemed = redemptions.redeem(table, _key(), request.code, request.order_id, contract.cart(request),
                                   contract.customer(request), request.amount, request.ref)
     if not redeemed.replayed:
         metrics.add_metric(name="Redemptions", unit=MetricUnit.Count, value=1)
@@ -59,7 +59,7 @@ def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]
                                         404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
 @tracer.capture_method
 def rollback(redemption: str) -> Response[dict]:
-    done = redemptions.rollback(table, _authorization(), redemption)
+    done = redemptions.rollback(table, _key(), redemption)
     if not done.replayed:
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
     logger.info("rolled back", extra={"redemption": done.redemption.id, "replayed": done.replayed})
@@ -70,7 +70,7 @@ def rollback(redemption: str) -> Response[dict]:
          responses={200: {"description": "Balance, currency, redemptions"}, **_REFUSALS})
 @tracer.capture_method
 def gift_card(code: str) -> Response[dict]:
-    card = redemptions.gift_card(table, _authorization(), code)
+    card = redemptions.gift_card(table, _key(), code)
     return contract.gift_card(card.record, card.history)
 
 

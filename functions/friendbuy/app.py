@@ -29,7 +29,7 @@ ERRORS = {
 
 
 def _caller() -> campaigns.Caller:
-    return campaigns.caller(table, app.current_event.headers.get("authorization"))
+    return campaigns.caller(table, contract.credentials_of(app.current_event.headers.get("authorization")))
 
 
 @app.post(AUTHORIZATION, summary="Trade the access key and secret for a bearer token (20 minutes)",

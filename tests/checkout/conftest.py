@@ -14,7 +14,7 @@ from coupons.core.table import Table
 from localrun.delivery import LocalDelivery
 from localrun.partner_stub import PartnerStub
 
-AUTH = "Bearer demo-key"  # the demo checkout key (localrun.demo.checkout)
+AUTH = "demo-key"  # the demo checkout key (localrun.demo.checkout), as "Authorization: Bearer" carries it
 OWNER = Owner(partner="brandbassador", account="demo", person="anna")
 
 

@@ -14,6 +14,7 @@ from coupons.core.models import Owner
 from coupons.core.sales import Cart, Customer
 from coupons.friendbuy import campaigns, purchases, referrals
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
+from coupons.friendbuy.wire import credentials_of
 from coupons.sales import delivery
 from coupons.sales import webhook_items as webhooks
 
@@ -78,7 +79,7 @@ def test_without_a_webhook_the_event_is_skipped_not_lost(demo_table, stub):
 
 
 def test_a_sale_with_a_friendbuy_bank_code_is_credited_to_its_advocate_once(demo_table, stub):
-    campaign = campaigns.caller(demo_table, FRIENDBUY_BASIC)
+    campaign = campaigns.caller(demo_table, credentials_of(FRIENDBUY_BASIC))
     advocate = Advocate(customer_id="C9911", email="jzheng@example.mil")
     referred = referrals.refer(demo_table, campaign, ReferralRequest(campaign_id="53345", advocate=advocate,
                                                                     bank_id="9900"))

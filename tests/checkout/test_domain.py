@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from coupons.checkout import redemptions
 from coupons.checkout.rules import CodeRefused, Reason, redemption_id
+from coupons.checkout.wire import checkout_key
 from coupons.core import code_items, outbox
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Owner, utcnow
@@ -44,19 +45,19 @@ def test_validate_is_case_insensitive_and_writes_nothing(demo_table):
 def test_without_the_checkout_key_nothing_is_answered(demo_table, authorization):
     add_code(demo_table, "SUMMER20")
     with pytest.raises(Unauthenticated):
-        redemptions.validate(demo_table, authorization, "SUMMER20", CART, NOBODY)
+        redemptions.validate(demo_table, checkout_key(authorization), "SUMMER20", CART, NOBODY)
     with pytest.raises(Unauthenticated):
-        redemptions.redeem(demo_table, authorization, "SUMMER20", "o-1", CART, NOBODY)
+        redemptions.redeem(demo_table, checkout_key(authorization), "SUMMER20", "o-1", CART, NOBODY)
     assert code_items.get(demo_table, "SUMMER20").uses == 0
 
 
 def test_a_revoked_key_stops_working_and_a_new_one_works(demo_table):
     add_code(demo_table, "SUMMER20")
     add_key(demo_table, "pos", "pos-key-123")
-    assert redemptions.validate(demo_table, "Bearer pos-key-123", "SUMMER20", CART, NOBODY)
+    assert redemptions.validate(demo_table, "pos-key-123", "SUMMER20", CART, NOBODY)
     revoke_key(demo_table, "pos")
     with pytest.raises(Unauthenticated):
-        redemptions.validate(demo_table, "Bearer pos-key-123", "SUMMER20", CART, NOBODY)
+        redemptions.validate(demo_table, "pos-key-123", "SUMMER20", CART, NOBODY)
 
 
 def test_redemption_records_the_owner_and_queues_a_sale_event(demo_table):

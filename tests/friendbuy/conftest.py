@@ -13,6 +13,7 @@ from coupons.friendbuy import banks, campaigns
 from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.campaigns import CampaignSettings
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
+from coupons.friendbuy.wire import credentials_of
 
 from coupons_admin import bank_loading
 
@@ -42,7 +43,7 @@ def fb_table(table: Table) -> Table:
 
 @pytest.fixture
 def caller(fb_table: Table) -> campaigns.Caller:
-    return campaigns.caller(fb_table, basic())
+    return campaigns.caller(fb_table, credentials_of(basic()))
 
 
 def from_bank(customer: str | None, email: str = "a@example.com", bank: str = BANK, campaign: str = CAMPAIGN) -> ReferralRequest:

@@ -14,6 +14,7 @@ from coupons.friendbuy.banks import BankEmpty
 from coupons.friendbuy.campaigns import CampaignSettings
 from coupons.friendbuy.purchases import Purchase
 from coupons.friendbuy.referrals import AdvocateHasCode
+from coupons.friendbuy.wire import credentials_of
 
 from coupons_admin import bank_loading
 from coupons_admin.__main__ import main as admin
@@ -41,7 +42,7 @@ def free_left(table, bank_id=BANK) -> int:
 def test_token_opens_the_campaign_for_twenty_minutes(fb_table):
     token = campaigns.authorize(fb_table, KEY, SECRET)
     assert timedelta(minutes=19) < token.expires - utcnow() <= timedelta(minutes=20)
-    assert campaigns.caller(fb_table, f"Bearer {token.token}").campaigns == {CAMPAIGN}
+    assert campaigns.caller(fb_table, credentials_of(f"Bearer {token.token}")).campaigns == {CAMPAIGN}
     stored = fb_table.client.scan(TableName=fb_table.name, FilterExpression="sk = :t",
                                   ExpressionAttributeValues={":t": {"S": "TOKEN"}})["Items"]
     assert len(stored) == 1 and token.token not in str(stored)  # only its hash is stored
@@ -54,14 +55,14 @@ def test_expired_token_is_refused_even_before_ttl_deletes_it(fb_table):
     campaign_keys.put_token(fb_table, campaigns._token_hash(token.token), KEY, set(item["campaigns"]),
                             int(utcnow().timestamp()) - 1)
     with pytest.raises(Unauthenticated, match="expired"):
-        campaigns.caller(fb_table, f"Bearer {token.token}")
+        campaigns.caller(fb_table, credentials_of(f"Bearer {token.token}"))
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer nope", basic(secret="wrong"), basic(key="nokey"),
                                     "Basic !!!", "Basic " + "ZGVtbw==", "Digest abc"])
 def test_bad_credentials_are_refused(fb_table, header):
     with pytest.raises(Unauthenticated):
-        campaigns.caller(fb_table, header)
+        campaigns.caller(fb_table, credentials_of(header))
 
 
 @pytest.mark.parametrize("key, secret", [(KEY, "wrong"), ("unknown", SECRET), ("", "")])
@@ -283,7 +284,7 @@ def test_admin_cli_campaign_then_attribution_export(table, tmp_path, capsys, mon
     assert run("banks", "add", "92", "--campaign", "nope", "--value", "15") == 1  # unknown campaign
     (tmp_path / "codes.txt").write_text("ADV1\nADV2\n")
     assert run("banks", "upload", "90", str(tmp_path / "codes.txt")) == 0
-    caller = campaigns.caller(table, basic("k9", "s9"))
+    caller = campaigns.caller(table, credentials_of(basic("k9", "s9")))
     referral = referrals.refer(table, caller, from_bank("C1", "c1@example.com", bank="90", campaign="900")).referral
     purchases.record_purchase(table, purchase("O1", coupon_code=referral.coupon_code), caller.campaigns)
     assert run("referrals", "export", "900", "-o", str(tmp_path / "out.csv")) == 0

@@ -33,6 +33,7 @@ from coupons.affonso.affiliates import (
     Session,
     TokenExpired,
 )
+from coupons.core import credentials
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -100,8 +101,8 @@ class AffonsoCouponRequest(BaseModel):
 
 def api_key(authorization: str | None) -> str | None:
     """The key in ``Authorization: Bearer <key>`` (scheme in any letter case), or None."""
-    scheme, _, key = (authorization or "").strip().partition(" ")
-    return key.strip() or None if scheme.lower() == "bearer" else None
+    presented = credentials.from_authorization(authorization)
+    return presented.secret if presented.scheme == "bearer" else None
 
 
 def profile(request: AffonsoTokenRequest) -> PartnerProfile:

@@ -48,13 +48,6 @@ def new_key_account(name: str, key: str) -> Account:
     return Account(partner=PARTNER, account_id=key_id(key), secret_hash=hash_secret(key), settings={"name": name})
 
 
-def _bearer(authorization: str | None) -> str:
-    scheme, _, key = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthenticated("Send the checkout key as 'Authorization: Bearer <key>'")
-    return key.strip()
-
-
 def _verify(key: str, account_item: dict | None) -> None:
     stored = account_item.get("secret_hash") if account_item else None
     if not verify_secret(key, stored):
@@ -85,17 +78,15 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
     return record, earlier, int(counter["uses"]) if counter else 0
 
 
-def validate(table: Table, authorization: str | None, code: str, cart: Cart, customer: Customer,
+def validate(table: Table, key: str, code: str, cart: Cart, customer: Customer,
              amount: Decimal | None = None) -> Quote:
-    key = _bearer(authorization)
     code = codes.require_valid(code)
     record, _, customer_uses = _read(table, key, code, None, customer)
     return quote(record, code, cart, utcnow().date(), amount, customer_uses, customer.key is not None)
 
 
-def redeem(table: Table, authorization: str | None, code: str, order_id: str, cart: Cart, customer: Customer,
+def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, customer: Customer,
            amount: Decimal | None = None, ref: str | None = None) -> Redeemed:
-    key = _bearer(authorization)
     code = codes.require_valid(code)
     record, earlier, customer_uses = _read(table, key, code, order_id, customer)
     if earlier is not None:
@@ -146,8 +137,7 @@ def _why(item: dict | None, code: str, cart: Cart, now: datetime, amount: Decima
 # ---- rollback and gift cards -------------------------------------------------------------------
 
 
-def rollback(table: Table, authorization: str | None, redemption: str) -> Redeemed:
-    key = _bearer(authorization)
+def rollback(table: Table, key: str, redemption: str) -> Redeemed:
     code, digest = parse_redemption_id(redemption)
     account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest)], consistent=True)
     _verify(key, account)
@@ -172,8 +162,7 @@ class GiftCard:
     history: list[Redemption]
 
 
-def gift_card(table: Table, authorization: str | None, code: str) -> GiftCard:
-    key = _bearer(authorization)
+def gift_card(table: Table, key: str, code: str) -> GiftCard:
     code = codes.require_valid(code)
     _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
     record, history = store.code_partition(table, code)

@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason
-from coupons.core import money
+from coupons.core import credentials, money
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -183,3 +183,11 @@ def malformed(problems: list[dict[str, Any]]) -> Response:
 
 def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def checkout_key(authorization: str | None) -> str:
+    """The checkout key from ``Authorization: Bearer <key>``."""
+    presented = credentials.from_authorization(authorization)
+    if presented.scheme != "bearer":
+        raise Unauthenticated("Send the checkout key as 'Authorization: Bearer <key>'")
+    return presented.secret

@@ -7,9 +7,12 @@ for high-entropy keys. The ``sha256$salt$digest`` form leaves room for another s
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 _SCHEME = "sha256"
 # Compared against when an account has no secret, so a miss costs the same time as a hit.
@@ -34,3 +37,37 @@ def verify_secret(presented: str | None, stored: str | None) -> bool:
 def new_token(nbytes: int = 32) -> str:
     """A random URL-safe token (``nbytes`` of entropy, 256 bits by default)."""
     return secrets.token_urlsafe(nbytes)
+
+
+# ---- credentials as requests carry them (each contract's wire module picks its schemes) --------
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A credential taken from a request. ``scheme``: ``bearer`` (a key or token), ``basic``
+    (``key`` and ``secret``), or ``none`` when the request carried nothing usable."""
+
+    scheme: str
+    secret: str = ""
+    key: str = ""
+
+
+NOTHING = Presented("none")
+
+
+def from_authorization(header: str | None) -> Presented:
+    """``Authorization: Bearer <secret>`` or ``Basic base64(key:secret)``, scheme in any letter case.
+    Anything else, or Basic that is not base64 of ``key:secret``, is ``NOTHING``."""
+    scheme, _, value = (header or "").strip().partition(" ")
+    value = value.strip()
+    if not value:
+        return NOTHING
+    if scheme.lower() == "bearer":
+        return Presented("bearer", value)
+    if scheme.lower() == "basic":
+        try:
+            key, separator, secret = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return NOTHING
+        return Presented("basic", secret, key) if separator else NOTHING
+    return NOTHING

@@ -8,8 +8,6 @@ way) is accepted on every other route as well.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from coupons.core import account_items
-from coupons.core.credentials import hash_secret, new_token, verify_secret
+from coupons.core.credentials import Presented, hash_secret, new_token, verify_secret
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Account, utcnow
 from coupons.core.table import Table
@@ -81,24 +79,16 @@ def _check_key(table: Table, key: str, secret: str) -> Caller:
     return Caller(key, frozenset(item.get("campaigns", ())))
 
 
-def caller(table: Table, authorization: str | None) -> Caller:
-    """The caller named by an ``Authorization`` header: ``Bearer <token>`` or ``Basic <key:secret>``."""
-    scheme, _, credentials = (authorization or "").strip().partition(" ")
-    credentials = credentials.strip()
-    if scheme.lower() == "bearer" and credentials:
-        item = campaign_keys.get_token(table, _token_hash(credentials))
+def caller(table: Table, presented: Presented) -> Caller:
+    """The caller a credential names: a bearer token from ``authorize``, or an access key and secret."""
+    if presented.scheme == "bearer":
+        item = campaign_keys.get_token(table, _token_hash(presented.secret))
         # TTL deletes expired items only eventually, so the expiry is checked here too.
         if item is None or int(item["expires_at"]) <= int(utcnow().timestamp()):
             raise Unauthenticated("The bearer token is unknown or has expired; ask POST /v1/authorization for a new one")
         return Caller(item["access_key"], frozenset(item.get("campaigns", ())))
-    if scheme.lower() == "basic" and credentials:
-        try:
-            key, separator, secret = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise Unauthenticated("The Basic credentials are not base64 of key:secret") from None
-        if not separator:
-            raise Unauthenticated("The Basic credentials are not base64 of key:secret")
-        return _check_key(table, key, secret)
+    if presented.scheme == "basic":
+        return _check_key(table, presented.key, presented.secret)
     raise Unauthenticated("Send Authorization: Bearer <token> (from POST /v1/authorization) or Basic key:secret")
 
 

@@ -35,7 +35,7 @@ from pydantic import (
     StrictStr,
 )
 
-from coupons.core import codes, money
+from coupons.core import codes, credentials, money
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -314,3 +314,9 @@ def _amount(value: Decimal) -> str:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+def credentials_of(authorization: str | None) -> credentials.Presented:
+    """Who is calling, as Friendbuy's clients say it: ``Authorization: Bearer <token>`` or HTTP
+    Basic ``key:secret`` (the older REST API's)."""
+    return credentials.from_authorization(authorization)
