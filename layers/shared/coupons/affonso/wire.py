@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, Field, field_validator
 
 from coupons.affonso.affiliates import (
@@ -44,6 +44,8 @@ from coupons.core.errors import (
     Unavailable,
 )
 from coupons.core.models import Discount, DiscountKind
+from coupons.core.responses import first_problem
+from coupons.core.responses import json_response as _json
 
 # error class -> (HTTP status, error.code, error.message). First match wins: specific ones first.
 _ERRORS: list[tuple[type[CouponError], int, str, str]] = [
@@ -152,11 +154,9 @@ def error(exc: CouponError) -> Response:
 
 def malformed(problems: list[dict[str, Any]]) -> Response:
     """Powertools' request validation failed: not JSON, a missing field, a wrong type."""
-    first = next(iter(problems), {})
-    if first.get("type") == "json_invalid":
+    if next(iter(problems), {}).get("type") == "json_invalid":
         return error(InvalidRequest("The request body is not valid JSON"))
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
-    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    where, message = first_problem(problems, "is invalid")
     return error(InvalidRequest(f"{where}: {message}" if where else message))
 
 
@@ -180,7 +180,3 @@ def _timestamp(moment: datetime) -> str:
 
 def _ok(data: dict[str, Any]) -> Response:
     return _json(200, {"success": True, "data": data})
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)

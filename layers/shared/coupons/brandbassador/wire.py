@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, Field
 
 from coupons.brandbassador.webshops import CodeRequest
@@ -31,6 +31,8 @@ from coupons.core.errors import (
     Unauthenticated,
     Unavailable,
 )
+from coupons.core.responses import first_problem
+from coupons.core.responses import json_response as _json
 
 ALREADY_EXISTS = "Discount code already exists"  # verbatim from Brandbassador's page
 
@@ -149,9 +151,5 @@ def error(exc: CouponError) -> Response:
 
 def malformed(problems: list[dict[str, Any]]) -> Response:
     """Powertools' request validation failed (a parameter that cannot be read as text)."""
-    detail = next((p.get("msg", "") for p in problems), "").removeprefix("Value error, ")
+    _, detail = first_problem(problems, "")
     return error(InvalidRequest(detail or "The request's parameters could not be read"))
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason
@@ -29,6 +29,8 @@ from coupons.core.errors import (
     Unavailable,
 )
 from coupons.core.models import CodeRecord
+from coupons.core.responses import first_problem
+from coupons.core.responses import json_response as _json
 from coupons.core.sales import Cart, Customer, Redemption
 
 # error class -> (HTTP status, error code)
@@ -175,14 +177,9 @@ def error(exc: CouponError) -> Response:
 
 def malformed(problems: list[dict[str, Any]]) -> Response:
     """The body is not JSON or does not fit the request model: 400 naming the first problem."""
-    first = problems[0] if problems else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-    message = str(first.get("msg", "The request body could not be read")).removeprefix("Value error, ")
+    where, message = first_problem(problems, "The request body could not be read")
     return error(InvalidRequest(f"{where}: {message}" if where else message))
 
-
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def checkout_key(authorization: str | None) -> str:

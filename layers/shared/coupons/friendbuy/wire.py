@@ -23,7 +23,7 @@ from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -45,6 +45,8 @@ from coupons.core.errors import (
     Unauthenticated,
     Unavailable,
 )
+from coupons.core.responses import first_problem
+from coupons.core.responses import json_response as _json
 from coupons.friendbuy.banks import BankEmpty
 from coupons.friendbuy.campaigns import Token
 from coupons.friendbuy.purchases import Product, Purchase, PurchaseEvent
@@ -298,10 +300,8 @@ def malformed(problems: list[dict[str, Any]]) -> Response:
         kind = problem.get("type", "")
         if kind == "json_invalid" or (not loc and kind in ("missing", "model_attributes_type", "dict_type")):
             return error(MalformedBody("The body must be a JSON object"))
-    first = problems[0] if problems else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query")) or "request"
-    message = str(first.get("msg", "is not valid")).removeprefix("Value error, ")
-    return error(InvalidRequest(f"{where}: {message}"))
+    where, message = first_problem(problems, "is not valid")
+    return error(InvalidRequest(f"{where or 'request'}: {message}"))
 
 
 def _iso(moment: datetime) -> str:
@@ -311,9 +311,6 @@ def _iso(moment: datetime) -> str:
 def _amount(value: Decimal) -> str:
     return money.to_wire(value) if value == value.quantize(Decimal("0.01")) else str(value)
 
-
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 def credentials_of(authorization: str | None) -> credentials.Presented:

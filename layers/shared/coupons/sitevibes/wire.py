@@ -30,6 +30,8 @@ from coupons.core.errors import (
     Unauthenticated,
     Unavailable,
 )
+from coupons.core.responses import first_problem
+from coupons.core.responses import json_response as _json
 from coupons.sitevibes.rewards import RewardExpired
 
 EXAMPLE = '{"email": "john.smith@email.com"}'
@@ -139,9 +141,5 @@ def error(exc: CouponError) -> Response:
 
 def malformed(problems: list[dict[str, Any]]) -> Response:
     """Powertools' own request validation failed (not expected: the handler reads the body itself)."""
-    detail = next((p.get("msg", "") for p in problems), "")
+    _, detail = first_problem(problems, "")
     return error(InvalidRequest(detail or "The request could not be read"))
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
