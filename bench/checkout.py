@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from coupons.checkout.redemptions import PARTNER, key_id
 from coupons.checkout.rules import redemption_id
 from coupons.core import account_items as accounts
 from coupons.core import code_items
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
-
-from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from localrun.samples import sample_event
 
 FUNCTION = "CheckoutFunction"

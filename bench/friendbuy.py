@@ -12,12 +12,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+from bench.harness import Context, Row, cold_import_rows, per_second
 from coupons.core.models import Discount, DiscountKind
 from coupons.friendbuy import banks, campaigns, referrals
 from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
-
-from bench.harness import Context, Row, cold_import_rows, per_second
 from coupons_admin import bank_loading
 from localrun.demo import friendbuy as demo
 from localrun.samples import sample_event

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coupons.core.table import Table
-
 from localrun import demo, template
 from localrun.dynamodb_local import Engine, create_table, local_environment
 from localrun.gateway import load_module, resolve_environment

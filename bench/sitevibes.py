@@ -6,12 +6,11 @@ import itertools
 import json
 from datetime import timedelta
 
+from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from coupons.core import code_items
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.sitevibes import items as redemption_items
 from coupons.sitevibes import rewards
-
-from bench.harness import Context, Row, cold_import_rows, per_second, unique
 from localrun.samples import sample_event
 
 SECTION = "sitevibes"

@@ -8,10 +8,9 @@ import os
 import pkgutil
 import sys
 
+import coupons_admin
 from coupons.core.errors import CouponError
 from coupons.core.table import TABLE_ENV, Table
-
-import coupons_admin
 
 LOCAL_ENDPOINT = "http://127.0.0.1:8000"
 LOCAL_TABLE = "coupons-local"

@@ -15,13 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from coupons.core import codes, money
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
 from coupons.friendbuy import banks, campaigns
 from coupons.friendbuy.banks import BankSettings
-from pydantic import ValidationError
-
 from coupons_admin import bank_loading
 from coupons_admin.bank_loading import LoadReport
 

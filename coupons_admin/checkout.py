@@ -88,7 +88,7 @@ def report(table: Table, first: date, last: date) -> list[dict]:
 def _report(table: Table, args: argparse.Namespace) -> None:
     last = args.until or utcnow().date()
     first = args.since or last - timedelta(days=29)
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below, unless stdout
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
     writer.writerows(report(table, first, last))

@@ -22,7 +22,8 @@ def rows(records: Iterable[CodeRecord]) -> Iterable[dict]:
     for r in records:
         yield {
             "code": r.code, "kind": r.discount.kind.value, "value": _value(r), "currency": r.discount.currency,
-            "balance": to_wire(r.balance) if r.balance is not None else None, "uses": r.uses, "max_uses": r.max_uses, "expires_on": r.expires_on,
+            "balance": to_wire(r.balance) if r.balance is not None else None, "uses": r.uses,
+            "max_uses": r.max_uses, "expires_on": r.expires_on,
             "status": r.status, "partner": r.owner.partner, "account": r.owner.account, "person": r.owner.person,
             "description": r.description, "created_at": r.created_at.isoformat(),
         }
@@ -41,7 +42,7 @@ def _records(table: Table, args: argparse.Namespace) -> Iterable[CodeRecord]:
 
 
 def _export(table: Table, args: argparse.Namespace) -> None:
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below, unless stdout
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     writer.writerows(rows(_records(table, args)))

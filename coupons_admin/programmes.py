@@ -140,7 +140,7 @@ def _coupons(table: Table, args: argparse.Namespace) -> None:
 
 
 def _export(table: Table, args: argparse.Namespace) -> None:
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below, unless stdout
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     writer.writerows(_with_coupon(coupon_rows(table, args.programme), args.all))

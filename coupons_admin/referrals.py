@@ -14,7 +14,7 @@ COLUMNS = ["referral_code", "campaign_id", "customer_id", "email", "first_name",
 
 
 def _export(table: Table, args: argparse.Namespace) -> None:
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below, unless stdout
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for r in referrals.of_campaign(table, args.campaign):

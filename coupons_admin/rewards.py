@@ -9,6 +9,8 @@ import sys
 from datetime import date
 from decimal import Decimal
 
+from pydantic import ValidationError
+
 from coupons.core import account_items as accounts
 from coupons.core import code_items, money
 from coupons.core.credentials import hash_secret
@@ -17,8 +19,6 @@ from coupons.core.models import Account, Discount, DiscountKind, utcnow
 from coupons.core.table import Table
 from coupons.sitevibes import items as redemption_items
 from coupons.sitevibes.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
-from pydantic import ValidationError
-
 from coupons_admin.codes import COLUMNS, rows
 
 
@@ -134,7 +134,7 @@ def _codes(table: Table, args: argparse.Namespace) -> None:
 
 
 def _export(table: Table, args: argparse.Namespace) -> None:
-    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115 - closed below, unless stdout
     try:
         writer = csv.DictWriter(out, fieldnames=COLUMNS)
         writer.writeheader()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from botocore.exceptions import ClientError
+
 from coupons.brandbassador.webshops import PARTNER, WebshopSettings
 from coupons.core import account_items as accounts
 from coupons.core import money

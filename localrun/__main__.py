@@ -8,7 +8,6 @@ import signal
 import threading
 
 from coupons.core.table import Table
-
 from localrun import demo
 from localrun.delivery import LocalDelivery
 from localrun.demo.checkout import STUB_URL_ENV

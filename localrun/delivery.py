@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
 from coupons.core import outbox
 from coupons.core.table import Table
 from coupons.sales import delivery
-
 from localrun import template
 from localrun.gateway import load_module, resolve_environment
 
@@ -54,7 +54,7 @@ def sqs_event(pks: list[str], receive_counts: list[int]) -> dict[str, Any]:
         "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:local-sales",
         "awsRegion": "us-east-1",
-    } for pk, count in zip(pks, receive_counts)]}
+    } for pk, count in zip(pks, receive_counts, strict=True)]}
 
 
 class LocalDelivery:

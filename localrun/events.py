@@ -10,7 +10,7 @@ import base64
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -48,7 +48,7 @@ def http_event(
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,

@@ -131,7 +131,8 @@ def cors() -> Cors | None:
     """The first HttpApi's CorsConfiguration, with parameter references resolved to defaults."""
     params = parameter_defaults()
     for resource in load()["Resources"].values():
-        config = resource.get("Properties", {}).get("CorsConfiguration") if resource["Type"] == "AWS::Serverless::HttpApi" else None
+        is_api = resource["Type"] == "AWS::Serverless::HttpApi"
+        config = resource.get("Properties", {}).get("CorsConfiguration") if is_api else None
         if config:
             origins = config.get("AllowOrigins", [])
             if isinstance(origins, dict):  # !Ref to a CommaDelimitedList parameter

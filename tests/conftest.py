@@ -27,19 +27,19 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
-import boto3  # noqa: E402
-import pytest  # noqa: E402
-import requests  # noqa: E402
-from coupons.core.table import Table  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+import pytest
+import requests
+from moto import mock_aws
 
-from localrun import demo, template  # noqa: E402
-from localrun.dynamodb_local import (  # noqa: E402
+from coupons.core.table import Table
+from localrun import demo, template
+from localrun.dynamodb_local import (
     create_table,
     local_environment,
     running,
 )
-from localrun.gateway import LocalGateway, load_module  # noqa: E402
+from localrun.gateway import LocalGateway, load_module
 
 EVENTS = template.ROOT / "events"
 TABLE_NAME = "coupons-test"
@@ -139,3 +139,11 @@ def local_stack() -> Iterator[LocalStack]:
             yield LocalStack(gateway.url, table, engine.kind)
         finally:
             gateway.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the local stack is a ``local_stack`` test whether or not it says so, so
+    that ``make unit`` (``-m "not local_stack"``) never starts DynamoDB Local."""
+    for item in items:
+        if "local_stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.local_stack)

@@ -6,6 +6,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
+
 from coupons.affonso import affiliates, programmes
 from coupons.affonso import wire as contract
 from coupons.core.http_api import entry_point, refuse_with

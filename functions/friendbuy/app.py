@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
+
 from coupons.core.errors import CouponError
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
@@ -40,7 +41,8 @@ def authorize(body: Annotated[contract.AuthorizationBody, Body()]) -> Response[d
     return contract.token(campaigns.authorize(table, key, secret))
 
 
-@app.post("/friendbuy/v1/referral_codes", summary="Give an advocate a coupon code (from a bank, or a named one) and a referral code",
+@app.post("/friendbuy/v1/referral_codes",
+          summary="Give an advocate a coupon code (from a bank, or a named one) and a referral code",
           tags=["Friendbuy"], responses={
               200: {"description": "The advocate's existing referral (asked before)"},
               201: {"description": "A new referral"},
@@ -70,8 +72,8 @@ def get_referral_code(referral_code: str) -> Response[dict]:
 @tracer.capture_method
 def find_referral_codes(
     email: Annotated[str | None, Query()] = None,
-    customerId: Annotated[str | None, Query()] = None,  # noqa: N803 - Friendbuy's parameter name
-    campaignId: Annotated[str | None, Query()] = None,  # noqa: N803
+    customerId: Annotated[str | None, Query()] = None,
+    campaignId: Annotated[str | None, Query()] = None,
 ) -> Response[dict]:
     caller = _caller()
     by_email, by_customer, campaign = contract.parse_lookup(email, customerId, campaignId)

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+
 from coupons.brandbassador import tracking
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.sales import Reporter

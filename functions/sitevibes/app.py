@@ -3,6 +3,7 @@
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
+
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.table import Table

@@ -16,7 +16,7 @@ Fresh tokens come from POST /affonso/v1/embed/token as usual.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from coupons.affonso import affiliates
@@ -25,7 +25,6 @@ from coupons.affonso.affiliates import PartnerProfile
 from coupons.affonso.programmes import ProgrammeSettings
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
-
 from coupons_admin.programmes import add_programme
 
 PROGRAMME = "demo"
@@ -39,7 +38,7 @@ DEMO_TOKENS = {  # token -> (programme, e-mail, name)
 }
 SAM_COUPON = "SAMSAVES"
 UNKNOWN_TOKEN = "a1b2c3d4e5f6789"  # the placeholder in Affonso's docs: never issued here
-_DEMO_TOKENS_EXPIRE = datetime(2099, 12, 31, tzinfo=timezone.utc)
+_DEMO_TOKENS_EXPIRE = datetime(2099, 12, 31, tzinfo=UTC)
 
 
 def seed(table: Table) -> None:
@@ -47,7 +46,7 @@ def seed(table: Table) -> None:
         name="Demo affiliate programme", blueprint=Discount(kind=DiscountKind.PERCENT, value=Decimal(20)),
         self_service=True, website_url="https://shop.example.com"))
     add_programme(table, CLOSED_PROGRAMME, KEY, ProgrammeSettings(name="Demo programme without self-service"))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for token, (programme, email, name) in DEMO_TOKENS.items():
         affiliate_id = affiliates.affiliate_id(programme, email)
         hashed = affiliates.token_hash(token)
@@ -92,7 +91,8 @@ SAMPLES = {
     "token-wrong-key": {"route": _TOKEN_ROUTE, "headers": {"authorization": "Bearer not-the-key"},
                         "body": {"programId": PROGRAMME, "partner": _JOHN}},
     "token-unknown-programme": {"route": _TOKEN_ROUTE, "headers": _AUTH, "body": {"programId": "nope", "partner": _JOHN}},
-    "token-missing-email": {"route": _TOKEN_ROUTE, "headers": _AUTH, "body": {"programId": PROGRAMME, "partner": {"name": "No Mail"}}},
+    "token-missing-email": {"route": _TOKEN_ROUTE, "headers": _AUTH,
+                            "body": {"programId": PROGRAMME, "partner": {"name": "No Mail"}}},
     "data": {"route": _DATA_ROUTE, "query": "token=demo-token-jane"},
     "data-with-coupon": {"route": _DATA_ROUTE, "query": "token=demo-token-sam"},
     "data-self-service-off": {"route": _DATA_ROUTE, "query": "token=demo-token-kim"},

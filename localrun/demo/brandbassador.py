@@ -2,7 +2,6 @@
 
 from coupons.brandbassador.webshops import WebshopSettings
 from coupons.core.table import Table
-
 from coupons_admin.webshops import add_webshop
 
 WEBSHOP = "demo"

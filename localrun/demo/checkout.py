@@ -11,7 +11,6 @@ from coupons.checkout.rules import redemption_id
 from coupons.core import code_items
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.table import Table
-
 from coupons_admin.checkout import add_key
 from coupons_admin.webshops import set_tracking_key
 

@@ -11,7 +11,6 @@ from coupons.core.table import Table
 from coupons.friendbuy import banks, campaigns
 from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.campaigns import CampaignSettings
-
 from coupons_admin import bank_loading
 
 CAMPAIGN = "53345"

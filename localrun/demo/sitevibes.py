@@ -6,7 +6,6 @@ from decimal import Decimal
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
 from coupons.sitevibes.rewards import CodePattern, RewardSettings
-
 from coupons_admin.rewards import add_reward
 
 REWARD = "demo"

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
+
 from coupons.affonso import affiliates, programmes
 from coupons.affonso.affiliates import PartnerProfile, Session
 from coupons.core.table import Table
-
 from localrun.demo import affonso as affonso_demo
 
 

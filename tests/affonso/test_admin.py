@@ -4,13 +4,13 @@ import csv
 import io
 
 import pytest
+
 from coupons.affonso import affiliates, programmes
 from coupons.core import account_items as accounts
 from coupons.core import code_items
 from coupons.core.credentials import verify_secret
 from coupons.core.errors import Forbidden
 from coupons.core.models import DiscountKind
-
 from coupons_admin.__main__ import main
 from tests.affonso.conftest import issue
 

@@ -1,9 +1,11 @@
 """The Affonso wire format: request models, the error envelope and the success shapes."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from coupons.affonso import wire as contract
 from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
@@ -21,7 +23,6 @@ from coupons.core.errors import (
     Unavailable,
 )
 from coupons.core.models import Discount, DiscountKind
-from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_coupon_success_is_exactly_affonsos_shape():
 
 
 def test_times_are_written_as_affonso_writes_them():
-    assert contract._timestamp(datetime(2024, 1, 15, 10, 30, 0, 123456, tzinfo=timezone.utc)) == "2024-01-15T10:30:00.123Z"
+    assert contract._timestamp(datetime(2024, 1, 15, 10, 30, 0, 123456, tzinfo=UTC)) == "2024-01-15T10:30:00.123Z"
 
 
 def test_malformed_requests_name_the_field():

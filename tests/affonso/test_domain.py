@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
+
 from coupons.affonso import affiliates, programmes
 from coupons.affonso import items as affiliate_items
 from coupons.affonso.affiliates import (
@@ -27,7 +28,6 @@ from coupons.core.errors import (
 )
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
-
 from coupons_admin.programmes import add_programme
 from tests.affonso.conftest import issue
 

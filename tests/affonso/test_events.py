@@ -5,9 +5,9 @@ meaningful on its own against a table with the demo configuration.
 """
 
 import pytest
+
 from coupons.affonso import affiliates
 from coupons.core import code_items
-
 from localrun.demo.affonso import DEMO_TOKENS
 from tests.conftest import body, event_names, load_event
 

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+
 from coupons.core import code_items
 
 pytestmark = pytest.mark.local_stack

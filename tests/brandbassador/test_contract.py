@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from coupons.brandbassador import wire as contract
 from coupons.core.errors import (
     CodeTaken,

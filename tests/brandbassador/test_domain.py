@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
 from coupons.brandbassador import webshops
 from coupons.brandbassador import wire as contract
 from coupons.brandbassador.webshops import WebshopSettings
@@ -17,7 +18,6 @@ from coupons.core.errors import (
 )
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
-
 from coupons_admin.webshops import add_webshop
 
 

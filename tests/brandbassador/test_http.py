@@ -3,6 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from coupons.core import code_items
 
 pytestmark = pytest.mark.local_stack

@@ -7,10 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import code_items
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.table import Table
-
 from localrun.delivery import LocalDelivery
 from localrun.partner_stub import PartnerStub
 

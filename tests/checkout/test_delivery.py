@@ -8,6 +8,7 @@ import time
 from decimal import Decimal
 
 import pytest
+
 from coupons.checkout import redemptions
 from coupons.core import outbox
 from coupons.core.models import Owner
@@ -17,7 +18,6 @@ from coupons.friendbuy.referrals import Advocate, ReferralRequest
 from coupons.friendbuy.wire import credentials_of
 from coupons.sales import delivery
 from coupons.sales import webhook_items as webhooks
-
 from coupons_admin.__main__ import main as admin
 from coupons_admin.webshops import set_tracking_key
 from localrun.demo.friendbuy import BASIC as FRIENDBUY_BASIC

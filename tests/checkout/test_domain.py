@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+
 from coupons.checkout import redemptions
 from coupons.checkout.rules import CodeRefused, Reason, redemption_id
 from coupons.checkout.wire import checkout_key
@@ -11,7 +12,6 @@ from coupons.core import code_items, outbox
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Owner, utcnow
 from coupons.core.sales import Cart, Customer, Redemption, RedemptionState
-
 from coupons_admin.checkout import add_key, report, revoke_key
 from tests.checkout.conftest import AUTH, add_code
 

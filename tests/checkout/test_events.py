@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from coupons.core import code_items
 
+from coupons.core import code_items
 from localrun.demo.checkout import add_sample_codes
 from tests.checkout.conftest import local_delivery
 from tests.conftest import FakeContext, body, event_names, load_event

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import code_items
 from coupons.core.models import Owner
-
 from localrun.demo.checkout import add_sample_codes
 from localrun.partner_stub import PartnerStub
 from tests.checkout.conftest import add_code, drain, local_delivery

@@ -4,6 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from coupons.checkout.rules import (
     CodeRefused,
     Reason,
@@ -14,8 +17,6 @@ from coupons.checkout.rules import (
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.sales import Cart
-from hypothesis import given
-from hypothesis import strategies as st
 
 TODAY = date(2026, 6, 15)
 CART = Cart(subtotal=Decimal("100.00"), shipping=Decimal("4.90"), currency="EUR")

@@ -7,6 +7,7 @@ import base64
 from decimal import Decimal
 
 import pytest
+
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
 from coupons.friendbuy import banks, campaigns
@@ -14,7 +15,6 @@ from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.campaigns import CampaignSettings
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
 from coupons.friendbuy.wire import credentials_of
-
 from coupons_admin import bank_loading
 
 CAMPAIGN, KEY, SECRET = "700", "key-700", "secret-700"

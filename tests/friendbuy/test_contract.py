@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from coupons.core.errors import (
     CodeTaken,
     Forbidden,
@@ -14,7 +16,6 @@ from coupons.core.errors import (
 from coupons.friendbuy import wire as contract
 from coupons.friendbuy.banks import BankEmpty
 from coupons.friendbuy.referrals import AdvocateHasCode
-from pydantic import ValidationError
 
 SEED_USE_CASE_1 = {"campaign": {"id": 53345}, "customer": {"id": "C9911", "first_name": "Jaylene", "last_name": "Zheng",
                                                            "email": "jzheng@example.mil"}, "coupon_bank_id": {"id": "9900"}}

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import code_items
 from coupons.core.errors import CodeTaken, InvalidRequest, NotFound, Unauthenticated
 from coupons.core.models import utcnow
@@ -15,7 +16,6 @@ from coupons.friendbuy.campaigns import CampaignSettings
 from coupons.friendbuy.purchases import Purchase
 from coupons.friendbuy.referrals import AdvocateHasCode
 from coupons.friendbuy.wire import credentials_of
-
 from coupons_admin import bank_loading
 from coupons_admin.__main__ import main as admin
 from tests.friendbuy.conftest import (

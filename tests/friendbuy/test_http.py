@@ -6,13 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import code_items
 from coupons.core.errors import Unavailable
 from coupons.core.models import Discount, DiscountKind
 from coupons.friendbuy import banks, campaigns, referrals
 from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
-
 from coupons_admin import bank_loading
 from localrun.demo import friendbuy as demo
 
@@ -90,7 +90,7 @@ def test_a_thousand_parallel_advocates_get_a_thousand_different_codes(local_stac
     given = [a["coupon_code"] for _, a in answers]
     assert len(set(given)) == 1_000  # never one code to two advocates
     assert len({a["referral_code"] for _, a in answers}) == 1_000
-    for status, answer in answers[:25]:  # each code records its advocate
+    for _, answer in answers[:25]:  # each code records its advocate
         assert code_items.get(local_stack.table, answer["coupon_code"]).owner.person == answer["customer"]["id"]
     late = local_stack.post(f"{V1}/referral_codes", json=advocate_body(f"late{tag}", bank), headers=BASIC)
     assert late.status_code == 409 and "no codes left" in late.json()["message"]

@@ -5,12 +5,12 @@ import uuid
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import code_items, codes
 from coupons.core.errors import InvalidRequest
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.friendbuy import bank_items, banks
 from coupons.friendbuy.banks import BankSettings
-
 from coupons_admin import bank_loading
 from coupons_admin.__main__ import main as admin
 

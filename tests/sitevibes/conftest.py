@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from coupons.core.table import Table
 from coupons.sitevibes import rewards
 
@@ -13,7 +14,7 @@ class Clock:
     """``now`` for ``rewards.redeem``: stands still until the test moves it."""
 
     def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+        self.moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.moment

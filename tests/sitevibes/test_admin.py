@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import account_items as accounts
 from coupons.core.errors import Forbidden
 from coupons.core.models import DiscountKind
 from coupons.sitevibes import rewards
-
 from coupons_admin.__main__ import main
 from tests.conftest import TABLE_NAME
 

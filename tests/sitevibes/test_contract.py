@@ -5,6 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from coupons.core.errors import (
     CodeTaken,
     Forbidden,
@@ -16,7 +18,6 @@ from coupons.core.errors import (
 from coupons.core.models import Discount, DiscountKind
 from coupons.sitevibes import wire as contract
 from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
-from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(

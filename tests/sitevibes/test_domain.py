@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
+
 from coupons.core import account_items, code_items, codes
 from coupons.core.errors import Forbidden, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
@@ -14,7 +15,6 @@ from coupons.core.table import Table
 from coupons.sitevibes import items as redemption_items
 from coupons.sitevibes import rewards
 from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
-
 from coupons_admin.rewards import add_reward
 from tests.sitevibes.conftest import open_demo, sitevibes_codes
 

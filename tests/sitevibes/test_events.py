@@ -3,9 +3,9 @@
 import re
 
 import pytest
+
 from coupons.core import code_items
 from coupons.sitevibes import items as redemption_items
-
 from tests.conftest import body, event_names, load_event
 
 CONTRACT = "sitevibes"

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import code_items
 from coupons.core.models import Discount, DiscountKind
 from coupons.sitevibes import items as redemption_items
 from coupons.sitevibes.rewards import RewardSettings
-
 from coupons_admin.rewards import add_reward
 
 pytestmark = pytest.mark.local_stack
@@ -106,7 +106,7 @@ def test_a_hundred_parallel_shoppers_get_a_hundred_distinct_stored_codes(local_s
     assert [r.status_code for r in responses] == [200] * 100
     codes = [r.json()["coupon_code"] for r in responses]
     assert len(set(codes)) == 100
-    for email, code in zip(emails, codes):
+    for email, code in zip(emails, codes, strict=True):
         assert code_items.get(local_stack.table, code, consistent=True).owner.person == email
 
 

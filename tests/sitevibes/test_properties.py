@@ -4,10 +4,10 @@
 import base64
 import json
 
-from coupons.core import code_items
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coupons.core import code_items
 from localrun.samples import sample_event
 from tests.conftest import body
 

@@ -4,11 +4,11 @@ import csv
 import io
 
 import pytest
+
 from coupons.brandbassador.webshops import open_webshop
 from coupons.core import account_items as accounts
 from coupons.core.credentials import verify_secret
 from coupons.core.errors import Forbidden
-
 from coupons_admin.__main__ import main
 
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+
 from coupons.core import codes, credentials, money
 from coupons.core.errors import InvalidRequest
 

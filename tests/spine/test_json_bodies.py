@@ -1,6 +1,7 @@
 """JSON routes read a JSON body as JSON even when the caller labelled it a form (`curl -d`)."""
 
 import pytest
+
 from coupons.core.json_body import read_as_json
 
 pytestmark = pytest.mark.local_stack

@@ -16,7 +16,7 @@ Seed: shared/seeds/003 (docs.affonso.io "Create Coupon") and shared/CONTRACTS.md
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -175,7 +175,7 @@ def _link(website_url: str | None, tracking_id: str) -> str | None:
 
 def _timestamp(moment: datetime) -> str:
     """``2024-01-15T10:30:00.000Z``, as Affonso writes times."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _ok(data: dict[str, Any]) -> Response:

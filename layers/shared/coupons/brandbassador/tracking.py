@@ -55,7 +55,8 @@ def pixel_reporter(base_url: str = DEFAULT_BASE_URL) -> Reporter:
             raise DeliveryFailed(f"No Brandbassador tracking key for webshop {r.owner.account!r}: "
                                  f"coupons-admin webshops set-tracking-key {r.owner.account} --key ...")
         url = pixel_url(base_url, r.order_id, r.cart.subtotal, r.code, key, r.cart.currency, r.ref)
-        status = send(urllib.request.Request(url, method="GET"), event.timeout_seconds)
+        request = urllib.request.Request(url, method="GET")  # noqa: S310 - the template's https URL
+        status = send(request, event.timeout_seconds)
         return DELIVERED, f"pixel HTTP {status}"
 
     return report

@@ -70,7 +70,7 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
         keys["redemption"] = store.redemption_key(code, order_digest(order_id))
     if customer.key is not None:
         keys["customer"] = store.customer_key(code, customer.key)
-    found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True)))
+    found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True), strict=True))
     _verify(key, found["account"])
     record = code_items.from_item(found["code"]) if found["code"] else None
     earlier = store.from_item(found["redemption"]) if found.get("redemption") else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 
@@ -27,8 +27,9 @@ class Discount(BaseModel):
     def _value_fits_kind(self) -> Discount:
         if self.kind is DiscountKind.PERCENT and not (self.value is not None and 0 < self.value <= 100):
             raise ValueError("a percent discount needs a value above 0 and at most 100")
-        if self.kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD):
-            if self.value is None or self.value <= 0 or not self.currency:
+        if self.kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD) and (
+            self.value is None or self.value <= 0 or not self.currency
+        ):
                 raise ValueError(f"a {self.kind.value} discount needs a positive value and a currency")
         return self
 
@@ -44,7 +45,7 @@ class Owner(BaseModel):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class CodeRecord(BaseModel):

@@ -69,6 +69,12 @@ class Redemption(BaseModel):
     created_at: datetime
     rolled_back_at: datetime | None = None
 
+    @property
+    def paid_goods_total(self) -> Decimal:
+        """What the customer paid for the goods, excluding shipping: the figure partners count
+        commission on. Every outbound report uses this one property."""
+        return self.cart.subtotal - self.discount
+
 
 @dataclass(frozen=True)
 class SaleEvent:

@@ -175,10 +175,10 @@ class Table:
                 if error_code(error) != "TransactionCanceledException":
                     raise
                 reasons = error.response.get("CancellationReasons") or [{} for _ in names]
-            codes = {name: reason.get("Code") for name, reason in zip(names, reasons)}
+            codes = {name: reason.get("Code") for name, reason in zip(names, reasons, strict=False)}
             failed = {
                 name: self.deserialize(reason["Item"]) if reason.get("Item") else None
-                for name, reason in zip(names, reasons)
+                for name, reason in zip(names, reasons, strict=False)
                 if reason.get("Code") == _CONDITION_FAILED
             }
             if failed:

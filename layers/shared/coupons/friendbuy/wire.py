@@ -201,7 +201,9 @@ def parse_referral_request(body: ReferralCodeBody) -> ReferralRequest:
     raise InvalidRequest("Send coupon_bank_id (a code from a bank) or coupon_code (an existing code)")
 
 
-def parse_lookup(email: str | None, customer_id: str | None, campaign_id: str | None) -> tuple[str | None, str | None, str | None]:
+def parse_lookup(
+    email: str | None, customer_id: str | None, campaign_id: str | None
+) -> tuple[str | None, str | None, str | None]:
     campaign = _id(campaign_id, "campaignId") if campaign_id else None
     if bool(email) == bool(customer_id):
         raise InvalidRequest("Look up by email or by customerId (one of them)")

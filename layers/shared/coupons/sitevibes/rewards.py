@@ -166,7 +166,7 @@ def redeem(
     person = normalise_email(email)
     draw = generate or settings.pattern.generate
     window = timedelta(seconds=settings.retry_window_seconds)
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS):
         issued_at = now()
         record = _code_record(reward, person, issued_at, draw()) if settings.gives_code else None
         try:
