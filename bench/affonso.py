@@ -3,6 +3,7 @@ per request for the three routes (create = 1 transaction)."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
@@ -11,9 +12,9 @@ from coupons.affonso.affiliates import PartnerProfile
 from localrun.samples import sample_event
 
 FUNCTION = "AffonsoFunction"
-TOKEN_ROUTE = ("POST", "/affonso/v1/embed/token", {})
-DATA_ROUTE = ("GET", "/affonso/v1/embed/data", {})
-COUPON_ROUTE = ("POST", "/affonso/v1/embed/coupon", {})
+TOKEN_ROUTE: tuple[str, str, dict[str, str]] = ("POST", "/affonso/v1/embed/token", {})
+DATA_ROUTE: tuple[str, str, dict[str, str]] = ("GET", "/affonso/v1/embed/data", {})
+COUPON_ROUTE: tuple[str, str, dict[str, str]] = ("POST", "/affonso/v1/embed/coupon", {})
 N = 200
 
 
@@ -103,7 +104,7 @@ def _calls(ctx: Context) -> list[Row]:
                "data (blueprint)": "3 reads"}
     rows = []
     for case, event in cases.items():
-        calls, capacity, by_operation = ctx.measure(lambda event=event: invoke(event))
+        calls, capacity, by_operation = ctx.measure(functools.partial(invoke, event))
         detail = " + ".join(f"{n} {op}" for op, n in sorted(by_operation.items())) or "none"
         rows.append(Row("affonso", case, f"DynamoDB calls ({detail})", calls, targets.get(case, "")))
         rows.append(Row("affonso", case, "capacity units", capacity))

@@ -59,6 +59,8 @@ def load_module(code_dir: Path, handler: str, name: str) -> Any:
         if path not in sys.path:
             sys.path.insert(0, path)
     spec = importlib.util.spec_from_file_location(f"{name}_{module_name}", code_dir / f"{module_name}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module {module_name} in {code_dir}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -140,7 +142,7 @@ class LocalGateway:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"  # an AF_INET server's host is text
 
     def match(self, method: str, path: str) -> tuple[_Target, dict[str, str]] | None:
         for target in self.targets:

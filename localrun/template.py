@@ -26,8 +26,10 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node!r}", node.start_mark)
     return {name: value}
 
 

@@ -102,7 +102,7 @@ def parse(query: CodeQuery) -> CodeRequest:
             raise InvalidRequest(f"The percentage must be at most 100, got {percentage_text}")
     else:
         amount = money.parse_amount(query.amount, "gift card amount")
-        if query.currency not in (None, ""):
+        if query.currency:
             currency = money.require_currency(query.currency)
     if percentage is not None and query.currency not in (None, ""):
         raise InvalidRequest("currency applies to gift cards (amount), not to percentage codes")
@@ -132,7 +132,7 @@ def _parse_date(text: str | None) -> date | None:
 
 
 def _parse_uses(text: str | None) -> int | None:
-    if text in (None, ""):
+    if not text:
         return None
     if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 9:
         raise InvalidRequest(f"u_limit must be a whole number of uses of at least 1, got {text!r}")

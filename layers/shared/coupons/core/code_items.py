@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from coupons.core.models import CodeRecord, Discount, Owner
-from coupons.core.table import Table, error_code
+from coupons.core.table import Table, error_code, returned_item
 
 SK = "CODE"
 
@@ -68,7 +68,7 @@ def create(table: Table, record: CodeRecord) -> None:
         )
     except ClientError as error:
         if error_code(error) == "ConditionalCheckFailedException":
-            raise CodeExists(from_item(table.deserialize(error.response["Item"]))) from None
+            raise CodeExists(from_item(table.deserialize(returned_item(error) or {}))) from None
         raise
 
 

@@ -42,7 +42,7 @@ def refuse_with(app: APIGatewayHttpResolver, contract: WireContract) -> None:
 
     @app.exception_handler(RequestValidationError)
     def malformed(error: RequestValidationError) -> Response:
-        return contract.malformed(error.errors())
+        return contract.malformed(list(error.errors()))
 
 
 def entry_point(app: APIGatewayHttpResolver, json_bodies: bool = False) -> Callable[[dict, LambdaContext], dict]:

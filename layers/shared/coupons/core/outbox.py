@@ -23,7 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from coupons.core.sales import DELIVERED, ROLLBACK, SALE, SKIPPED, Redemption
-from coupons.core.table import Table, error_code
+from coupons.core.table import Table, error_code, returned_item
 
 SK = "OUTBOX"
 PENDING, DEAD = "pending", "dead"  # and DELIVERED, SKIPPED: what a reporter answers (core.sales)
@@ -89,7 +89,7 @@ def claim(table: Table, pk: str, now: float, lease_seconds: int) -> tuple[dict[s
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":
             raise
-        old = table.deserialize(error.response["Item"]) if error.response.get("Item") else {}
+        old = table.deserialize(returned_item(error) or {})
         raise NotClaimed(old.get("state")) from None
     return table.deserialize(answer["Attributes"]), token
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -58,7 +58,7 @@ _BASE_DELAY, _MAX_DELAY = 0.01, 0.5
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _CONFLICT = "TransactionConflict"
 _BUSY_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
-_FINE = {"None", None}
+_FINE = {"None"}
 
 
 def backoff(attempt: int) -> float:
@@ -82,6 +82,13 @@ class ConditionsFailed(Exception):
 
     def item(self, part: str) -> dict[str, Any] | None:
         return self.failed.get(part)
+
+
+def returned_item(error: ClientError) -> dict[str, Any] | None:
+    """The item a failed condition handed back (``ReturnValuesOnConditionCheckFailure=ALL_OLD``),
+    still in DynamoDB's typed form; botocore's type hints do not list the key."""
+    item = cast(Mapping[str, Any], error.response).get("Item")
+    return dict(item) if item else None
 
 
 def error_code(error: ClientError) -> str:
@@ -175,7 +182,7 @@ class Table:
                 if error_code(error) != "TransactionCanceledException":
                     raise
                 reasons = error.response.get("CancellationReasons") or [{} for _ in names]
-            codes = {name: reason.get("Code") for name, reason in zip(names, reasons, strict=False)}
+            codes = {name: str(reason.get("Code", "None")) for name, reason in zip(names, reasons, strict=False)}
             failed = {
                 name: self.deserialize(reason["Item"]) if reason.get("Item") else None
                 for name, reason in zip(names, reasons, strict=False)
