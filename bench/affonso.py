@@ -7,8 +7,10 @@ import functools
 import json
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
-from coupons.affonso import affiliates, programmes
+from coupons.affonso import affiliates, items, programmes
 from coupons.affonso.affiliates import PartnerProfile
+from coupons.core import account_items, code_items
+from coupons.core.table import Table
 from localrun.samples import sample_event
 
 FUNCTION = "AffonsoFunction"
@@ -51,8 +53,8 @@ def _throughput(ctx: Context) -> list[Row]:
     tokens = _tokens(ctx, N + 1)
     demo_token = tokens[0]
     demo = affiliates.open_session(ctx.table, demo_token)
-    token_key = {"pk": {"S": f"AFFONSO#TOKEN#{affiliates.token_hash(demo_token)}"}, "sk": {"S": "TOKEN"}}
-    partition = {":pk": {"S": f"AFFONSO#demo#AFFILIATE#{demo.affiliate.id}"}}
+    token_key = Table.serialize(items.token_key(affiliates.token_hash(demo_token)))
+    partition = {":pk": {"S": items.affiliate_partition("demo", demo.affiliate.id)}}
 
     def create(i: int) -> None:
         response = invoke(coupon_event(tokens[i + 1], unique("A")))
@@ -63,14 +65,14 @@ def _throughput(ctx: Context) -> list[Row]:
         client.get_item(TableName=name, Key=token_key, ConsistentRead=True)
         client.query(TableName=name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues=partition,
                      ConsistentRead=True)
-        client.get_item(TableName=name, Key={"pk": {"S": "ACCOUNT#affonso#demo"}, "sk": {"S": "ACCOUNT"}})
-        code, claim = unique("P"), unique("AFFONSO#bench#AFFILIATE#")
+        client.get_item(TableName=name, Key=Table.serialize(account_items.key("affonso", "demo")))
+        code, claim = unique("P"), items.affiliate_partition("bench", unique("a"))
         client.transact_write_items(TransactItems=[
             {"Put": {"TableName": name, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": {"pk": {"S": f"CODE#{code}"}, "sk": {"S": "CODE"}, "kind": {"S": "percent"},
+                     "Item": {**Table.serialize(code_items.key(code)), "kind": {"S": "percent"},
                               "value": {"N": "20"}, "partner": {"S": "affonso"}, "account": {"S": "demo"}}}},
             {"Put": {"TableName": name, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": {"pk": {"S": claim}, "sk": {"S": "COUPON"}, "code": {"S": code}}}},
+                     "Item": {"pk": {"S": claim}, "sk": {"S": items.CLAIM}, "code": {"S": code}}}},
         ])
 
     handler_rate = per_second(create, N)

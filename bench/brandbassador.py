@@ -6,6 +6,8 @@ import functools
 from urllib.parse import urlencode
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
+from coupons.core import account_items, code_items
+from coupons.core.table import Table
 from localrun.samples import sample_event
 
 FUNCTION = "BrandbassadorFunction"
@@ -37,13 +39,13 @@ def _throughput(ctx: Context) -> list[Row]:
     def bare_put(i: int) -> None:
         client.put_item(
             TableName=name,
-            Item={"pk": {"S": f"CODE#{unique('P')}"}, "sk": {"S": "CODE"}, "kind": {"S": "percent"},
+            Item={**Table.serialize(code_items.key(unique("P"))), "kind": {"S": "percent"},
                   "value": {"N": "20"}, "partner": {"S": "brandbassador"}, "account": {"S": "demo"}},
             ConditionExpression="attribute_not_exists(pk)",
         )
 
     def bare_get_put(i: int) -> None:
-        client.get_item(TableName=name, Key={"pk": {"S": "ACCOUNT#brandbassador#demo"}, "sk": {"S": "ACCOUNT"}})
+        client.get_item(TableName=name, Key=Table.serialize(account_items.key("brandbassador", "demo")))
         bare_put(i)
 
     handler_rate = per_second(create, N)

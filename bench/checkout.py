@@ -6,11 +6,13 @@ import functools
 from decimal import Decimal
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
+from coupons.checkout.items import redemption_key
 from coupons.checkout.redemptions import PARTNER, key_id
 from coupons.checkout.rules import redemption_id
 from coupons.core import account_items as accounts
-from coupons.core import code_items
+from coupons.core import code_items, outbox
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+from coupons.core.table import Table
 from localrun.samples import sample_event
 
 FUNCTION = "CheckoutFunction"
@@ -74,9 +76,9 @@ def _throughput(ctx: Context) -> list[Row]:
                         "ConditionExpression": "#s = :active AND (attribute_not_exists(max_uses) OR #u < max_uses)",
                         "ExpressionAttributeNames": {"#u": "uses", "#s": "status"},
                         "ExpressionAttributeValues": {":one": {"N": "1"}, ":active": {"S": "active"}}}},
-            {"Put": {"TableName": name, "Item": {"pk": {"S": f"CODE#{code}"}, "sk": {"S": f"REDEMPTION#{order}"}},
+            {"Put": {"TableName": name, "Item": Table.serialize(redemption_key(code, order)),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": name, "Item": {"pk": {"S": f"OUTBOX#{order}"}, "sk": {"S": "OUTBOX"}},
+            {"Put": {"TableName": name, "Item": Table.serialize(outbox.key(outbox.event_key(order, outbox.SALE))),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
         ])
 

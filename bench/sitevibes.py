@@ -7,8 +7,9 @@ import json
 from datetime import timedelta
 
 from bench.harness import Context, Row, cold_import_rows, per_second, unique
-from coupons.core import code_items
+from coupons.core import account_items, code_items
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.core.table import Table
 from coupons.sitevibes import items as redemption_items
 from coupons.sitevibes import rewards
 from localrun.samples import sample_event
@@ -42,11 +43,11 @@ def _throughput(ctx: Context) -> list[Row]:
         response = invoke(event(next(emails)))
         assert response["statusCode"] == 200 and json.loads(response["body"])["coupon_code"], response
 
-    code_item = {"sk": {"S": "CODE"}, "kind": {"S": "percent"}, "value": {"N": "10"},
+    code_item = {"kind": {"S": "percent"}, "value": {"N": "10"},
                  "partner": {"S": "sitevibes"}, "account": {"S": "demo"}}
 
     def bare_put(i: int) -> None:
-        client.put_item(TableName=name, Item={"pk": {"S": f"CODE#{unique('P')}"}, **code_item},
+        client.put_item(TableName=name, Item={**Table.serialize(code_items.key(unique("P"))), **code_item},
                         ConditionExpression="attribute_not_exists(pk)")
 
     # The floor writes the very items a redemption writes (built and serialised before timing).
@@ -55,7 +56,7 @@ def _throughput(ctx: Context) -> list[Row]:
 
     def bare_get_transaction(i: int) -> None:
         """What the handler needs at least: the reward, then claim + code in one transaction."""
-        client.get_item(TableName=name, Key={"pk": {"S": "ACCOUNT#sitevibes#demo"}, "sk": {"S": "ACCOUNT"}})
+        client.get_item(TableName=name, Key=Table.serialize(account_items.key("sitevibes", "demo")))
         client.transact_write_items(TransactItems=next(prepared))
 
     # Rounds, alternating, best of each: DynamoDB Local's JIT warms up over the first few hundred
