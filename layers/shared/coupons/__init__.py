@@ -1,7 +1,10 @@
-"""Coupon-code service core, shipped as the shared Lambda layer.
+"""Coupon-code service, shipped as the shared Lambda layer: a shared core and one wing per partner.
 
-Layers inside, from the edge in:
-- ``contracts/``: one module per partner wire format (request model, error mapping, response shape);
-- domain modules (``issuing``, ``webshops`` ...): business rules, no API Gateway types;
-- ``store/``: DynamoDB access, no partner wire formats.
+- ``core/``: what every contract shares: codes, money, credentials, errors, the table (with the one
+  transaction helper), the items every partner touches (codes, accounts, outbox), the sales seam,
+  observability and the HTTP entry point. It imports nothing of ours above it.
+- one package per contract, each holding its wire format (``wire.py``), its rules and its items:
+  ``brandbassador``, ``sitevibes``, ``affonso``, ``friendbuy``, ``checkout``; ``sales`` is the
+  sender's (delivering sale events). A wing imports core, never another wing
+  (``tests/spine/test_structure.py``). See docs/architecture.md.
 """
