@@ -1,0 +1,179 @@
+"""Least privilege, checked by use: every DynamoDB call a function makes while serving its events/
+samples must be allowed by that function's policy in template.yaml (action, resource and
+``dynamodb:LeadingKeys`` of every item it touches), and every action a policy grants must be used.
+
+The handlers run on moto with a client that records each call, so the check follows the code,
+not a list someone keeps by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+import pytest
+
+from localrun import template
+from localrun.delivery import LocalDelivery
+from localrun.demo.checkout import add_sample_codes
+from localrun.partner_stub import PartnerStub
+from tests.conftest import EVENTS, FakeContext, _function, _modules, load_module
+
+# events/<contract> -> the function that serves it
+SERVED_BY = {"brandbassador": "BrandbassadorFunction", "sitevibes": "SiteVibesFunction",
+             "affonso": "AffonsoFunction", "friendbuy": "FriendbuyFunction", "checkout": "CheckoutFunction"}
+# TransactWriteItems has no IAM action of its own: each part needs its item action.
+PART_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+@dataclass(frozen=True)
+class Access:
+    action: str  # dynamodb:GetItem ...
+    index: str | None  # a query on an index
+    partition: str | None  # the table partition key touched (None for an index query)
+
+
+@dataclass
+class RecordingClient:
+    client: Any
+    seen: list[Access] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.client, name)
+        if not callable(target) or name.startswith("_") or name in ("get_paginator", "meta"):
+            return target
+
+        def call(**kwargs: Any) -> Any:
+            self.seen.extend(accesses(name, kwargs))
+            return target(**kwargs)
+
+        return call
+
+
+def _action(operation: str) -> str:
+    return "dynamodb:" + "".join(part.capitalize() for part in operation.split("_"))
+
+
+def _reads_back(request: dict[str, Any]) -> bool:
+    """A write that asks for the item it found (ALL_OLD) reads it too, and is authorised as a
+    GetItem besides (AWS: "Using IAM with DynamoDB transactions")."""
+    return request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" or request.get("ReturnValues") == "ALL_OLD"
+
+
+def accesses(operation: str, kwargs: dict[str, Any]) -> Iterator[Access]:
+    if operation == "transact_write_items":
+        for part in kwargs["TransactItems"]:
+            ((kind, request),) = part.items()
+            key = request.get("Key") or request.get("Item")
+            yield Access(f"dynamodb:{PART_ACTIONS[kind]}", None, key["pk"]["S"])
+            if _reads_back(request):
+                yield Access("dynamodb:GetItem", None, key["pk"]["S"])
+    elif operation == "batch_get_item":
+        for request in kwargs["RequestItems"].values():
+            for key in request["Keys"]:
+                yield Access("dynamodb:BatchGetItem", None, key["pk"]["S"])
+    elif operation == "query":
+        values = kwargs.get("ExpressionAttributeValues", {})
+        first = next(iter(values.values()))["S"] if values else None
+        index = kwargs.get("IndexName")
+        yield Access(_action(operation), index, None if index else first)
+    elif operation in ("get_item", "put_item", "update_item", "delete_item"):
+        key = kwargs.get("Key") or kwargs.get("Item")
+        yield Access(_action(operation), None, key["pk"]["S"])
+        if operation != "get_item" and _reads_back(kwargs):
+            yield Access("dynamodb:GetItem", None, key["pk"]["S"])
+    else:
+        yield Access(_action(operation), None, None)
+
+
+@dataclass(frozen=True)
+class Grant:
+    actions: frozenset[str]
+    resources: tuple[str, ...]  # "table" or "index/<name>"
+    leading_keys: tuple[str, ...] | None
+
+    def allows(self, access: Access) -> bool:
+        if access.action not in self.actions:
+            return False
+        if access.index is not None:
+            return f"index/{access.index}" in self.resources
+        if "table" not in self.resources:
+            return False
+        return self.leading_keys is None or any(fnmatchcase(access.partition or "", p) for p in self.leading_keys)
+
+
+def _resource(value: Any) -> str | None:
+    if value == {"Fn::GetAtt": ["CouponsTable", "Arn"]}:
+        return "table"
+    if isinstance(value, dict) and "Fn::Sub" in value and "CouponsTable.Arn" in str(value["Fn::Sub"]):
+        return str(value["Fn::Sub"]).split("}/", 1)[1]
+    return None
+
+
+def grants(function: str) -> list[Grant]:
+    found = []
+    for policy in template.load()["Resources"][function]["Properties"].get("Policies", []):
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if not any(a.startswith("dynamodb:") for a in actions):
+                continue
+            raw = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            resources = tuple(r for r in map(_resource, raw) if r)
+            keys = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            found.append(Grant(frozenset(actions), resources, tuple(keys) if keys else None))
+    return found
+
+
+def replay(demo_table, contract: str) -> list[Access]:
+    """Every events/<contract> sample through the handler, twice (a retry takes other paths)."""
+    function = SERVED_BY[contract]
+    if contract == "checkout":
+        add_sample_codes(demo_table)  # what the checkout samples redeem
+    recorder = RecordingClient(demo_table.client)
+    if function not in _modules:
+        f = _function(function)
+        _modules[function] = load_module(f.code_dir, f.handler, f.name)
+    module = _modules[function]
+    module.table = type(demo_table)(demo_table.name, recorder)
+    for _ in range(2):
+        for path in sorted((EVENTS / contract).glob("*.json")):
+            module.lambda_handler(json.loads(path.read_text()), FakeContext())
+    return recorder.seen
+
+
+@pytest.fixture
+def stub() -> Iterator[PartnerStub]:
+    partner = PartnerStub().start()
+    yield partner
+    partner.close()
+
+
+def deliveries(demo_table, stub) -> list[Access]:
+    """The sender's calls while it delivers the sales the checkout samples made."""
+    replay(demo_table, "checkout")
+    recorder = RecordingClient(demo_table.client)
+    sales = LocalDelivery(type(demo_table)(demo_table.name, recorder),
+                          {"BRANDBASSADOR_TRACKING_URL": stub.url, "DELIVERY_BACKOFF_SECONDS": "0"})
+    sales.table = demo_table  # the local poller's own reads stand in for the pipe: not the sender's
+    assert sales.run_once() > 0
+    sales.run_once()
+    return recorder.seen
+
+
+def test_every_call_the_sender_makes_is_allowed_by_its_policy(demo_table, stub):
+    allowed = grants("SenderFunction")
+    refused = sorted({f"{a.action} {a.index or a.partition}" for a in deliveries(demo_table, stub)
+                      if not any(g.allows(a) for g in allowed)})
+    assert refused == []
+
+
+@pytest.mark.parametrize("contract", sorted(SERVED_BY))
+def test_a_functions_policy_is_exactly_what_its_calls_need(demo_table, contract):
+    allowed = grants(SERVED_BY[contract])
+    seen = replay(demo_table, contract)
+    refused = sorted({f"{a.action} {a.index or a.partition}" for a in seen if not any(g.allows(a) for g in allowed)})
+    unused = {action for g in allowed for action in g.actions} - {a.action for a in seen}
+    assert (refused, unused) == ([], set())
