@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from coupons.brandbassador import webshops
 from coupons.brandbassador import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
-from coupons.core.observability import logger, metrics, tracer
+from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -38,7 +38,7 @@ def create_code(webshop: str, query: Annotated[contract.CodeQuery, Query()]) -> 
     issued = webshops.create_code(table, shop, request)
     if not issued.replayed:
         metrics.add_metric(name="CodesCreated", unit=MetricUnit.Count, value=1)
-    logger.info("code created", extra={"code": issued.record.code, "webshop": webshop, "replayed": issued.replayed})
+    logger.info("code created", extra={"code": masked(issued.record.code), "webshop": webshop, "replayed": issued.replayed})
     return contract.created()
 
 

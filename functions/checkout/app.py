@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from coupons.checkout import redemptions
 from coupons.checkout import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
-from coupons.core.observability import logger, metrics, tracer
+from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -50,7 +50,7 @@ def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]
                                   contract.customer(request), request.amount, request.ref)
     if not redeemed.replayed:
         metrics.add_metric(name="Redemptions", unit=MetricUnit.Count, value=1)
-    logger.info("redeemed", extra={"redemption": redeemed.redemption.id, "replayed": redeemed.replayed,
+    logger.info("redeemed", extra={"redemption": masked(redeemed.redemption.id), "replayed": redeemed.replayed,
                                    "partner": redeemed.redemption.owner.partner})
     return contract.redemption(redeemed.redemption, redeemed.replayed, 200 if redeemed.replayed else 201)
 
@@ -63,7 +63,7 @@ def rollback(redemption: str) -> Response[dict]:
     done = redemptions.rollback(table, _key(), redemption)
     if not done.replayed:
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
-    logger.info("rolled back", extra={"redemption": done.redemption.id, "replayed": done.replayed})
+    logger.info("rolled back", extra={"redemption": masked(done.redemption.id), "replayed": done.replayed})
     return contract.redemption(done.redemption, done.replayed)
 
 

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from coupons.brandbassador import tracking
-from coupons.core.observability import logger, metrics, tracer
+from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import Reporter
 from coupons.core.table import Table
 from coupons.friendbuy import purchases
@@ -62,7 +62,7 @@ def _defer(record: SQSRecord, seconds: float) -> None:
 def send(record: SQSRecord) -> None:
     event = json.loads(record.body)["outbox"]
     outcome = delivery.deliver(table, event, config, reporters)
-    logger.info("delivery", extra={"event": event, "state": outcome.state, "note": outcome.note})
+    logger.info("delivery", extra={"event": masked(event), "state": outcome.state, "note": outcome.note})
     metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)
     if outcome.retry_in is not None:
         _defer(record, outcome.retry_in)

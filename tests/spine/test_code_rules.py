@@ -18,6 +18,15 @@ def test_codes_outside_a_z_0_9_or_length_are_refused_not_cleaned(bad):
     assert refused.value.message
 
 
+@pytest.mark.parametrize("look_alike, character", [("STRAßE20", "ß"), ("FıX20", "ı"), ("ſALE20", "ſ"), ("ﬁVE20", "ﬁ")])
+def test_look_alikes_that_upper_casing_would_turn_into_letters_are_refused_by_name(look_alike, character):
+    """str.upper() makes 'STRASSE20' of 'STRAßE20': accepted, the shopper's typed code would never match."""
+    assert look_alike.upper().isascii()  # what the silent clean-up would have made of it
+    with pytest.raises(InvalidRequest) as refused:
+        codes.require_valid(look_alike)
+    assert repr(character) in refused.value.message
+
+
 def test_generated_codes_use_the_prefix_and_no_look_alike_characters():
     generated = {codes.generate("sv", 10) for _ in range(200)}
     assert len(generated) == 200

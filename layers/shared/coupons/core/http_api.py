@@ -37,7 +37,8 @@ def refuse_with(app: APIGatewayHttpResolver, contract: WireContract) -> None:
     @app.exception_handler(CouponError)
     def refuse(error: CouponError) -> Response:
         reason = getattr(error, "reason", None) or type(error).__name__
-        logger.info("request refused", extra={"reason": reason, "detail": error.message})
+        # The message may quote the request (an email, a code): it goes to the caller, not to logs.
+        logger.info("request refused", extra={"reason": str(reason)})
         return contract.error(error)
 
     @app.exception_handler(RequestValidationError)

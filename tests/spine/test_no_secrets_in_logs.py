@@ -1,0 +1,90 @@
+"""No secret, token, email or gift-card code reaches the logs.
+
+Every events/ sample of every contract runs through its handler, twice, the way the suite's event
+tests do; the test collects the sensitive values the samples carry (keys, tokens, emails, gift-card
+codes) and the tokens the answers hand out, and fails if any of them appears in what the functions
+logged. Tracing is configured not to record responses or errors (template Globals).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from coupons.core.observability import logger
+from localrun import template
+from localrun.demo.checkout import add_sample_codes
+from tests.conftest import EVENTS, FakeContext, _function, _modules, load_module
+
+SERVED_BY = {"brandbassador": "BrandbassadorFunction", "sitevibes": "SiteVibesFunction",
+             "affonso": "AffonsoFunction", "friendbuy": "FriendbuyFunction", "checkout": "CheckoutFunction"}
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+SECRET_HEADERS = ("authorization", "x-api-key")
+SECRET_QUERY = re.compile(r"(?:^|&)(?:auth_key|auth|key|token)=([^&]+)")
+TOKEN_FIELDS = ("token", "publicToken")
+# Gift cards are bearer money: their codes are secrets too (localrun.demo.checkout, events/brandbassador).
+GIFT_CARD_CODES = ("CHECKOUTGIFT", "GIFT100")
+
+
+def sensitive_in(event: dict[str, Any]) -> set[str]:
+    found = set(EMAIL.findall(event.get("body") or ""))
+    found |= {v.split(" ", 1)[-1] for k, v in (event.get("headers") or {}).items() if k.lower() in SECRET_HEADERS}
+    found |= set(SECRET_QUERY.findall(event.get("rawQueryString") or ""))
+    return {value for value in found if len(value) >= 6}
+
+
+def handed_out(response: dict[str, Any]) -> set[str]:
+    try:
+        body = json.loads(response.get("body") or "null")
+    except ValueError:
+        return set()
+    data = body.get("data", body) if isinstance(body, dict) else {}
+    return {str(data[f]) for f in TOKEN_FIELDS if isinstance(data, dict) and data.get(f)}
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """What the functions log at INFO, formatted as in Lambda (the suite runs at WARNING)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    level = logger.log_level
+    logger.addHandler(handler)
+    logger.setLevel("INFO")
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+@pytest.mark.parametrize("contract", sorted(SERVED_BY))
+def test_nothing_sensitive_is_logged(demo_table, logged, contract):
+    if contract == "checkout":
+        add_sample_codes(demo_table)
+    function = SERVED_BY[contract]
+    if function not in _modules:
+        f = _function(function)
+        _modules[function] = load_module(f.code_dir, f.handler, f.name)
+    module = _modules[function]
+    module.table = demo_table
+    secrets = set(GIFT_CARD_CODES)
+    for _ in range(2):
+        for path in sorted((EVENTS / contract).glob("*.json")):
+            event = json.loads(path.read_text())
+            secrets |= sensitive_in(event)
+            secrets |= handed_out(module.lambda_handler(event, FakeContext()))
+    lines = logged.getvalue()
+    assert '"request refused"' in lines  # every contract's samples include a refusal: the logs were read
+    leaked = sorted(s for s in secrets if s in lines)
+    assert leaked == []
+
+
+def test_tracing_records_no_responses_or_errors():
+    variables = template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables.get("POWERTOOLS_TRACER_CAPTURE_RESPONSE") == "false"
+    assert variables.get("POWERTOOLS_TRACER_CAPTURE_ERROR") == "false"
