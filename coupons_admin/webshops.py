@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
-from coupons.brandbassador.webshops import PARTNER, WebshopSettings
+from coupons.brandbassador.webshops import DEFAULT_MAX_GIFT_CARD, PARTNER, WebshopSettings
 from coupons.core import account_items as accounts
 from coupons.core import money
 from coupons.core.credentials import hash_secret
-from coupons.core.errors import NotFound
+from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import Account
 from coupons.core.table import Table, error_code
 
@@ -23,12 +25,21 @@ def add_webshop(table: Table, webshop_id: str, key: str, settings: WebshopSettin
 
 
 def _add(table: Table, args: argparse.Namespace) -> None:
-    settings = WebshopSettings(
-        base_currency=money.require_currency(args.currency),
-        extra_currencies=[money.require_currency(c) for c in args.extra_currency],
-        uses_per_code=args.uses_per_code,
-        valid_days=args.valid_days,
-    )
+    previous = accounts.get(table, PARTNER, args.webshop)
+    try:
+        settings = WebshopSettings(
+            base_currency=money.require_currency(args.currency),
+            extra_currencies=[money.require_currency(c) for c in args.extra_currency],
+            uses_per_code=args.uses_per_code,
+            valid_days=args.valid_days,
+            # Re-adding a webshop keeps the sales-tracking key unless a new one is given.
+            tracking_key=args.tracking_key or (previous.settings.get("tracking_key") if previous else None),
+            max_gift_card=args.max_gift_card or DEFAULT_MAX_GIFT_CARD,
+            daily_codes=args.daily_codes,
+            daily_gift_card_value=args.daily_gift_card_value,
+        )
+    except ValidationError as invalid:
+        raise InvalidRequest("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())) from None
     add_webshop(table, args.webshop, args.key, settings)
     print(f"webshop {args.webshop} saved ({settings.base_currency})")
 
@@ -78,7 +89,13 @@ def register(groups: argparse._SubParsersAction) -> None:
     add.add_argument("--currency", required=True, help="base currency, ISO 4217")
     add.add_argument("--extra-currency", action="append", default=[], help="another gift-card currency to accept")
     add.add_argument("--uses-per-code", type=int, help="uses a code carries when the request has no u_limit")
-    add.add_argument("--valid-days", type=int, help="days a code is valid when the request has no expire")
+    add.add_argument("--valid-days", type=int, help="days a code is valid when the request has no expire (at most 3650)")
+    add.add_argument("--tracking-key", help="the key for the sales pixel (kept from before when not given)")
+    add.add_argument("--max-gift-card", type=Decimal,
+                     help=f"the largest gift card the webshop's key may create (default {DEFAULT_MAX_GIFT_CARD})")
+    add.add_argument("--daily-codes", type=int, help="codes the webshop may create per UTC day (default: no limit)")
+    add.add_argument("--daily-gift-card-value", type=Decimal,
+                     help="gift-card value the webshop may create per UTC day (default: no limit)")
     add.set_defaults(run=_add)
 
     commands.add_parser("list", help="list webshops").set_defaults(run=_list)

@@ -1,5 +1,7 @@
 """Brandbassador demo: webshop ``demo``, key ``demo-key``, base currency EUR."""
 
+from decimal import Decimal
+
 from coupons.brandbassador.webshops import WebshopSettings
 from coupons.core.table import Table
 from coupons_admin.webshops import add_webshop
@@ -9,7 +11,9 @@ KEY = "demo-key"
 
 
 def seed(table: Table) -> None:
-    add_webshop(table, WEBSHOP, KEY, WebshopSettings(base_currency="EUR", uses_per_code=None, valid_days=None))
+    # A budget far above what a demo uses, so that every create shows the one-transaction path.
+    add_webshop(table, WEBSHOP, KEY, WebshopSettings(base_currency="EUR", uses_per_code=None, valid_days=None,
+                                                      daily_codes=100_000, daily_gift_card_value=Decimal("1000000")))
 
 
 def curl_lines(base_url: str) -> list[str]:

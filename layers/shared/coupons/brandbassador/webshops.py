@@ -14,18 +14,27 @@ from pydantic import BaseModel, Field
 
 from coupons.core import issuing
 from coupons.core.accounts import authenticate
-from coupons.core.errors import InvalidRequest
+from coupons.core.errors import InvalidRequest, LimitReached
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
 
 PARTNER = "brandbassador"
 
 
+# A gift card is bearer money minted by a key that travels in a query string (Brandbassador's
+# contract): without a cap, one leaked key mints any value. Brands raise it per webshop.
+DEFAULT_MAX_GIFT_CARD = Decimal("1000.00")
+
+
 class WebshopSettings(BaseModel):
     base_currency: str
     extra_currencies: list[str] = Field(default_factory=list)  # other gift-card currencies allowed
-    uses_per_code: int | None = Field(default=None, ge=1)  # None: unlimited
-    valid_days: int | None = Field(default=None, ge=1)  # None: no expiry
+    uses_per_code: int | None = Field(default=None, ge=1, le=1_000_000_000)  # None: unlimited
+    valid_days: int | None = Field(default=None, ge=1, le=3650)  # None: no expiry
+    tracking_key: str | None = None  # sent with Brandbassador's sales pixel (webshops set-tracking-key)
+    max_gift_card: Decimal = Field(default=DEFAULT_MAX_GIFT_CARD, gt=0, le=Decimal("999999999.99"))
+    daily_codes: int | None = Field(default=None, ge=1)  # codes a day, any kind; None: no limit
+    daily_gift_card_value: Decimal | None = Field(default=None, gt=0)  # gift-card value a day; None: no limit
 
 
 class Webshop(BaseModel):
@@ -64,6 +73,9 @@ def create_code(table: Table, webshop: Webshop, request: CodeRequest) -> issuing
                 f"Gift cards in {currency} are not accepted by webshop {webshop.id!r}; "
                 f"its currency is {settings.base_currency}"
             )
+        if request.amount is not None and request.amount > settings.max_gift_card:
+            raise LimitReached(f"Gift cards of webshop {webshop.id!r} are at most {settings.max_gift_card} "
+                               f"{settings.base_currency}; {request.amount} was asked for")
         discount = Discount(kind=DiscountKind.GIFT_CARD, value=request.amount, currency=currency)
         balance = request.amount
 
@@ -84,4 +96,5 @@ def create_code(table: Table, webshop: Webshop, request: CodeRequest) -> issuing
         description=request.description,
         fingerprint=issuing.fingerprint(PARTNER, webshop.id, request.model_dump(exclude={"code"})),
     )
-    return issuing.create_code(table, record)
+    budget = issuing.Budget(PARTNER, webshop.id, settings.daily_codes, settings.daily_gift_card_value)
+    return issuing.create_code(table, record, budget=budget)

@@ -27,6 +27,7 @@ from coupons.core.errors import (
     CouponError,
     Forbidden,
     InvalidRequest,
+    LimitReached,
     NotFound,
     Unauthenticated,
     Unavailable,
@@ -42,6 +43,7 @@ _STATUS = {
     Forbidden: 403,
     NotFound: 404,
     CodeTaken: 409,
+    LimitReached: 429,  # the brand's own limit: the same request may pass tomorrow
     Unavailable: 503,
 }
 

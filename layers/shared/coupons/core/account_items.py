@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from coupons.core.models import Account, utcnow
@@ -13,6 +14,11 @@ SK = "ACCOUNT"
 
 def key(partner: str, account_id: str) -> dict[str, Any]:
     return {"pk": f"ACCOUNT#{partner}#{account_id}", "sk": SK}
+
+
+def budget_key(partner: str, account_id: str, day: date) -> dict[str, Any]:
+    """A day's issuance counter, in the account's own partition (its policy already covers it)."""
+    return {"pk": key(partner, account_id)["pk"], "sk": f"BUDGET#{day.isoformat()}"}
 
 
 def put(table: Table, account: Account) -> None:

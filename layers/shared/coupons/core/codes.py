@@ -28,7 +28,7 @@ def require_valid(code: str | None) -> str:
     """Return the canonical form of ``code`` or raise ``InvalidRequest`` saying what is wrong."""
     if code is None or code == "":
         raise InvalidRequest("The discount code is missing")
-    # Before upper-casing: str.upper() turns look-alikes into real letters (ß -> SS, ı -> I, ﬁ -> FI).
+    # Before upper-casing: str.upper() turns look-alikes into real letters (ß -> SS, ı -> I, ﬁ -> FI).  # noqa: RUF003
     foreign = next((c for c in code if not c.isascii()), None)
     if foreign is not None:
         raise InvalidRequest(f"The discount code may only contain letters A-Z and digits 0-9; "

@@ -33,3 +33,8 @@ class CodeTaken(CouponError):
 
 class Unavailable(CouponError):
     """DynamoDB throttled or failed transiently; the caller may retry the same request."""
+
+
+class LimitReached(CouponError):
+    """An abuse limit the brand set (a gift card's largest value, a daily issuance budget) refuses
+    the request; the same request may succeed once the limit allows it (tomorrow, or when raised)."""

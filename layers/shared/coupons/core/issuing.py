@@ -6,12 +6,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from coupons.core import code_items
-from coupons.core.errors import CodeTaken
-from coupons.core.models import CodeRecord
-from coupons.core.table import Table
+from coupons.core import account_items, code_items
+from coupons.core.errors import CodeTaken, LimitReached
+from coupons.core.models import CodeRecord, DiscountKind
+from coupons.core.table import ConditionsFailed, Table
 
 
 def fingerprint(partner: str, account: str, request: Mapping[str, Any]) -> str:
@@ -27,13 +28,78 @@ class Issued:
     replayed: bool  # True: an identical earlier request created it; nothing new was written
 
 
-def create_code(table: Table, record: CodeRecord, taken_message: str = "Discount code already exists") -> Issued:
-    """One conditional put. A clash with the same fingerprint is the caller's own retry (success,
-    nothing written); any other clash is a duplicate, whoever made the code."""
+@dataclass(frozen=True)
+class Budget:
+    """A daily issuance budget of one account: how many codes, and how much gift-card value, it
+    may create per UTC day (None: no limit of that kind)."""
+
+    partner: str
+    account: str
+    codes: int | None = None
+    gift_card_value: Decimal | None = None
+
+    @property
+    def limited(self) -> bool:
+        return self.codes is not None or self.gift_card_value is not None
+
+
+def create_code(table: Table, record: CodeRecord, taken_message: str = "Discount code already exists",
+                budget: Budget | None = None) -> Issued:
+    """One conditional put (with a budget: one transaction, the put and the day's counter). A
+    clash with the same fingerprint is the caller's own retry (success, nothing written, nothing
+    counted); any other clash is a duplicate, whoever made the code."""
     try:
-        code_items.create(table, record)
+        if budget is not None and budget.limited:
+            _create_within_budget(table, record, budget)
+        else:
+            code_items.create(table, record)
     except code_items.CodeExists as clash:
         if record.fingerprint and clash.existing.fingerprint == record.fingerprint:
             return Issued(clash.existing, replayed=True)
         raise CodeTaken(taken_message) from None
     return Issued(record, replayed=False)
+
+
+def _create_within_budget(table: Table, record: CodeRecord, budget: Budget) -> None:
+    """The code and the day's counter in one transaction: the counter's condition is what holds
+    the budget under any concurrency, and a refused code costs the budget nothing."""
+    value = record.balance if record.discount.kind is DiscountKind.GIFT_CARD and record.balance else Decimal(0)
+    names = {"#codes": "codes", "#value": "gift_card_value"}
+    values: dict[str, Any] = {":one": 1, ":value": value, ":expires": int(record.created_at.timestamp()) + 3 * 86400}
+    conditions = []
+    if budget.codes is not None:
+        values[":max_codes"] = budget.codes
+        conditions.append("(attribute_not_exists(#codes) OR #codes < :max_codes)")
+    if budget.gift_card_value is not None:
+        if value > budget.gift_card_value:
+            raise _over_budget(budget)
+        values[":room"] = budget.gift_card_value - value
+        conditions.append("(attribute_not_exists(#value) OR #value <= :room)")
+    counter = account_items.budget_key(budget.partner, budget.account, record.created_at.date())
+    try:
+        table.transact({
+            "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+            "budget": {"Update": {
+                "Key": table.serialize(counter),
+                "UpdateExpression": "ADD #codes :one, #value :value SET expires_at = :expires",
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": table.values(values),
+            }},
+        })
+    except ConditionsFailed as refused:
+        holder = refused.item("code")
+        if "code" in refused and holder is not None:
+            raise code_items.CodeExists(code_items.from_item(holder)) from None
+        raise _over_budget(budget) from None
+
+
+def _over_budget(budget: Budget) -> LimitReached:
+    limits = []
+    if budget.codes is not None:
+        limits.append(f"{budget.codes} codes")
+    if budget.gift_card_value is not None:
+        limits.append(f"{budget.gift_card_value} of gift-card value")
+    return LimitReached(f"The daily budget of {budget.account!r} ({' and '.join(limits)} a day) is used up; "
+                        "try again tomorrow or ask the brand to raise it")
