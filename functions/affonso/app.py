@@ -27,7 +27,6 @@ _ENVELOPE = '{"success": false, "error": {"code": "...", "message": "..."}}'
         200: {"description": '{"success": true, "data": {"publicToken", "expiresAt", "link"}}; valid 30 minutes'},
         400: {"description": f"VALIDATION_ERROR: the body is not JSON or lacks a field. {_ENVELOPE}"},
         401: {"description": "UNAUTHORIZED: the programme's API key is missing or wrong"},
-        404: {"description": "NOT_FOUND: unknown programId"},
     },
 )
 @tracer.capture_method

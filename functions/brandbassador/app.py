@@ -25,8 +25,8 @@ table = Table.from_env()
         200: {"description": '{"status": "success"}: the code is created and ready to use'},
         400: {"description": '{"status": 0, "error": "..."}: bad input'},
         401: {"description": "The webshop key is missing"},
-        403: {"description": "The webshop key is wrong"},
-        404: {"description": "Unknown webshop"},
+        403: {"description": "The webshop key is wrong, or the webshop unknown (the same answer)"},
+        429: {"description": '{"status": 0, "error": "..."}: over the webshop\'s gift-card cap or daily budget'},
         409: {"description": '{"status": 0, "error": "Discount code already exists"}'},
     },
 )

@@ -41,7 +41,7 @@ def items(table, kind: str) -> list[dict]:
 
 def test_programme_needs_its_api_key(affonso_table):
     assert programmes.open_programme(affonso_table, "demo", "demo-key").settings.coupon_blueprint.value == 20
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden, match="is not valid"):  # as a wrong key: ids cannot be enumerated
         programmes.open_programme(affonso_table, "nope", "demo-key")
     with pytest.raises(Unauthenticated):
         programmes.open_programme(affonso_table, "demo", None)

@@ -49,7 +49,8 @@ EXPECTED = {
     "coupon-not-json": error(400, "VALIDATION_ERROR", "The request body is not valid JSON"),
     "coupon-missing-code": error(400, "VALIDATION_ERROR", "code: Field required"),
     "token-wrong-key": error(401, "UNAUTHORIZED", "The key for programme 'demo' is not valid"),
-    "token-unknown-programme": error(404, "NOT_FOUND", "Unknown programme 'nope': it is not configured in this coupon service"),
+    # As a wrong key: an API key learns nothing about programmes it does not open.
+    "token-unknown-programme": error(401, "UNAUTHORIZED", "The key for programme 'nope' is not valid"),
     "token-missing-email": error(400, "VALIDATION_ERROR", "partner.email: Field required"),
 }
 

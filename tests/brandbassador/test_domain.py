@@ -13,7 +13,6 @@ from coupons.core.errors import (
     CodeTaken,
     Forbidden,
     InvalidRequest,
-    NotFound,
     Unauthenticated,
 )
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
@@ -104,8 +103,11 @@ def test_expiry_in_the_past_is_refused(demo_table):
 
 
 def test_keys_and_webshops_are_checked(demo_table):
-    with pytest.raises(NotFound):
+    # An unknown webshop answers as a wrong key does: ids cannot be enumerated without a key.
+    with pytest.raises(Forbidden, match="The key for webshop 'nope' is not valid"):
         create(demo_table, "nope", code="AAA1", percentage="10")
+    with pytest.raises(Forbidden, match="is not valid"):
+        create(demo_table, "x" * 3000, code="AAA1", percentage="10")  # never a 2 KB DynamoDB key
     with pytest.raises(Unauthenticated):
         create(demo_table, key=None, code="AAA1", percentage="10")
     with pytest.raises(Forbidden):

@@ -12,7 +12,7 @@ EXPECTED = {
         400, {"status": 0, "error": "Send either percentage (a discount code) or amount (a gift card), not both"}),
     "wrong-key": (403, {"status": 0, "error": "The key for webshop 'demo' is not valid"}),
     "unknown-webshop": (
-        404, {"status": 0, "error": "Unknown webshop 'nope': it is not configured in this coupon service"}),
+        403, {"status": 0, "error": "The key for webshop 'nope' is not valid"}),  # as a wrong key: no enumeration
 }
 
 

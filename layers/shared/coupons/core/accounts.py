@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
 from coupons.core import account_items
 from coupons.core.credentials import verify_secret
-from coupons.core.errors import Forbidden, NotFound, Unauthenticated
+from coupons.core.errors import Forbidden, Unauthenticated
 from coupons.core.models import Account
 from coupons.core.table import Table
+
+# What an account id may be (the admin CLI refuses others): short enough for any DynamoDB key
+# (2,048 bytes at most), so a 3,000-character id from the internet never reaches the table.
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", re.ASCII)
 
 
 def authenticate(table: Table, partner: str, account_id: str, presented: str | None, noun: str) -> Account:
     """The account, if ``presented`` is its secret. ``noun`` names the account in messages
-    (``webshop``, ``reward`` ...)."""
-    account = account_items.get(table, partner, account_id)
-    if account is None:
-        raise NotFound(f"Unknown {noun} {account_id!r}: it is not configured in this coupon service")
+    (``webshop``, ``programme`` ...).
+
+    The key is checked before anything else is said: an unknown account and a wrong key get the
+    same answer, after the same work (one read, one hash compare), so ids cannot be enumerated.
+    """
+    shown = repr(account_id[:64])
     if not presented:
-        raise Unauthenticated(f"The key for {noun} {account_id!r} is missing")
-    if not verify_secret(presented, account.secret_hash):
-        raise Forbidden(f"The key for {noun} {account_id!r} is not valid")
+        raise Unauthenticated(f"The key for {noun} {shown} is missing")
+    account = account_items.get(table, partner, account_id) if ACCOUNT_ID.fullmatch(account_id) else None
+    if not verify_secret(presented, account.secret_hash if account else None) or account is None:
+        raise Forbidden(f"The key for {noun} {shown} is not valid")
     return account
