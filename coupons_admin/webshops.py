@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from decimal import Decimal
 
 from botocore.exceptions import ClientError
@@ -15,6 +16,7 @@ from coupons.core.credentials import hash_secret
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import Account
 from coupons.core.table import Table, error_code
+from coupons_admin.durations import duration
 
 
 def add_webshop(table: Table, webshop_id: str, key: str, settings: WebshopSettings) -> None:
@@ -53,8 +55,9 @@ def _list(table: Table, args: argparse.Namespace) -> None:
 
 
 def _rotate(table: Table, args: argparse.Namespace) -> None:
-    accounts.set_secret(table, PARTNER, args.webshop, hash_secret(args.key))
-    print(f"key of webshop {args.webshop} replaced; the old key stops working now")
+    accounts.set_secret(table, PARTNER, args.webshop, hash_secret(args.key), args.grace)
+    when = f"in {args.grace}" if args.grace else "now"
+    print(f"key of webshop {args.webshop} replaced; the old key stops working {when}")
 
 
 def set_tracking_key(table: Table, webshop_id: str, key: str) -> None:
@@ -103,6 +106,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     rotate = commands.add_parser("rotate-key", help="replace a webshop's key")
     rotate.add_argument("webshop")
     rotate.add_argument("--key", required=True)
+    rotate.add_argument("--grace", type=duration, default=timedelta(0),
+                        help="how long the old key keeps working (30s, 10m, 1h, 2d; default: stops now)")
     rotate.set_defaults(run=_rotate)
 
     tracking = commands.add_parser("set-tracking-key", help="the key sent with Brandbassador's sales tracking pixel")

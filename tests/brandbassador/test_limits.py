@@ -103,3 +103,24 @@ def test_parallel_creates_never_exceed_the_daily_budget(local_stack):
     assert outcomes.count("created") == 5
     assert sum(1 for _ in code_items.list_by_owner(table, "brandbassador", "race")) == 5
     assert counter(table, "race")["codes"] == 5
+
+
+def test_a_rotated_key_keeps_working_through_its_grace_then_stops(table, monkeypatch):
+    from datetime import timedelta
+
+    from coupons.core import models
+    from coupons.core.errors import Forbidden
+    from coupons_admin.__main__ import main
+
+    add_webshop(table, "rot", "old-key", WebshopSettings(base_currency="EUR"))
+    assert main(["--table", table.name, "webshops", "rotate-key", "rot", "--key", "new-key", "--grace", "1h"]) == 0
+    assert webshops.open_webshop(table, "rot", "new-key").id == "rot"
+    assert webshops.open_webshop(table, "rot", "old-key").id == "rot"  # partners switch at their pace
+    later = utcnow() + timedelta(hours=1, seconds=1)
+    monkeypatch.setattr(models, "utcnow", lambda: later)
+    with pytest.raises(Forbidden):
+        webshops.open_webshop(table, "rot", "old-key")
+    assert webshops.open_webshop(table, "rot", "new-key").id == "rot"
+    assert main(["--table", table.name, "webshops", "rotate-key", "rot", "--key", "newer-key"]) == 0
+    with pytest.raises(Forbidden):  # no grace: the replaced key stops at once
+        webshops.open_webshop(table, "rot", "new-key")

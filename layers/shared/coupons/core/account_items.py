@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from coupons.core.models import Account, utcnow
@@ -33,14 +33,18 @@ def get(table: Table, partner: str, account_id: str) -> Account | None:
     return Account.model_validate(table.deserialize(item)) if item else None
 
 
-def set_secret(table: Table, partner: str, account_id: str, secret_hash: str) -> None:
-    """Rotate an account's secret; fails if the account does not exist."""
+def set_secret(table: Table, partner: str, account_id: str, secret_hash: str, grace: timedelta = timedelta(0)) -> None:
+    """Rotate an account's secret; fails if the account does not exist. The key it replaces stays
+    valid for ``grace`` (partners switch keys at their own pace); with no grace it stops now. One
+    update, so a concurrent edit of the settings is never undone by a rotation."""
+    now = utcnow()
     table.call(
         "update_item",
         Key=table.serialize(key(partner, account_id)),
-        UpdateExpression="SET secret_hash = :h, updated_at = :now",
+        UpdateExpression="SET previous_secret_hash = secret_hash, previous_valid_until = :until, "
+        "secret_hash = :h, updated_at = :now",
         ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues=table.values({":h": secret_hash, ":now": utcnow()}),
+        ExpressionAttributeValues=table.values({":h": secret_hash, ":now": now, ":until": now + grace}),
     )
 
 

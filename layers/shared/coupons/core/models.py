@@ -8,6 +8,8 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from coupons.core.credentials import verify_secret
+
 
 class DiscountKind(str, Enum):
     PERCENT = "percent"  # percent of the purchase value excluding shipping
@@ -77,6 +79,17 @@ class Account(BaseModel):
     partner: str
     account_id: str
     secret_hash: str | None = None
+    # Key rotation with overlap: the key before the last rotation stays valid until this moment.
+    previous_secret_hash: str | None = None
+    previous_valid_until: datetime | None = None
     settings: dict = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    def opens_with(self, presented: str | None, now: datetime | None = None) -> bool:
+        """Whether ``presented`` is the current key, or the previous one within its grace period.
+        Both are compared every time, so the answer takes as long whichever matched."""
+        current = verify_secret(presented, self.secret_hash)
+        previous = verify_secret(presented, self.previous_secret_hash)
+        in_grace = self.previous_valid_until is not None and (now or utcnow()) < self.previous_valid_until
+        return current or (previous and in_grace)
