@@ -60,9 +60,9 @@ def _defer(record: SQSRecord, seconds: float) -> None:
 
 @tracer.capture_method
 def send(record: SQSRecord) -> None:
-    event = json.loads(record.body)["outbox"]
-    outcome = delivery.deliver(table, event, config, reporters)
-    logger.info("delivery", extra={"event": masked(event), "state": outcome.state, "note": outcome.note})
+    outbox_key = json.loads(record.body)["outbox"]  # the pk of one outbox item (a sale or its rollback)
+    outcome = delivery.deliver(table, outbox_key, config, reporters)
+    logger.info("delivery", extra={"outbox": masked(outbox_key), "state": outcome.state, "note": outcome.note})
     metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)
     if outcome.retry_in is not None:
         _defer(record, outcome.retry_in)
