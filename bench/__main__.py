@@ -17,6 +17,7 @@ SKIP = {"harness", "artifacts"}
 def main(argv: list[str]) -> None:
     names = argv or [m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in SKIP and not m.name.startswith("_")]
     rows: list[Row] = []
+    summaries: list[str] = []
     with running() as engine:
         print(f"DynamoDB: {engine.kind} at {engine.endpoint}", file=sys.stderr)
         for name in names:
@@ -25,11 +26,13 @@ def main(argv: list[str]) -> None:
             done = module.run(new_context(engine))
             print(_markdown(done), file=sys.stderr, flush=True)  # each contract as soon as it is measured
             rows.extend(done)
-    table = _markdown(rows)
-    print(table)
+            if hasattr(module, "summary"):  # a bench's own per-case table, after the common one
+                summaries.append(module.summary())
+    report = "\n\n".join([_markdown(rows), *filter(None, summaries)])
+    print(report)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.md").write_text(table + "\n")
+    (out / "latest.md").write_text(report + "\n")
 
 
 def _markdown(rows: list[Row]) -> str:

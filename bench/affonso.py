@@ -1,4 +1,4 @@
-"""Affonso: cold import, coupon throughput vs the bare DynamoDB calls it makes, calls and capacity
+"""Affonso: coupon throughput vs the bare DynamoDB calls it makes, calls and capacity
 per request for the three routes (create = 1 transaction)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 
-from bench.harness import Context, Row, cold_import_rows, per_second, unique
+from bench.harness import Context, Row, per_second, unique
 from coupons.affonso import affiliates, items, programmes
 from coupons.affonso.affiliates import PartnerProfile
 from coupons.core import account_items, code_items
@@ -34,7 +34,7 @@ def coupon_event(token: str, code: str) -> dict:
 
 
 def run(ctx: Context) -> list[Row]:
-    return [*_cold_import(), *_throughput(ctx), *_calls(ctx)]
+    return [*_throughput(ctx), *_calls(ctx)]
 
 
 def _tokens(ctx: Context, n: int) -> list[str]:
@@ -42,9 +42,6 @@ def _tokens(ctx: Context, n: int) -> list[str]:
     return [affiliates.issue_token(ctx.table, programme, PartnerProfile(email=f"{unique('b')}@bench.example")).token
             for _ in range(n)]
 
-
-def _cold_import() -> list[Row]:
-    return cold_import_rows("affonso", "affonso")
 
 
 def _throughput(ctx: Context) -> list[Row]:

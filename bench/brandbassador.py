@@ -1,11 +1,11 @@
-"""Brandbassador: cold import, create throughput vs the bare conditional put, calls per case."""
+"""Brandbassador: create throughput vs the bare conditional put, calls per case."""
 
 from __future__ import annotations
 
 import functools
 from urllib.parse import urlencode
 
-from bench.harness import Context, Row, cold_import_rows, per_second, unique
+from bench.harness import Context, Row, per_second, unique
 from coupons.core import account_items, code_items
 from coupons.core.table import Table
 from localrun.samples import sample_event
@@ -20,12 +20,9 @@ def event(**params: str) -> dict:
 
 
 def run(ctx: Context) -> list[Row]:
-    rows = [*_cold_import(), *_throughput(ctx), *_calls(ctx)]
+    rows = [*_throughput(ctx), *_calls(ctx)]
     return rows
 
-
-def _cold_import() -> list[Row]:
-    return cold_import_rows("brandbassador", "brandbassador")
 
 
 def _throughput(ctx: Context) -> list[Row]:

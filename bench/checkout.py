@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from decimal import Decimal
 
-from bench.harness import Context, Row, cold_import_rows, per_second, unique
+from bench.harness import Context, Row, per_second, unique
 from coupons.checkout.items import redemption_key
 from coupons.checkout.redemptions import PARTNER, key_id
 from coupons.checkout.rules import redemption_id
@@ -45,11 +45,8 @@ def _code(ctx: Context, kind: DiscountKind = DiscountKind.PERCENT, max_uses: int
 
 
 def run(ctx: Context) -> list[Row]:
-    return [*_cold_import(), *_throughput(ctx), *_calls(ctx)]
+    return [*_throughput(ctx), *_calls(ctx)]
 
-
-def _cold_import() -> list[Row]:
-    return [*cold_import_rows("checkout", "checkout"), *cold_import_rows("checkout", "sender")]
 
 
 def _throughput(ctx: Context) -> list[Row]:

@@ -1,5 +1,5 @@
 """Friendbuy: bank loading vs raw 100-item TransactWriteItems, the million-code generation, bank
-assignment requests/s and DynamoDB calls per assignment, cold import.
+assignment requests/s and DynamoDB calls per assignment.
 
 ``FRIENDBUY_BENCH_CODES`` sets the size of the big generation (default 1,000,000)."""
 
@@ -12,7 +12,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from bench.harness import Context, Row, cold_import_rows, per_second
+from bench.harness import Context, Row, per_second
 from coupons.core.models import Discount, DiscountKind
 from coupons.friendbuy import banks, campaigns, referrals
 from coupons.friendbuy.banks import BankSettings
@@ -30,7 +30,7 @@ ASSIGNMENTS = 300
 
 
 def run(ctx: Context) -> list[Row]:
-    return [*_cold_import(), *_loading(ctx), *_assignment(ctx), *_calls(ctx), *_big_generation(ctx)]
+    return [*_loading(ctx), *_assignment(ctx), *_calls(ctx), *_big_generation(ctx)]
 
 
 def _new_bank(ctx: Context, shards: int = 16):
@@ -38,9 +38,6 @@ def _new_bank(ctx: Context, shards: int = 16):
         campaign_id=demo.CAMPAIGN, discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(10)), shards=shards,
         prefix="B" + uuid.uuid4().hex[:3].upper(), length=8))
 
-
-def _cold_import() -> list[Row]:
-    return cold_import_rows(SECTION, "friendbuy")
 
 
 def _raw_transactions(ctx: Context, codes: int) -> float:

@@ -1,15 +1,11 @@
 """What every contract's benchmark shares: a DynamoDB Local engine, in-process handlers bound to
-a counted client, throughput and cold-import timing."""
+a counted client, throughput (cold starts: bench/coldstart.py)."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
-import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -128,47 +124,6 @@ def per_second(action: Callable[[int], Any], n: int) -> float:
     for i in range(n):
         action(i)
     return n / (time.perf_counter() - start)
-
-
-def cold_import_seconds(code: str, env: dict[str, str], runs: int = 11) -> float:
-    """Median time of ``code`` in fresh interpreters: what a Lambda cold start pays for imports."""
-    timed = f"import time as _t\n_s = _t.perf_counter()\n{code}\nprint(_t.perf_counter() - _s)"
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", timed], env={**os.environ, **env}, capture_output=True,
-                             text=True, check=True)
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
-
-
-# What a deployed function has: Lambda's name (so Powertools' Tracer is on) and its POWERTOOLS_*.
-_LAMBDA_ENV = {
-    "COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "bench",
-    "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
-}
-
-
-@functools.cache
-def _bare_boto3_seconds() -> float:
-    return cold_import_seconds("import boto3; boto3.client('dynamodb')", _LAMBDA_ENV)
-
-
-def cold_import_rows(section: str, function: str) -> list[Row]:
-    """Cold import of ``functions/<function>/app.py`` (tracer on, as deployed, and off) against
-    ``import boto3; boto3.client("dynamodb")`` alone, which every handler pays for anyway."""
-    code_dir, layer = template.ROOT / "functions" / function, template.ROOT / "layers" / "shared"
-    code = f"import sys; sys.path[:0] = [{str(code_dir)!r}, {str(layer)!r}]\nimport app"
-    traced = cold_import_seconds(code, _LAMBDA_ENV)
-    untraced = cold_import_seconds(code, {**_LAMBDA_ENV, "POWERTOOLS_TRACE_DISABLED": "true"})
-    bare = _bare_boto3_seconds()
-    case = f"cold import: {function} handler"
-    return [
-        Row(section, f"{case} (tracer on, as deployed)", "ms (median of 11)", traced * 1000),
-        Row(section, f"{case}, tracer off", "ms (median of 11)", untraced * 1000),
-        Row(section, "cold import: boto3 + dynamodb client alone", "ms (median of 11)", bare * 1000),
-        Row(section, f"{case} / bare boto3 (tracer on)", "ratio", traced / bare, "<= 1.5"),
-        Row(section, f"{case} / bare boto3 (tracer off)", "ratio", untraced / bare, "<= 1.5"),
-    ]
 
 
 def unique(prefix: str) -> str:

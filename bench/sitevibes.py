@@ -1,4 +1,4 @@
-"""SiteVibes: cold import, issue throughput vs the bare conditional put, DynamoDB calls per case."""
+"""SiteVibes: issue throughput vs the bare conditional put, DynamoDB calls per case."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 import json
 from datetime import timedelta
 
-from bench.harness import Context, Row, cold_import_rows, per_second, unique
+from bench.harness import Context, Row, per_second, unique
 from coupons.core import account_items, code_items
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
@@ -27,11 +27,8 @@ def event(email: str, reward: str = "demo", key: str = "demo-key") -> dict:
 
 
 def run(ctx: Context) -> list[Row]:
-    return [*_cold_import(), *_throughput(ctx), *_calls(ctx)]
+    return [*_throughput(ctx), *_calls(ctx)]
 
-
-def _cold_import() -> list[Row]:
-    return cold_import_rows(SECTION, "sitevibes")
 
 
 def _throughput(ctx: Context) -> list[Row]:
