@@ -12,6 +12,7 @@ from coupons.checkout import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.table import Table
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

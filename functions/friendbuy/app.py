@@ -16,6 +16,7 @@ from coupons.core.observability import logger, metrics, tracer
 from coupons.core.table import Table
 from coupons.friendbuy import campaigns, purchases, referrals
 from coupons.friendbuy import wire as contract
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

@@ -22,6 +22,7 @@ from coupons.core.sales import Reporter
 from coupons.core.table import Table
 from coupons.friendbuy import purchases
 from coupons.sales import delivery, webhook
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 table = Table.from_env()
 config = delivery.DeliveryConfig.from_env()

@@ -9,6 +9,7 @@ from coupons.core.observability import logger, metrics, tracer
 from coupons.core.table import Table
 from coupons.sitevibes import rewards
 from coupons.sitevibes import wire as contract
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 # No Powertools body validation: the contract reads the body itself, after the reward's header is
 # checked, and as JSON whatever content-type the caller set (SiteVibes' page only promises JSON).
