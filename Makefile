@@ -10,7 +10,7 @@ DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint build bench openapi events clean
+.PHONY: run test unit lint build bench load openapi events clean
 
 $(DEPS): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
@@ -48,9 +48,14 @@ lint: $(DEPS)
 build: $(DEPS)
 	$(VENV)/bin/sam build --template template.yaml --parallel --cached
 
-## bench: cold import, requests/s vs the bare DynamoDB calls, calls and capacity per request
+## bench: cold start of every handler as Lambda pays it (built artifacts, .pyc shipped and not),
+## requests/s vs the bare DynamoDB calls, calls and capacity per request -> bench/results/latest.md
 bench: $(DEPS) $(DDB_LOCAL)
 	$(PY) -m bench
+
+## load: Locust against make run's stack for LOAD_SECONDS (120), then the table's invariants -> bench/results/load.md
+load: $(DEPS) $(DDB_LOCAL)
+	$(PY) -m bench.load
 
 ## openapi: docs/openapi.json from the handlers' own routes and models
 openapi: $(DEPS)

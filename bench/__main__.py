@@ -11,7 +11,7 @@ import bench
 from bench.harness import Row, new_context
 from localrun.dynamodb_local import running
 
-SKIP = {"harness", "artifacts"}
+SKIP = {"harness", "artifacts", "load"}
 
 
 def main(argv: list[str]) -> None:

@@ -12,7 +12,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 RUNTIME_PYTHON ?= $(shell sed -n 's/^ *Runtime: *python\([0-9.]*\) *$$/\1/p' $(ROOT)/template.yaml | head -n 1)
 ARCHITECTURE ?= $(shell sed -n 's/^ *Architectures: *\[ *\([a-z0-9_]*\) *\] *$$/\1/p' $(ROOT)/template.yaml | head -n 1)
 PLATFORM ?= $(if $(filter arm64,$(ARCHITECTURE)),manylinux2014_aarch64,manylinux2014_x86_64)
-PYTHON ?= python$(RUNTIME_PYTHON)
+PYTHON ?= $(or $(shell command -v python$(RUNTIME_PYTHON) 2>/dev/null),python3)
 
 # unchecked-hash: the interpreter loads the .pyc without looking at the .py's timestamp (a zip's
 # timestamps are not the build's) and never tries to rewrite it on the read-only filesystem.
