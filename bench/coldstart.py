@@ -18,6 +18,7 @@ import statistics
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench import artifacts
 from bench.harness import Context, Row
@@ -27,7 +28,7 @@ SECTION = "cold start"
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "11"))
 TARGET = "<= 1.5"
 
-_summary: list[dict] = []
+_summary: list[dict[str, Any]] = []
 
 
 def run(ctx: Context | None = None) -> list[Row]:
@@ -64,7 +65,7 @@ def _measure(function: template.Function, pyc: tuple[Path, Path], nopyc: tuple[P
         return statistics.median(x / y for x, y in zip(samples[a], samples[b], strict=True))
 
     name = function.name
-    figures = {
+    figures: dict[str, Any] = {
         "function": name, "pyc": median("handler pyc"), "nopyc": median("handler nopyc"),
         "floor_pyc": median("floor pyc"), "floor_nopyc": median("floor nopyc"),
         "untraced": median("handler pyc untraced"),

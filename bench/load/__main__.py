@@ -26,12 +26,13 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from coupons.core.table import Table
 from coupons.friendbuy import banks
+from coupons_admin import bank_loading
 from localrun import demo
 from localrun.delivery import LocalDelivery
 from localrun.demo import friendbuy as friendbuy_demo
@@ -82,7 +83,7 @@ def _run(seconds: int, users: int, spawn_rate: int, workers: int, bank_codes: in
         table = Table(TABLE, client)
         demo.seed(table)
         if bank_codes:
-            banks.generate(table, banks.get_bank(table, friendbuy_demo.BANK), bank_codes, workers=4)
+            bank_loading.generate(table, banks.get_bank(table, friendbuy_demo.BANK), bank_codes, workers=4)
 
         stub = PartnerStub().start()  # 127.0.0.1, a free port
         os.environ[STUB_URL_ENV] = stub.url
@@ -182,15 +183,15 @@ def _ms(value: str) -> str:
 
 
 def _report(stats, failures, checks, *, seconds, elapsed, users, workers, engine) -> tuple[str, bool]:
-    fivexx = Counter()
-    unexpected = Counter()
+    fivexx: Counter[str] = Counter()
+    unexpected: Counter[str] = Counter()
     for row in failures:
         n = int(row["Occurrences"])
         if row["Error"].startswith(("5xx", "CatchResponseError('5xx")) or "5xx " in row["Error"]:
             fivexx[row["Name"]] += n
         else:
             unexpected[row["Name"]] += n
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Load test (`make load`)",
         "",

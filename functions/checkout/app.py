@@ -7,12 +7,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.checkout import redemptions
 from coupons.checkout import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.table import Table
-import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

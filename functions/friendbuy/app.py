@@ -10,13 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.core.errors import CouponError
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.table import Table
 from coupons.friendbuy import campaigns, purchases, referrals
 from coupons.friendbuy import wire as contract
-import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()

@@ -16,13 +16,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.brandbassador import tracking
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import Reporter
 from coupons.core.table import Table
 from coupons.friendbuy import purchases
 from coupons.sales import delivery, webhook
-import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 table = Table.from_env()
 config = delivery.DeliveryConfig.from_env()

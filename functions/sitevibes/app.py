@@ -4,12 +4,12 @@
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
+import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.table import Table
 from coupons.sitevibes import rewards
 from coupons.sitevibes import wire as contract
-import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 
 # No Powertools body validation: the contract reads the body itself, after the reward's header is
 # checked, and as JSON whatever content-type the caller set (SiteVibes' page only promises JSON).

@@ -13,10 +13,13 @@ import pytest
 from bench import artifacts
 from localrun import template
 
-pytestmark = pytest.mark.skipif(
-    not (artifacts.SAM_BUILD / artifacts.LAYER).is_dir(),
-    reason=f"no sam build output in {artifacts.SAM_BUILD}: `make test` (or `make build`) builds it first",
-)
+pytestmark = [
+    pytest.mark.template,
+    pytest.mark.skipif(
+        not (artifacts.SAM_BUILD / artifacts.LAYER).is_dir(),
+        reason=f"no sam build output in {artifacts.SAM_BUILD}: `make test` (or `make build`) builds it first",
+    ),
+]
 
 
 def _runtime() -> str:
