@@ -68,7 +68,8 @@ MAX_METADATA_BYTES = 8192  # keeps an affiliate item far below DynamoDB's 400 KB
 
 
 class AffonsoPartner(BaseModel):
-    email: str = Field(min_length=3, max_length=254, description="The affiliate's e-mail: who it is in the programme")
+    email: str = Field(min_length=3, max_length=254, description="The affiliate's e-mail: who it is in the programme",
+                       examples=["john@example.com"])
     name: str | None = Field(None, max_length=255)
     image: str | None = Field(None, max_length=2048, description="Avatar URL")
 

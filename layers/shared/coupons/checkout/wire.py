@@ -73,7 +73,7 @@ Currency = Annotated[str, BeforeValidator(_currency)]
 class CartIn(BaseModel):
     subtotal: Amount = Field(description="Order value excluding shipping (what percent codes apply to)")
     shipping: Amount = Field(Decimal("0.00"), description="Shipping cost")
-    currency: Currency = Field(description="ISO 4217, e.g. EUR")
+    currency: Currency = Field(description="ISO 4217, e.g. EUR", json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
 
 
 class CustomerIn(BaseModel):

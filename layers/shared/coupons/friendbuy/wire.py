@@ -134,7 +134,7 @@ class PurchaseBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     orderId: StrictInt | Text = Field(description="Unique order id: the same id twice is recorded once")
     customerId: StrictInt | Text
-    amount: Number = Field(ge=0, le=1_000_000_000_000)
+    amount: Number = Field(ge=0, le=1_000_000_000_000, json_schema_extra={"minimum": 0, "maximum": 1_000_000_000_000})
     currency: Text
     email: Text | None = None
     firstName: Text | None = None
