@@ -25,7 +25,7 @@ UNREACHABLE_SIGNS = ("ConnectionError", "ProxyError", "NameResolutionError", "Ma
 def main(lock: str) -> int:
     service = os.environ.get("PIP_AUDIT_SERVICE", "pypi")
     pip_audit = Path(sys.executable).with_name("pip-audit")
-    run = subprocess.run(
+    run = subprocess.run(  # noqa: S603 - the venv's own pip-audit, arguments from this script
         [str(pip_audit), "-r", lock, "--disable-pip", "--require-hashes", "--vulnerability-service", service,
          "--format", "json", "--progress-spinner", "off"],
         capture_output=True, text=True,

@@ -25,13 +25,13 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from coupons.core.table import Table
 from localrun import demo, template
 from localrun.demo import affonso as affonso_demo
 from localrun.demo import checkout as checkout_demo
 from localrun.demo import friendbuy as friendbuy_demo
 from localrun.dynamodb_local import create_table, free_port, local_environment, running
 from localrun.gateway import LocalGateway
-from coupons.core.table import Table
 
 pytestmark = pytest.mark.local_stack
 

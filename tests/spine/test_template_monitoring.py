@@ -83,7 +83,7 @@ def test_the_email_subscription_is_optional():
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_reserved_concurrency_is_a_parameter_and_unreserved_by_default(function):
     reserved = RESOURCES[function]["Properties"]["ReservedConcurrentExecutions"]
-    condition, value, otherwise = reserved["Fn::If"]
+    _condition, value, otherwise = reserved["Fn::If"]
     assert otherwise == {"Ref": "AWS::NoValue"}
     assert template.load()["Parameters"][value["Ref"]]["Default"] == ""
 
