@@ -147,8 +147,8 @@ def report_statuses(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     lines = [f"{op}: {sum(c.values())} requests, statuses {dict(sorted(c.items()))}" for op, c in sorted(STATUSES.items())]
     lines.append(f"total: {sum(sum(c.values()) for c in STATUSES.values())} requests")
-    if os.environ.get("FUZZ_REPORT"):
-        with open(os.environ["FUZZ_REPORT"], "w") as out:
+    if os.environ.get("FUZZ_REPORT"):  # appended: under xdist each worker adds the operations it ran
+        with open(os.environ["FUZZ_REPORT"], "a") as out:
             out.write("\n".join(lines) + "\n")
 
 

@@ -181,3 +181,19 @@ def _timestamp(moment: datetime) -> str:
 
 def _ok(data: dict[str, Any]) -> Response:
     return _json(200, {"success": True, "data": data})
+
+
+# The answers' shapes, for OpenAPI (the routes' responses=).
+class AffonsoErrorDetail(BaseModel):
+    code: str = Field(json_schema_extra={"enum": sorted({code for _, _, code, _ in _ERRORS})})
+    message: str
+
+
+class AffonsoError(BaseModel):
+    success: bool = Field(json_schema_extra={"const": False})
+    error: AffonsoErrorDetail
+
+
+class AffonsoOk(BaseModel):
+    success: bool = Field(json_schema_extra={"const": True})
+    data: dict[str, Any]

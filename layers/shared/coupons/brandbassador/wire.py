@@ -163,3 +163,13 @@ def malformed(problems: list[dict[str, Any]]) -> Response:
     """Powertools' request validation failed (a parameter that cannot be read as text)."""
     _, detail = first_problem(problems, "")
     return error(InvalidRequest(detail or "The request's parameters could not be read"))
+
+
+# The answers' shapes, for OpenAPI (the route's responses=).
+class Created(BaseModel):
+    status: str = Field(description='Always "success"', json_schema_extra={"const": "success"})
+
+
+class Refused(BaseModel):
+    status: int = Field(description="Always 0", json_schema_extra={"const": 0})
+    error: str = Field(description="What is wrong, for a person to read", examples=[ALREADY_EXISTS])

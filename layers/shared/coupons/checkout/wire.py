@@ -188,3 +188,13 @@ def checkout_key(authorization: str | None) -> str:
     if presented.scheme != "bearer":
         raise Unauthenticated("Send the checkout key as 'Authorization: Bearer <key>'")
     return presented.secret
+
+
+# The refusals' shape, for OpenAPI (the routes' responses=).
+class CheckoutErrorDetail(BaseModel):
+    code: str = Field(json_schema_extra={"enum": sorted({code for _, code in _CODES.values()} | {r.value for r in Reason})})
+    message: str
+
+
+class CheckoutError(BaseModel):
+    error: CheckoutErrorDetail

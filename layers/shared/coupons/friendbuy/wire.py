@@ -319,3 +319,10 @@ def credentials_of(authorization: str | None) -> credentials.Presented:
     """Who is calling, as Friendbuy's clients say it: ``Authorization: Bearer <token>`` or HTTP
     Basic ``key:secret`` (the older REST API's)."""
     return credentials.from_authorization(authorization)
+
+
+# The refusals' shape, for OpenAPI (the routes' responses=).
+class FriendbuyError(BaseModel):
+    error: str = Field(description="The status's reason phrase", examples=["Unprocessable Entity"])
+    message: str
+    code: int = Field(description="The HTTP status again")
