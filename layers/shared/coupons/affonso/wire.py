@@ -184,8 +184,11 @@ def _ok(data: dict[str, Any]) -> Response:
 
 
 # The answers' shapes, for OpenAPI (the routes' responses=).
+_ERROR_CODES: dict[str, Any] = {"enum": sorted({code for _, _, code, _ in _ERRORS})}
+
+
 class AffonsoErrorDetail(BaseModel):
-    code: str = Field(json_schema_extra={"enum": sorted({code for _, _, code, _ in _ERRORS})})
+    code: str = Field(json_schema_extra=_ERROR_CODES)
     message: str
 
 

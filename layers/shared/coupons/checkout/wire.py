@@ -191,8 +191,11 @@ def checkout_key(authorization: str | None) -> str:
 
 
 # The refusals' shape, for OpenAPI (the routes' responses=).
+_ERROR_CODES: dict[str, Any] = {"enum": sorted({code for _, code in _CODES.values()} | {r.value for r in Reason})}
+
+
 class CheckoutErrorDetail(BaseModel):
-    code: str = Field(json_schema_extra={"enum": sorted({code for _, code in _CODES.values()} | {r.value for r in Reason})})
+    code: str = Field(json_schema_extra=_ERROR_CODES)
     message: str
 
 
