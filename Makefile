@@ -10,12 +10,16 @@ DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint build bench load openapi events clean
+.PHONY: run test unit lint build bench load openapi events fuzz lock audit clean
 
-$(DEPS): requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+LAYER_LOCK := layers/shared/requirements.txt
+
+$(DEPS): requirements-dev.txt $(LAYER_LOCK) layers/shared/requirements.in pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# The layer's runtime dependencies exactly as sam build installs them: every file checked against the lock.
+	$(PY) -m pip install --quiet --require-hashes -r $(LAYER_LOCK)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
@@ -47,6 +51,20 @@ lint: $(DEPS)
 
 build: $(DEPS)
 	$(VENV)/bin/sam build --template template.yaml --parallel --cached
+
+## fuzz: Schemathesis alone (tests/fuzz; make test runs it too). FUZZ_EXAMPLES=500 for a longer run
+fuzz: $(DEPS) $(DDB_LOCAL)
+	$(PY) -m pytest tests/fuzz -p no:cacheprovider
+
+## lock: recompile layers/shared/requirements.txt (pins + sha256 of every file, from PyPI) from requirements.in
+lock: $(DEPS)
+	cd layers/shared && env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null ../../$(VENV)/bin/pip-compile --quiet \
+		--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--index-url https://pypi.org/simple --output-file requirements.txt requirements.in
+
+## audit: pip-audit the layer's lock (fails on a known vulnerability; says so and passes when the database is unreachable)
+audit: $(DEPS)
+	$(PY) tools/audit.py $(LAYER_LOCK)
 
 ## bench: cold start of every handler as Lambda pays it (built artifacts, .pyc shipped and not),
 ## requests/s vs the bare DynamoDB calls, calls and capacity per request -> bench/results/latest.md

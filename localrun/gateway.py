@@ -227,6 +227,13 @@ class LocalGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, QUERY...) reaches the router too: no route takes it, so it
+                # is a 404 as API Gateway answers it, not http.server's 501.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
+
             def log_message(self, format: str, *args: Any) -> None:  # quieter than the default
                 if os.environ.get("LOCALRUN_ACCESS_LOG"):
                     super().log_message(format, *args)

@@ -34,10 +34,26 @@ def document() -> dict:
             continue
         module = load_module(function.code_dir, function.handler, function.name)
         spec = module.app.get_openapi_schema().model_dump(mode="json", by_alias=True, exclude_none=True)
+        spec = _distinct_names(spec, merged["components"]["schemas"], function.name.removesuffix("Function"))
         for path, operations in spec.get("paths", {}).items():
             merged["paths"].setdefault(path, {}).update(operations)
         merged["components"]["schemas"].update(spec.get("components", {}).get("schemas", {}))
     return merged
+
+
+def _distinct_names(spec: dict, known: dict, prefix: str) -> dict:
+    """Two contracts may name different models alike (checkout's and Friendbuy's ``CustomerIn``):
+    the later one's schema is renamed ``<Prefix><Name>``, its references with it, so neither
+    operation is documented with the other's model."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    clashes = [name for name, schema in schemas.items() if name in known and known[name] != schema]
+    text = json.dumps(spec)
+    for name in clashes:
+        text = text.replace(f'"#/components/schemas/{name}"', f'"#/components/schemas/{prefix}{name}"')
+    renamed = json.loads(text)
+    for name in clashes:
+        renamed["components"]["schemas"][f"{prefix}{name}"] = renamed["components"]["schemas"].pop(name)
+    return renamed
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from coupons.affonso import affiliates, programmes
 from coupons.affonso import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
+from coupons.core.responses import documented
 from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -25,9 +26,11 @@ _ENVELOPE = '{"success": false, "error": {"code": "...", "message": "..."}}'
     summary="Create an embed token for an affiliate (creates the affiliate if missing)",
     tags=["Affonso"],
     responses={
-        200: {"description": '{"success": true, "data": {"publicToken", "expiresAt", "link"}}; valid 30 minutes'},
-        400: {"description": f"VALIDATION_ERROR: the body is not JSON or lacks a field. {_ENVELOPE}"},
-        401: {"description": "UNAUTHORIZED: the programme's API key is missing or wrong"},
+        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", contract.AffonsoError),
+        200: documented('{"success": true, "data": {"publicToken", "expiresAt", "link"}}; valid 30 minutes', contract.AffonsoOk),
+        400: documented(f"VALIDATION_ERROR: the body is not JSON or lacks a field. {_ENVELOPE}", contract.AffonsoError),
+        401: documented("UNAUTHORIZED: the programme's API key is missing or wrong, or the programme unknown",
+                        contract.AffonsoError),
     },
 )
 @tracer.capture_method
@@ -44,9 +47,10 @@ def create_token(request: contract.AffonsoTokenRequest) -> Response[dict]:
     summary="The affiliate's coupon, or the programme's coupon blueprint",
     tags=["Affonso"],
     responses={
-        200: {"description": '{"success": true, "data": {..., "coupon", "couponBlueprint"}}'},
-        400: {"description": "VALIDATION_ERROR: no token parameter"},
-        401: {"description": "TOKEN_EXPIRED: unknown, tampered, expired or replaced token"},
+        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", contract.AffonsoError),
+        200: documented('{"success": true, "data": {..., "coupon", "couponBlueprint"}}', contract.AffonsoOk),
+        400: documented("VALIDATION_ERROR: no token parameter", contract.AffonsoError),
+        401: documented("TOKEN_EXPIRED: unknown, tampered, expired or replaced token", contract.AffonsoError),
     },
 )
 @tracer.capture_method
@@ -59,11 +63,12 @@ def embed_data(token: Annotated[str, Query(description="The embed token")]) -> R
     summary="Create the affiliate's self-service coupon (once per programme)",
     tags=["Affonso"],
     responses={
-        200: {"description": '{"success": true, "data": {"code", "discountType", "discountValue"}}'},
-        400: {"description": "INVALID_CODE_FORMAT, or VALIDATION_ERROR (not JSON, missing token or code)"},
-        401: {"description": "TOKEN_EXPIRED"},
-        403: {"description": "SELF_SERVICE_NOT_ENABLED"},
-        409: {"description": "ALREADY_HAS_COUPON or CODE_TAKEN"},
+        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", contract.AffonsoError),
+        200: documented('{"success": true, "data": {"code", "discountType", "discountValue"}}', contract.AffonsoOk),
+        400: documented("INVALID_CODE_FORMAT, or VALIDATION_ERROR (not JSON, missing token or code)", contract.AffonsoError),
+        401: documented("TOKEN_EXPIRED", contract.AffonsoError),
+        403: documented("SELF_SERVICE_NOT_ENABLED", contract.AffonsoError),
+        409: documented("ALREADY_HAS_COUPON or CODE_TAKEN", contract.AffonsoError),
     },
 )
 @tracer.capture_method

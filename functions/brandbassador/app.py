@@ -12,6 +12,7 @@ from coupons.brandbassador import webshops
 from coupons.brandbassador import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
+from coupons.core.responses import documented
 from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -23,12 +24,13 @@ table = Table.from_env()
     summary="Create a discount code or a gift card for an ambassador",
     tags=["Brandbassador"],
     responses={
-        200: {"description": '{"status": "success"}: the code is created and ready to use'},
-        400: {"description": '{"status": 0, "error": "..."}: bad input'},
-        401: {"description": "The webshop key is missing"},
-        403: {"description": "The webshop key is wrong, or the webshop unknown (the same answer)"},
-        429: {"description": '{"status": 0, "error": "..."}: over the webshop\'s gift-card cap or daily budget'},
-        409: {"description": '{"status": 0, "error": "Discount code already exists"}'},
+        200: documented('{"status": "success"}: the code is created and ready to use', contract.Created),
+        400: documented('{"status": 0, "error": "..."}: bad input', contract.Refused),
+        401: documented("The webshop key is missing", contract.Refused),
+        403: documented("The webshop key is wrong, or the webshop unknown (the same answer)", contract.Refused),
+        429: documented('{"status": 0, "error": "..."}: over the webshop\'s gift-card cap or daily budget', contract.Refused),
+        409: documented('{"status": 0, "error": "Discount code already exists"}', contract.Refused),
+        503: documented("Busy (throttled or contended); send the same request again", contract.Refused),
     },
 )
 @tracer.capture_method

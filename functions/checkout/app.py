@@ -12,18 +12,20 @@ from coupons.checkout import redemptions
 from coupons.checkout import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
+from coupons.core.responses import documented
 from coupons.core.table import Table
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()
 
 _REFUSALS = {
-    400: {"description": "invalid_request: the body does not fit (names the field)"},
-    401: {"description": "unauthenticated: missing or wrong checkout key"},
-    404: {"description": "unknown: no such code"},
-    422: {"description": "the code does not apply: expired, not_started, used_up, disabled, currency_mismatch, "
-                         "customer_limit_reached, customer_required, insufficient_balance, not_a_gift_card"},
-    503: {"description": "unavailable: busy; send the same request again"},
+    400: documented("invalid_request: the body does not fit (names the field)", contract.CheckoutError),
+    401: documented("unauthenticated: missing or wrong checkout key", contract.CheckoutError),
+    404: documented("unknown: no such code", contract.CheckoutError),
+    422: documented("the code does not apply: expired, not_started, used_up, disabled, currency_mismatch, "
+                    "customer_limit_reached, customer_required, insufficient_balance, not_a_gift_card",
+                    contract.CheckoutError),
+    503: documented("unavailable: busy; send the same request again", contract.CheckoutError),
 }
 
 
@@ -58,7 +60,7 @@ def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]
 
 @app.post("/checkout/redemptions/<redemption>/rollback", summary="Give a redemption's use (and amount) back",
           tags=["Checkout"], responses={200: {"description": "Rolled back (replayed: true when it already was)"},
-                                        404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
+                                        404: documented("not_found: unknown redemption", contract.CheckoutError), **_REFUSALS})
 @tracer.capture_method
 def rollback(redemption: str) -> Response[dict]:
     done = redemptions.rollback(table, _key(), redemption)

@@ -14,6 +14,7 @@ import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after res
 from coupons.core.errors import CouponError
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
+from coupons.core.responses import documented
 from coupons.core.table import Table
 from coupons.friendbuy import campaigns, purchases, referrals
 from coupons.friendbuy import wire as contract
@@ -23,10 +24,10 @@ table = Table.from_env()
 
 AUTHORIZATION = "/friendbuy/v1/authorization"
 ERRORS = {
-    400: {"description": "The body is not a JSON object"},
-    401: {"description": "Missing, wrong or expired credentials (Bearer token or Basic key:secret)"},
-    422: {"description": "A field is missing or invalid"},
-    429: {"description": "Busy; send the same request again"},
+    400: documented("The body is not a JSON object", contract.FriendbuyError),
+    401: documented("Missing, wrong or expired credentials (Bearer token or Basic key:secret)", contract.FriendbuyError),
+    422: documented("A field is missing or invalid", contract.FriendbuyError),
+    429: documented("Busy; send the same request again", contract.FriendbuyError),
 }
 
 
@@ -47,8 +48,8 @@ def authorize(body: Annotated[contract.AuthorizationBody, Body()]) -> Response[d
           tags=["Friendbuy"], responses={
               200: {"description": "The advocate's existing referral (asked before)"},
               201: {"description": "A new referral"},
-              404: {"description": "Unknown or inactive campaign, unknown bank or coupon code"},
-              409: {"description": "The bank is empty, or the code or the advocate is taken"}, **ERRORS})
+              404: documented("Unknown or inactive campaign, unknown bank or coupon code", contract.FriendbuyError),
+              409: documented("The bank is empty, or the code or the advocate is taken", contract.FriendbuyError), **ERRORS})
 @tracer.capture_method
 def create_referral_code(body: Annotated[contract.ReferralCodeBody, Body()]) -> Response[dict]:
     caller = _caller()
@@ -62,7 +63,8 @@ def create_referral_code(body: Annotated[contract.ReferralCodeBody, Body()]) -> 
 
 
 @app.get("/friendbuy/v1/referral_codes/<referral_code>", summary="Who owns a referral code, its coupon, its conversions",
-         tags=["Friendbuy"], responses={200: {"description": "The referral"}, 404: {"description": "Unknown"}, **ERRORS})
+         tags=["Friendbuy"], responses={200: {"description": "The referral"},
+                                         404: documented("Unknown", contract.FriendbuyError), **ERRORS})
 @tracer.capture_method
 def get_referral_code(referral_code: str) -> Response[dict]:
     return contract.looked_up(referrals.find(table, _caller(), referral_code))

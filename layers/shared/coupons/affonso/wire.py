@@ -68,7 +68,8 @@ MAX_METADATA_BYTES = 8192  # keeps an affiliate item far below DynamoDB's 400 KB
 
 
 class AffonsoPartner(BaseModel):
-    email: str = Field(min_length=3, max_length=254, description="The affiliate's e-mail: who it is in the programme")
+    email: str = Field(min_length=3, max_length=254, description="The affiliate's e-mail: who it is in the programme",
+                       examples=["john@example.com"])
     name: str | None = Field(None, max_length=255)
     image: str | None = Field(None, max_length=2048, description="Avatar URL")
 
@@ -180,3 +181,22 @@ def _timestamp(moment: datetime) -> str:
 
 def _ok(data: dict[str, Any]) -> Response:
     return _json(200, {"success": True, "data": data})
+
+
+# The answers' shapes, for OpenAPI (the routes' responses=).
+_ERROR_CODES: dict[str, Any] = {"enum": sorted({code for _, _, code, _ in _ERRORS})}
+
+
+class AffonsoErrorDetail(BaseModel):
+    code: str = Field(json_schema_extra=_ERROR_CODES)
+    message: str
+
+
+class AffonsoError(BaseModel):
+    success: bool = Field(json_schema_extra={"const": False})
+    error: AffonsoErrorDetail
+
+
+class AffonsoOk(BaseModel):
+    success: bool = Field(json_schema_extra={"const": True})
+    data: dict[str, Any]

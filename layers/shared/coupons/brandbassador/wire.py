@@ -48,14 +48,22 @@ _STATUS = {
 }
 
 
+_AMOUNT_PATTERN = r"^\d{1,9}(\.\d{1,2})?$"  # coupons.core.money's amounts
+
+
 class CodeQuery(BaseModel):
     """The query string as Brandbassador sends it. Every field is optional here so that what is
     missing or malformed is reported in Brandbassador's own error shape, not a generic 422."""
 
-    code: str | None = Field(None, description="The code, A-Z and 0-9 only, case-insensitive", examples=["JOHN20"])
-    percentage: str | None = Field(None, description="Percent off, for a discount code (e.g. 20 or 20.00)")
-    percent: str | None = Field(None, description="Alias of percentage")
-    amount: str | None = Field(None, description="Gift-card value in the format 1000.00")
+    # The patterns document what the contract accepts (an error otherwise, in Brandbassador's shape);
+    # they are not enforced here, so that the refusal names the parameter in their format.
+    code: str | None = Field(None, description="The code, A-Z and 0-9 only, case-insensitive", examples=["JOHN20"],
+                             json_schema_extra={"pattern": "^[A-Za-z0-9]{3,64}$"})
+    percentage: str | None = Field(None, description="Percent off, for a discount code (e.g. 20 or 20.00)",
+                                   examples=["20"], json_schema_extra={"pattern": _AMOUNT_PATTERN})
+    percent: str | None = Field(None, description="Alias of percentage", json_schema_extra={"pattern": _AMOUNT_PATTERN})
+    amount: str | None = Field(None, description="Gift-card value in the format 1000.00",
+                               json_schema_extra={"pattern": _AMOUNT_PATTERN})
     currency: str | None = Field(None, description="Gift-card currency, ISO 4217 (default: the webshop's)")
     expire: str | None = Field(None, description="Last valid day, yyyy-mm-dd (default: the webshop's valid days)")
     totime: str | None = Field(None, description="Alias of expire")
@@ -155,3 +163,13 @@ def malformed(problems: list[dict[str, Any]]) -> Response:
     """Powertools' request validation failed (a parameter that cannot be read as text)."""
     _, detail = first_problem(problems, "")
     return error(InvalidRequest(detail or "The request's parameters could not be read"))
+
+
+# The answers' shapes, for OpenAPI (the route's responses=).
+class Created(BaseModel):
+    status: str = Field(description='Always "success"', json_schema_extra={"const": "success"})
+
+
+class Refused(BaseModel):
+    status: int = Field(description="Always 0", json_schema_extra={"const": 0})
+    error: str = Field(description="What is wrong, for a person to read", examples=[ALREADY_EXISTS])

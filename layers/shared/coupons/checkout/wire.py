@@ -73,7 +73,7 @@ Currency = Annotated[str, BeforeValidator(_currency)]
 class CartIn(BaseModel):
     subtotal: Amount = Field(description="Order value excluding shipping (what percent codes apply to)")
     shipping: Amount = Field(Decimal("0.00"), description="Shipping cost")
-    currency: Currency = Field(description="ISO 4217, e.g. EUR")
+    currency: Currency = Field(description="ISO 4217, e.g. EUR", json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
 
 
 class CustomerIn(BaseModel):
@@ -188,3 +188,16 @@ def checkout_key(authorization: str | None) -> str:
     if presented.scheme != "bearer":
         raise Unauthenticated("Send the checkout key as 'Authorization: Bearer <key>'")
     return presented.secret
+
+
+# The refusals' shape, for OpenAPI (the routes' responses=).
+_ERROR_CODES: dict[str, Any] = {"enum": sorted({code for _, code in _CODES.values()} | {r.value for r in Reason})}
+
+
+class CheckoutErrorDetail(BaseModel):
+    code: str = Field(json_schema_extra=_ERROR_CODES)
+    message: str
+
+
+class CheckoutError(BaseModel):
+    error: CheckoutErrorDetail

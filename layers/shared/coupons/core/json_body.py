@@ -1,25 +1,123 @@
-"""JSON request bodies, whatever content-type the caller set.
+"""JSON request bodies: read safely, and as JSON whatever content-type the caller set.
 
 Affonso's, Friendbuy's and our checkout's routes take JSON. ``curl -d`` and some HTTP clients
 label such a body ``application/x-www-form-urlencoded`` (or send no content-type); Powertools would
 then parse it as a form and report every field missing, which misleads the caller. A body that
 parses as JSON is read as JSON; anything else is left for the route's own validation to refuse.
+
+Before any parsing, a body is bounded: at most ``MAX_BYTES`` and ``MAX_DEPTH`` levels of nesting
+(``json.loads`` recurses per level, and a body of a thousand ``[`` raises ``RecursionError``, which
+no route should turn into a 500), valid UTF-8, and no key twice in one object (two ``code`` keys
+would let a proxy and this service each see a different one). A body that breaks a bound is handed
+to the route as one that is not JSON, so each contract refuses it in its own format (its
+``malformed``), never with a server error.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
+# Every request body of every contract is a few hundred bytes; Friendbuy's purchase with its
+# products is the largest. API Gateway would take up to 10 MB.
+MAX_BYTES = 64 * 1024
+MAX_DEPTH = 32
+# What a route sees instead of a body it must not parse: not JSON, so Powertools reports json_invalid.
+_UNREADABLE = "<unreadable body>"
+
+
+class UnreadableBody(ValueError):
+    """Too large, too deep, not UTF-8, not JSON, or a key twice in one object."""
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise UnreadableBody(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of arrays and objects, brackets inside strings not counted."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def loads(raw: str | bytes) -> Any:
+    """``json.loads`` within the bounds above, or ``UnreadableBody`` (a ``ValueError``)."""
+    if len(raw) > MAX_BYTES:
+        raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise UnreadableBody("the body is not UTF-8") from None
+    if _depth(text) > MAX_DEPTH:
+        raise UnreadableBody(f"the body nests more than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except RecursionError:  # the depth bound should make this unreachable; a 500 it must never be
+        raise UnreadableBody("the body nests too deeply") from None
+    except UnreadableBody:
+        raise
+    except ValueError as error:
+        raise UnreadableBody(f"the body is not JSON: {error}") from None
+
+
+def _text(event: dict[str, Any]) -> str:
+    """The body as text, base64 undone; ``UnreadableBody`` when it is not UTF-8."""
+    body = event.get("body") or ""
+    if len(body) > MAX_BYTES * 4 // 3 + 4:
+        raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
+    if not event.get("isBase64Encoded"):
+        return body
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise UnreadableBody("the body is not UTF-8 text") from None
+
 
 def read_as_json(event: dict[str, Any]) -> dict[str, Any]:
-    """The API Gateway v2 event, labelled ``application/json`` when its body is JSON."""
+    """The API Gateway v2 event, labelled ``application/json`` when its body is JSON; a body that
+    breaks a bound (or a JSON-labelled one that is not JSON) replaced by one the route refuses."""
     headers = event.get("headers") or {}
-    body = event.get("body")
-    if not body or event.get("isBase64Encoded") or headers.get("content-type", "").startswith("application/json"):
+    if not event.get("body"):
         return event
+    labelled_json = headers.get("content-type", "").startswith("application/json")
     try:
-        json.loads(body)
-    except ValueError:
-        return event
-    return {**event, "headers": {**headers, "content-type": "application/json"}}
+        text = _text(event)
+        loads(text)
+    except UnreadableBody:
+        if not labelled_json and not _looks_like_json(event):
+            return event  # a form or text: the route's own validation names what is missing
+        text = _UNREADABLE
+    return {**event, "body": text, "isBase64Encoded": False,
+            "headers": {**headers, "content-type": "application/json"}}
+
+
+def _looks_like_json(event: dict[str, Any]) -> bool:
+    """An unlabelled body that starts like JSON (``[``, ``{``), or one that is not text at all."""
+    try:
+        text = _text(event)
+    except UnreadableBody:
+        return True
+    return text.lstrip()[:1] in ("[", "{")

@@ -134,7 +134,7 @@ class PurchaseBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     orderId: StrictInt | Text = Field(description="Unique order id: the same id twice is recorded once")
     customerId: StrictInt | Text
-    amount: Number = Field(ge=0, le=1_000_000_000_000)
+    amount: Number = Field(ge=0, le=1_000_000_000_000, json_schema_extra={"minimum": 0, "maximum": 1_000_000_000_000})
     currency: Text
     email: Text | None = None
     firstName: Text | None = None
@@ -319,3 +319,10 @@ def credentials_of(authorization: str | None) -> credentials.Presented:
     """Who is calling, as Friendbuy's clients say it: ``Authorization: Bearer <token>`` or HTTP
     Basic ``key:secret`` (the older REST API's)."""
     return credentials.from_authorization(authorization)
+
+
+# The refusals' shape, for OpenAPI (the routes' responses=).
+class FriendbuyError(BaseModel):
+    error: str = Field(description="The status's reason phrase", examples=["Unprocessable Entity"])
+    message: str
+    code: int = Field(description="The HTTP status again")

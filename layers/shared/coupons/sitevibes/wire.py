@@ -14,13 +14,13 @@ Seed: shared/seeds/002 (SiteVibes help page) and shared/CONTRACTS.md.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
+from coupons.core import json_body
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -113,8 +113,8 @@ def parse(body: str | None, is_base64_encoded: bool = False) -> str:
         raise BodyNotJson(f"The request body is empty; send JSON like {EXAMPLE}")
     try:
         raw = base64.b64decode(body, validate=True) if is_base64_encoded else body
-        data = json.loads(raw)
-    except (ValueError, RecursionError):  # bad base64, bad UTF-8 and bad JSON are all ValueErrors
+        data = json_body.loads(raw)  # bounded: size, nesting depth, duplicate keys
+    except ValueError:  # bad base64, bad UTF-8, bad JSON and a broken bound are all ValueErrors
         raise BodyNotJson(f"The request body is not valid JSON; send JSON like {EXAMPLE}") from None
     if not isinstance(data, dict):
         raise InvalidRequest(f"The request body must be a JSON object like {EXAMPLE}")
