@@ -9,6 +9,7 @@ parses as JSON is read as JSON; anything else is left for the route's own valida
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 
@@ -23,3 +24,10 @@ def read_as_json(event: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return event
     return {**event, "headers": {**headers, "content-type": "application/json"}}
+
+
+def loads(body: str | bytes) -> Any:
+    """A JSON body with its numbers read exactly: ``99.999999999999999`` stays that Decimal (and a
+    money parser can refuse it) instead of becoming the float 100.0. Routes that take money give
+    this to their resolver (``json_body_deserializer``)."""
+    return json.loads(body, parse_float=Decimal)
