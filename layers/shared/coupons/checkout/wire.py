@@ -90,11 +90,11 @@ Currency = Annotated[str, BeforeValidator(_currency)]
 class CartIn(BaseModel):
     subtotal: Amount = Field(description="Goods before discounts, excluding shipping (what percent codes apply "
                                          "to); including tax when taxes_included")
-    shipping: Amount = Field(Decimal("0.00"), description="Shipping cost")
+    shipping: Amount = Field(Decimal(0), description="Shipping cost")
     currency: Currency = Field(description="ISO 4217, e.g. EUR")
     discount: Amount | None = Field(None, description="The discount on the goods the checkout actually applied "
                                                       "(all promotions); absent: the code's own discount")
-    tax: Amount = Field(Decimal("0.00"), description="The order's tax")
+    tax: Amount = Field(Decimal(0), description="The order's tax")
     taxes_included: bool = Field(False, description="true: subtotal and shipping include the tax (EU prices); "
                                                     "false: the tax comes on top")
 
