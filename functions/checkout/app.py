@@ -82,7 +82,7 @@ def refund(redemption: str, request: Annotated[contract.RefundRequest, Body()]) 
     done = redemptions.refund(table, _key(), redemption, request.refund_id, request.amount)
     if not done.replayed:
         metrics.add_metric(name="Refunds", unit=MetricUnit.Count, value=1)
-    logger.info("refunded", extra={"redemption": done.redemption.id, "replayed": done.replayed})
+    logger.info("refunded", extra={"redemption": masked(done.redemption.id), "replayed": done.replayed})
     return contract.refunded(done.redemption, done.refund, done.replayed)
 
 
@@ -95,7 +95,7 @@ def record_sale(request: Annotated[contract.SaleRequest, Body()]) -> Response[di
                                    contract.cart(request), contract.customer(request))
     if not done.replayed:
         metrics.add_metric(name="TrackedSales", unit=MetricUnit.Count, value=1)
-    logger.info("tracked sale", extra={"sale": done.redemption.id, "replayed": done.replayed,
+    logger.info("tracked sale", extra={"sale": masked(done.redemption.id), "replayed": done.replayed,
                                        "partner": done.redemption.owner.partner})
     return contract.sale(done.redemption, done.replayed)
 
