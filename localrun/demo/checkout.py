@@ -74,14 +74,14 @@ def curl_lines(base_url: str) -> list[str]:
     ]
 
 
-_VALIDATE = ("POST", "/checkout/validate", {})
-_REDEEM = ("POST", "/checkout/redemptions", {})
-_ROLLBACK = ("POST", "/checkout/redemptions/{redemption}/rollback",
+_VALIDATE: tuple[str, str, dict[str, str]] = ("POST", "/checkout/validate", {})
+_REDEEM: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions", {})
+_ROLLBACK: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{redemption}/rollback",
              {"redemption": "CHECKOUT10.000000000000000000000000"})
-_GIFT_CARD = ("GET", "/checkout/gift-cards/{code}", {"code": "CHECKOUTGIFT"})
-_SALE = ("POST", "/checkout/sales", {})
+_GIFT_CARD: tuple[str, str, dict[str, str]] = ("GET", "/checkout/gift-cards/{code}", {"code": "CHECKOUTGIFT"})
+_SALE: tuple[str, str, dict[str, str]] = ("POST", "/checkout/sales", {})
 # refunds of the redeem-gift-card sample's redemption (order 1002, 25.00 of the order on the card)
-_REFUND = ("POST", "/checkout/redemptions/{redemption}/refunds", {"redemption": redemption_id("CHECKOUTGIFT", "1002")})
+_REFUND: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{redemption}/refunds", {"redemption": redemption_id("CHECKOUTGIFT", "1002")})
 TAXED_CART = {"subtotal": "119.00", "shipping": "4.90", "tax": "19.00", "taxes_included": True, "currency": "EUR"}
 
 # Sample requests written to events/checkout/ (python -m localrun.samples): name -> request.

@@ -36,7 +36,7 @@ DEFAULT_BASE_URL = "https://api.brandbassador.com"
 
 
 def is_tracking_link(ref: str | None) -> bool:
-    return bool(ref) and ref.lower().startswith("bb")
+    return ref is not None and ref.lower().startswith("bb")
 
 
 def pixel_url(base_url: str, order_id: str, total: Decimal, code: str, key: str, currency: str,

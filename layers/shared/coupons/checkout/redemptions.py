@@ -74,7 +74,7 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
     found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True), strict=True))
     _verify(key, found["account"])
     record = code_items.from_item(found["code"]) if found["code"] else None
-    earlier = store.from_item(found["redemption"]) if found.get("redemption") else None
+    earlier = store.from_item(item) if (item := found.get("redemption")) else None
     counter = found.get("customer")
     return record, earlier, int(counter["uses"]) if counter else 0
 
@@ -114,8 +114,8 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
     try:
         store.redeem(table, redemption, record, record.max_uses_per_customer)
     except ConditionsFailed as refused:
-        if "redemption" in refused.failed:  # the same order won a race against its own retry
-            return _replay(store.from_item(refused.failed["redemption"]))
+        if mine := refused.failed.get("redemption"):  # the same order won a race against its own retry
+            return _replay(store.from_item(mine))
         if "code" in refused.failed:
             spent = amount if amount is not None else redemption.gift_card_amount
             raise _why(refused.failed["code"], code, cart, now, spent) from None
@@ -265,8 +265,8 @@ def record_sale(table: Table, key: str, order_id: str, ref: str, account: str, c
     try:
         store.record_tracked_sale(table, sale)
     except ConditionsFailed as refused:
-        if refused.failed.get("sale"):  # its own retry won the race
-            return _sale_replay(store.from_item(refused.failed["sale"]), sale)
+        if first := refused.failed.get("sale"):  # its own retry won the race
+            return _sale_replay(store.from_item(first), sale)
         if "account" in refused.failed:
             raise CodeRefused(Reason.UNKNOWN_ACCOUNT,
                               f"No {partner} account {account!r} is configured: check the account field") from None

@@ -142,8 +142,8 @@ def quote(record: CodeRecord | None, code: str, cart: Cart, today: date, amount:
     """What the code gives on ``cart``, or ``CodeRefused``. ``amount`` is what to pay with a gift
     card (default: as much of the order as the balance covers)."""
     refused = refusal(record, code, cart, today, amount, customer_uses, customer_given)
-    if refused:
-        raise refused
+    if refused or record is None:  # (refusal() refuses a missing record: this tells the type checker)
+        raise refused or CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
     owed = order_total(cart)
     if amount is not None and amount > owed:
         raise InvalidRequest(f"The amount {money.to_wire(amount, cart.currency)} is more than the order total "
@@ -151,10 +151,11 @@ def quote(record: CodeRecord | None, code: str, cart: Cart, today: date, amount:
     discount = record.discount
     result = Quote(code=record.code, kind=discount.kind, value=discount.value, currency=cart.currency,
                    owner=record.owner)
+    value = discount.value or Decimal(0)  # percent and fixed discounts always carry one (models.Discount)
     if discount.kind is DiscountKind.PERCENT:
-        result.discount = min(money.quantize(cart.subtotal * discount.value / 100, cart.currency), cart.subtotal)
+        result.discount = min(money.quantize(cart.subtotal * value / 100, cart.currency), cart.subtotal)
     elif discount.kind is DiscountKind.FIXED:
-        result.discount = min(money.quantize(discount.value, cart.currency), cart.subtotal)
+        result.discount = min(money.quantize(value, cart.currency), cart.subtotal)
     elif discount.kind is DiscountKind.FREE_SHIPPING:
         result.shipping_discount = cart.shipping
     else:
