@@ -81,7 +81,8 @@ _ROLLBACK: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{re
 _GIFT_CARD: tuple[str, str, dict[str, str]] = ("GET", "/checkout/gift-cards/{code}", {"code": "CHECKOUTGIFT"})
 _SALE: tuple[str, str, dict[str, str]] = ("POST", "/checkout/sales", {})
 # refunds of the redeem-gift-card sample's redemption (order 1002, 25.00 of the order on the card)
-_REFUND: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{redemption}/refunds", {"redemption": redemption_id("CHECKOUTGIFT", "1002")})
+_REFUND: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{redemption}/refunds",
+                                            {"redemption": redemption_id("CHECKOUTGIFT", "1002")})
 TAXED_CART = {"subtotal": "119.00", "shipping": "4.90", "tax": "19.00", "taxes_included": True, "currency": "EUR"}
 
 # Sample requests written to events/checkout/ (python -m localrun.samples): name -> request.
