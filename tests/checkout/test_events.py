@@ -22,8 +22,8 @@ EXPECTED = {
     "validate-without-key": (401, {"error": {"code": "unauthenticated",
                                              "message": "Send the checkout key as 'Authorization: Bearer <key>'"}}),
     "validate-bad-amount": (400, {"error": {"code": "invalid_request", "message":
-                                            "cart.subtotal: The amount 'ten' is not an amount written like 1000.00 "
-                                            "(ASCII digits and a dot, no spaces, exponent or thousands separator)"}}),
+                                            "cart.subtotal: The amount 'ten' is not a number in the format 1000.00 "
+                                            "(ASCII digits and a dot: no spaces, exponent or thousands separator)"}}),
     "redeem-gift-card-overdraw": (422, {"error": {"code": "insufficient_balance", "message":
                                         "The gift card CHECKOUTGIFT has 500.00 EUR left, less than 600.00"}}),
     "redeem-currency-mismatch": (422, {"error": {"code": "currency_mismatch",

@@ -145,9 +145,10 @@ def test_parallel_refunds_never_give_back_more_than_the_order_total(local_stack)
     # 40.00 x 100.00 / 104.90 = 38.13 back in all, whatever order the refunds landed in
     assert card["balance"] == "98.13"
     assert sum(Decimal(a.json()["gift_card_amount"]) for a in answers if a.status_code == 201) == Decimal("38.13")
-    # the same refund id again changes nothing
+    # the same refund id again (one that went through) changes nothing
+    taken = next(a.json()["refund_id"] for a in answers if a.status_code == 201)
     again = local_stack.post(f"/checkout/redemptions/{spent['id']}/refunds", headers=AUTH,
-                             json={"refund_id": "RMA-0", "amount": "10.00"})
+                             json={"refund_id": taken, "amount": "10.00"})
     assert (again.status_code, again.json()["replayed"]) == (200, True)
 
 

@@ -180,7 +180,7 @@ def test_an_older_stored_redemption_reads_unchanged():
     ({"subtotal": "10.00", "discount": "10.01", "currency": "EUR"}, "more than the subtotal"),
     ({"subtotal": "10.00", "tax": "20.00", "taxes_included": True, "currency": "EUR"}, "more than the order"),
     ('{"subtotal": 99.999999999999999, "currency": "EUR"}', "has 15 decimals"),  # a JSON number, not rounded
-    ({"subtotal": "1E+8", "currency": "EUR"}, "not an amount"),
+    ({"subtotal": "1E+8", "currency": "EUR"}, "not a number in the format 1000.00"),
 ])
 def test_carts_that_do_not_add_up_are_a_400_naming_the_problem(handler, cart_body, problem):
     from tests.checkout.test_sales import post

@@ -22,7 +22,7 @@ def parse_day(text: str, what: str = "date") -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidRequest(f"The {what} {text!r} is not a day of the calendar") from None
+        raise InvalidRequest(f"The {what} {text!r} is not a day of the calendar (yyyy-mm-dd)") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise InvalidRequest(f"The {what} {text!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
     return day

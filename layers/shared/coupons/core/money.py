@@ -67,8 +67,8 @@ def parse_amount(value: Any, what: str, currency: str | None = None, *, zero: bo
     allowed = exponent(currency) if decimals is None else decimals
     found = _AMOUNT.fullmatch(text)
     if not found:
-        raise InvalidRequest(f"The {what} {text[:40]!r} is not an amount written like 1000.00 "
-                             "(ASCII digits and a dot, no spaces, exponent or thousands separator)")
+        raise InvalidRequest(f"The {what} {text[:40]!r} is not a number in the format 1000.00 "
+                             "(ASCII digits and a dot: no spaces, exponent or thousands separator)")
     sign, _, fraction = found.groups()
     if fraction is not None and len(fraction) > allowed:
         unit = f"{currency} has" if currency else "amounts have"
