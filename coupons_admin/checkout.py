@@ -13,9 +13,9 @@ from decimal import Decimal
 from coupons.checkout import items as redemption_items
 from coupons.checkout.redemptions import PARTNER, new_key_account
 from coupons.core import account_items as accounts
-from coupons.core import money, outbox
+from coupons.core import dates, money, outbox
 from coupons.core.credentials import new_token
-from coupons.core.errors import InvalidRequest, NotFound
+from coupons.core.errors import CouponError, InvalidRequest, NotFound
 from coupons.core.models import utcnow
 from coupons.core.sales import RedemptionState
 from coupons.core.table import Table
@@ -64,8 +64,10 @@ def _revoke_key(table: Table, args: argparse.Namespace) -> None:
 
 
 def report(table: Table, first: date, last: date) -> list[dict]:
-    """Redemptions and attributed revenue (cart subtotals, shipping excluded) per partner, account,
-    person and currency. Rolled-back redemptions are counted apart and bring no revenue."""
+    """Redemptions (and tracked sales, person empty) with attributed revenue per partner, account,
+    person and currency. Revenue is what partners are told: ``paid_goods_total`` (goods after
+    discounts, without shipping and tax), less the share partial refunds took back. Rolled-back
+    redemptions are counted apart and bring no revenue."""
     groups: dict[tuple, dict] = defaultdict(lambda: {"redemptions": 0, "rolled_back": 0, "revenue": Decimal(0),
                                                       "discounts": Decimal(0), "gift_card_amount": Decimal(0)})
     for r in redemption_items.sales(table, first, last):
@@ -74,15 +76,22 @@ def report(table: Table, first: date, last: date) -> list[dict]:
             row["rolled_back"] += 1
             continue
         row["redemptions"] += 1
-        row["revenue"] += r.cart.subtotal
-        row["discounts"] += r.discount + r.shipping_discount
+        row["revenue"] += r.paid_goods_total - r.refunded_share(r.refunded)
+        row["discounts"] += r.goods_discount + r.shipping_discount
         row["gift_card_amount"] += r.gift_card_amount
     rows = []
     for (partner, account, person, currency), sums in sorted(groups.items()):
         rows.append({"partner": partner, "account": account, "person": person, "currency": currency,
                      "redemptions": sums["redemptions"], "rolled_back": sums["rolled_back"],
-                     **{k: money.to_wire(sums[k]) for k in ("revenue", "discounts", "gift_card_amount")}})
+                     **{k: money.to_wire(sums[k], currency) for k in ("revenue", "discounts", "gift_card_amount")}})
     return rows
+
+
+def _day(text: str) -> date:
+    try:
+        return dates.parse_day(text)
+    except CouponError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def _report(table: Table, args: argparse.Namespace) -> None:
@@ -143,8 +152,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     revoke.set_defaults(run=_revoke_key)
 
     rep = commands.add_parser("report", help="CSV: redemptions and attributed revenue per partner and person")
-    rep.add_argument("--since", type=date.fromisoformat, help="first day, yyyy-mm-dd (default: 30 days ago)")
-    rep.add_argument("--until", type=date.fromisoformat, help="last day, yyyy-mm-dd (default: today, UTC)")
+    rep.add_argument("--since", type=_day, help="first day, yyyy-mm-dd (default: 30 days ago)")
+    rep.add_argument("--until", type=_day, help="last day, yyyy-mm-dd (default: today, UTC)")
     rep.add_argument("-o", "--output", help="file to write (default: standard output)")
     rep.set_defaults(run=_report)
 

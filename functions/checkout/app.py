@@ -1,5 +1,6 @@
-"""The brand's checkout: validate and redeem codes of every partner, roll redemptions back, read
-gift-card balances. Wire format: coupons.checkout.wire; rules: coupons.checkout.redemptions."""
+"""The brand's checkout: validate and redeem codes of every partner, roll redemptions back or
+refund part of them, record sales that came through a partner's tracking link, read gift-card
+balances. Wire format: coupons.checkout.wire; rules: coupons.checkout.redemptions."""
 
 from typing import Annotated
 
@@ -10,21 +11,25 @@ from aws_lambda_powertools.metrics import MetricUnit
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.checkout import redemptions
 from coupons.checkout import wire as contract
+from coupons.core import json_body
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# Numbers in bodies are read as Decimal: a float never reaches money (core.json_body.loads).
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_body.loads)
 table = Table.from_env()
 
 _REFUSALS = {
     400: documented("invalid_request: the body does not fit (names the field)", contract.CheckoutError),
     401: documented("unauthenticated: missing or wrong checkout key", contract.CheckoutError),
     404: documented("unknown: no such code", contract.CheckoutError),
+    409: documented("rolled_back: this order's redemption was rolled back; order_conflict: the same order or "
+                    "refund id was sent before with other figures", contract.CheckoutError),
     422: documented("the code does not apply: expired, not_started, used_up, disabled, currency_mismatch, "
-                    "customer_limit_reached, customer_required, insufficient_balance, not_a_gift_card",
-                    contract.CheckoutError),
+                    "customer_limit_reached, customer_required, insufficient_balance, not_a_gift_card; "
+                    "refund_exceeds_paid; unknown_ref, malformed_ref, unknown_account", contract.CheckoutError),
     503: documented("unavailable: busy; send the same request again", contract.CheckoutError),
 }
 
@@ -68,6 +73,33 @@ def rollback(redemption: str) -> Response[dict]:
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
     logger.info("rolled back", extra={"redemption": masked(done.redemption.id), "replayed": done.replayed})
     return contract.redemption(done.redemption, done.replayed)
+
+
+@app.post("/checkout/redemptions/<redemption>/refunds", summary="Give part of a redeemed order back",
+          tags=["Checkout"], responses={201: {"description": "Refunded (a gift card gets its share back)"},
+                                        200: {"description": "This refund id was recorded before"},
+                                        404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
+@tracer.capture_method
+def refund(redemption: str, request: Annotated[contract.RefundRequest, Body()]) -> Response[dict]:
+    done = redemptions.refund(table, _key(), redemption, request.refund_id, request.amount)
+    if not done.replayed:
+        metrics.add_metric(name="Refunds", unit=MetricUnit.Count, value=1)
+    logger.info("refunded", extra={"redemption": masked(done.redemption.id), "replayed": done.replayed})
+    return contract.refunded(done.redemption, done.refund, done.replayed)
+
+
+@app.post("/checkout/sales", summary="Record an order that came through a partner's tracking link (no code)",
+          tags=["Checkout"], responses={201: {"description": "Recorded; the partner hears of it once"},
+                                        200: {"description": "This order was recorded before"}, **_REFUSALS})
+@tracer.capture_method
+def record_sale(request: Annotated[contract.SaleRequest, Body()]) -> Response[dict]:
+    done = redemptions.record_sale(table, _key(), request.order_id, request.ref, request.account,
+                                   contract.cart(request), contract.customer(request))
+    if not done.replayed:
+        metrics.add_metric(name="TrackedSales", unit=MetricUnit.Count, value=1)
+    logger.info("tracked sale", extra={"sale": masked(done.redemption.id), "replayed": done.replayed,
+                                       "partner": done.redemption.owner.partner})
+    return contract.sale(done.redemption, done.replayed)
 
 
 @app.get("/checkout/gift-cards/<code>", summary="A gift card's balance and history", tags=["Checkout"],

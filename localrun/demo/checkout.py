@@ -65,14 +65,25 @@ def curl_lines(base_url: str) -> list[str]:
         f"\"amount\": \"25.00\", {cart}}}'",
         f"curl -H 'Authorization: Bearer {KEY}' {base_url}/checkout/gift-cards/CARD500",
         f"{post} {base_url}/checkout/redemptions/{redemption_id('CARD500', '1002')}/rollback",
+        "# an order that came through a Brandbassador tracking link (no code): the tracking-link pixel",
+        f"{post} {base_url}/checkout/sales -d '{{\"order_id\": \"2001\", \"ref\": \"bb-42\", "
+        f"\"account\": \"{WEBSHOP}\", {cart}}}'",
+        "# a partial refund of 20.00 of order 1001 (the same refund_id again is the same refund)",
+        f"{post} {base_url}/checkout/redemptions/{redemption_id('ANNA15', '1001')}/refunds "
+        "-d '{\"refund_id\": \"RMA-1\", \"amount\": \"20.00\"}'",
     ]
 
 
-_VALIDATE = ("POST", "/checkout/validate", {})
-_REDEEM = ("POST", "/checkout/redemptions", {})
-_ROLLBACK = ("POST", "/checkout/redemptions/{redemption}/rollback",
+_VALIDATE: tuple[str, str, dict[str, str]] = ("POST", "/checkout/validate", {})
+_REDEEM: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions", {})
+_ROLLBACK: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{redemption}/rollback",
              {"redemption": "CHECKOUT10.000000000000000000000000"})
-_GIFT_CARD = ("GET", "/checkout/gift-cards/{code}", {"code": "CHECKOUTGIFT"})
+_GIFT_CARD: tuple[str, str, dict[str, str]] = ("GET", "/checkout/gift-cards/{code}", {"code": "CHECKOUTGIFT"})
+_SALE: tuple[str, str, dict[str, str]] = ("POST", "/checkout/sales", {})
+# refunds of the redeem-gift-card sample's redemption (order 1002, 25.00 of the order on the card)
+_REFUND: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{redemption}/refunds",
+                                            {"redemption": redemption_id("CHECKOUTGIFT", "1002")})
+TAXED_CART = {"subtotal": "119.00", "shipping": "4.90", "tax": "19.00", "taxes_included": True, "currency": "EUR"}
 
 # Sample requests written to events/checkout/ (python -m localrun.samples): name -> request.
 SAMPLES = {
@@ -101,6 +112,16 @@ SAMPLES = {
                          "body": {"code": "CHECKOUT10", "order_id": "1006", "cart": CART}},
     "rollback-unknown": {"route": _ROLLBACK, "headers": AUTH},
     "gift-card-balance": {"route": _GIFT_CARD, "headers": AUTH},
+    "sale-tracking-link": {"route": _SALE, "headers": AUTH,
+                           "body": {"order_id": "2001", "ref": "bb-42", "account": WEBSHOP, "cart": TAXED_CART}},
+    "sale-unknown-ref": {"route": _SALE, "headers": AUTH,
+                         "body": {"order_id": "2002", "ref": "zz-42", "account": WEBSHOP, "cart": CART}},
+    "sale-malformed-ref": {"route": _SALE, "headers": AUTH,
+                           "body": {"order_id": "2003", "ref": "bb 42!", "account": WEBSHOP, "cart": CART}},
+    "sale-unknown-webshop": {"route": _SALE, "headers": AUTH,
+                             "body": {"order_id": "2004", "ref": "bb-42", "account": "no-such-shop", "cart": CART}},
+    "refund-partial": {"route": _REFUND, "headers": AUTH, "body": {"refund_id": "RMA-1", "amount": "20.98"}},
+    "refund-too-much": {"route": _REFUND, "headers": AUTH, "body": {"refund_id": "RMA-2", "amount": "104.91"}},
     "gift-card-not-a-gift-card": {"route": _GIFT_CARD, "headers": AUTH, "path_parameters": {"code": "CHECKOUT10"}},
 }
 SAMPLE_ROUTE = _VALIDATE

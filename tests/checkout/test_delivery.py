@@ -31,13 +31,14 @@ def redeem(table, code, order="1001", ref=None):
     return redemptions.redeem(table, AUTH, code, order, CART, Customer(id="c-1"), None, ref).redemption
 
 
-def test_brandbassador_gets_its_pixel_with_the_subtotal_and_the_code_upper_cased(demo_table, stub):
+def test_brandbassador_gets_its_pixel_with_the_paid_goods_total_and_the_code_upper_cased(demo_table, stub):
     add_code(demo_table, "ANNA20", value="20")
     redeem(demo_table, "Anna20")
     drain(local_delivery(demo_table, stub))
     [call] = stub.answered()
     assert (call["method"], call["path"]) == ("GET", "/tracking/pixel.gif")
-    assert call["query"] == {"order_id": "1001", "total": "1000.00", "code": "ANNA20", "key": "demo-key",
+    # 1000.00 of goods with 20 % off: the customer paid 800.00 for them (shipping left out)
+    assert call["query"] == {"order_id": "1001", "total": "800.00", "code": "ANNA20", "key": "demo-key",
                              "currency": "EUR"}
     items = demo_table.client.scan(TableName=demo_table.name)["Items"]
     [event] = [e for e in items if e["pk"]["S"].startswith("OUTBOX#")]
@@ -158,7 +159,7 @@ def test_report_cli_writes_csv(demo_table, capsys):
     assert admin(["--table", demo_table.name, "checkout", "report"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines == ["partner,account,person,currency,redemptions,rolled_back,revenue,discounts,gift_card_amount",
-                     "brandbassador,demo,anna,EUR,2,0,2000.00,400.00,0.00"]
+                     "brandbassador,demo,anna,EUR,2,0,1600.00,400.00,0.00"]  # paid goods: 2 x 800.00
 
 
 @pytest.mark.parametrize("partner", ["sitevibes", "affonso"])

@@ -1,12 +1,13 @@
 """The handlers invoked with events/checkout/*.json, as `sam local invoke -e` does."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
 from coupons.core import code_items
 from localrun.demo.checkout import add_sample_codes
-from tests.checkout.conftest import local_delivery
+from tests.checkout.conftest import drain, local_delivery
 from tests.conftest import FakeContext, body, event_names, load_event
 
 EXPECTED = {
@@ -20,8 +21,9 @@ EXPECTED = {
     "validate-expired": (422, {"error": {"code": "expired", "message": "The code CHECKOUTOLD expired on 2020-12-31"}}),
     "validate-without-key": (401, {"error": {"code": "unauthenticated",
                                              "message": "Send the checkout key as 'Authorization: Bearer <key>'"}}),
-    "validate-bad-amount": (400, {"error": {"code": "invalid_request",
-                                            "message": "cart.subtotal: 'ten' is not an amount such as \"100.00\""}}),
+    "validate-bad-amount": (400, {"error": {"code": "invalid_request", "message":
+                                            "cart.subtotal: The amount 'ten' is not a number in the format 1000.00 "
+                                            "(ASCII digits and a dot: no spaces, exponent or thousands separator)"}}),
     "redeem-gift-card-overdraw": (422, {"error": {"code": "insufficient_balance", "message":
                                         "The gift card CHECKOUTGIFT has 500.00 EUR left, less than 600.00"}}),
     "redeem-currency-mismatch": (422, {"error": {"code": "currency_mismatch",
@@ -31,6 +33,15 @@ EXPECTED = {
                                          "message": "Unknown redemption 'CHECKOUT10.000000000000000000000000'"}}),
     "gift-card-not-a-gift-card": (422, {"error": {"code": "not_a_gift_card",
                                                   "message": "The code CHECKOUT10 is not a gift card"}}),
+    "sale-unknown-ref": (422, {"error": {"code": "unknown_ref", "message":
+                                         "The ref 'zz-42' belongs to no partner this service reports to "
+                                         "(bb… (brandbassador))"}}),
+    "sale-malformed-ref": (422, {"error": {"code": "malformed_ref", "message":
+                                           "The ref 'bb 42!' is not a tracking reference: 2 to 100 ASCII letters, "
+                                           "digits, '-' and '_', such as bb-123"}}),
+    "sale-unknown-webshop": (422, {"error": {"code": "unknown_account", "message":
+                                             "No brandbassador account 'no-such-shop' is configured: check the "
+                                             "account field"}}),
 }
 
 
@@ -40,10 +51,12 @@ def sample_codes(demo_table):
 
 
 REDEEMING = {"redeem-percent", "redeem-tracking-link", "redeem-gift-card"}
+AFTER_A_REDEMPTION = {"refund-partial", "refund-too-much"}
 
 
 def test_every_sample_event_has_an_expectation():
-    assert set(event_names("checkout")) == set(EXPECTED) | REDEEMING | {"gift-card-balance"}
+    assert set(event_names("checkout")) == (set(EXPECTED) | REDEEMING | AFTER_A_REDEMPTION
+                                            | {"gift-card-balance", "sale-tracking-link"})
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -85,8 +98,8 @@ def test_sender_handler_delivers_the_sale_of_the_redeem_sample(handler, demo_tab
     message = load_event("sender", "sale-tracking-link")
     assert sales.handler(message, FakeContext()) == {"batchItemFailures": []}
     [call] = stub.answered()
-    assert (call["path"], call["query"]) == ("/tracking/pixel.gif", {
-        "order_id": "1003", "total": "100.00", "tracking_link": "true", "ref": "bb-42", "key": "demo-key",
+    assert (call["path"], call["query"]) == ("/tracking/pixel.gif", {  # 10 % off 100.00 of goods
+        "order_id": "1003", "total": "90.00", "tracking_link": "true", "ref": "bb-42", "key": "demo-key",
         "currency": "EUR"})
     # the same message again (SQS delivers at least once): nothing is sent twice
     assert sales.handler(message, FakeContext()) == {"batchItemFailures": []}
@@ -102,3 +115,30 @@ def test_sender_handler_reports_a_failed_delivery_for_that_message_only(handler,
     assert answer == {"batchItemFailures": [{"itemIdentifier": message["Records"][0]["messageId"]}]}
     assert sales.handler(message, FakeContext()) == {"batchItemFailures": []}
     assert [c["status"] for c in stub.calls] == [503, 200]
+
+
+def test_refund_samples_after_the_gift_card_redemption(handler, demo_table):
+    invoke = handler("CheckoutFunction")
+    assert invoke(load_event("checkout", "redeem-gift-card"))["statusCode"] == 201
+    first, again = (invoke(load_event("checkout", "refund-partial")) for _ in range(2))
+    # 20.98 of the order total 104.90 is a fifth: a fifth of the 25.00 paid by card goes back on it
+    assert (first["statusCode"], body(first)) == (201, {
+        "refund_id": "RMA-1", "redemption_id": body(first)["redemption_id"], "currency": "EUR", "amount": "20.98",
+        "gift_card_amount": "5.00", "goods_amount": "20.00", "refunded_total": "20.98", "refundable": "83.92",
+        "created_at": body(first)["created_at"], "replayed": False})
+    assert (again["statusCode"], body(again)) == (200, {**body(first), "replayed": True})
+    assert code_items.get(demo_table, "CHECKOUTGIFT").balance == Decimal("480.00")
+    too_much = invoke(load_event("checkout", "refund-too-much"))
+    assert (too_much["statusCode"], body(too_much)["error"]["code"]) == (422, "refund_exceeds_paid")
+
+
+def test_sale_sample_then_its_retry_sends_one_tracking_link_pixel(handler, demo_table, stub):
+    invoke = handler("CheckoutFunction")
+    first, again = (invoke(load_event("checkout", "sale-tracking-link")) for _ in range(2))
+    assert (first["statusCode"], again["statusCode"]) == (201, 200)
+    assert body(first)["paid_goods_total"] == "100.00"  # 119.00 with 19.00 VAT included
+    assert body(first)["attributed_to"] == {"partner": "brandbassador", "account": "demo", "person": None}
+    drain(local_delivery(demo_table, stub))
+    [call] = stub.answered()
+    assert call["query"] == {"order_id": "2001", "total": "100.00", "tracking_link": "true", "ref": "bb-42",
+                             "key": "demo-key", "currency": "EUR"}

@@ -129,3 +129,52 @@ def test_one_customer_racing_a_once_per_customer_code_gets_it_once(local_stack):
     assert Counter(a.status_code for a in answers) == {201: 1, 422: 29}
     assert {a.json()["error"]["code"] for a in answers if a.status_code == 422} == {"customer_limit_reached"}
     assert redeem(local_stack, "RACEEACH", "C-other", customer={"id": "someone-else"}).status_code == 201
+
+
+def test_parallel_refunds_never_give_back_more_than_the_order_total(local_stack):
+    """20 refunds of 10.00 at once on an order of 104.90 of which 40.00 was paid by gift card: exactly
+    10 succeed (100.00), the card gets exactly its share back, never more."""
+    add_code(local_stack.table, "RACEREFUND", kind="gift_card", value="100.00")
+    spent = redeem(local_stack, "RACEREFUND", "RF-1", amount="40.00").json()
+    answers = parallel(20, lambda i: local_stack.post(f"/checkout/redemptions/{spent['id']}/refunds", headers=AUTH,
+                                                      json={"refund_id": f"RMA-{i}", "amount": "10.00"}))
+    statuses = Counter(a.status_code for a in answers)
+    assert statuses == {201: 10, 422: 10}, [a.text for a in answers if a.status_code not in (201, 422)]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 422} == {"refund_exceeds_paid"}
+    card = local_stack.get("/checkout/gift-cards/RACEREFUND", headers=AUTH).json()
+    # 40.00 x 100.00 / 104.90 = 38.13 back in all, whatever order the refunds landed in
+    assert card["balance"] == "98.13"
+    assert sum(Decimal(a.json()["gift_card_amount"]) for a in answers if a.status_code == 201) == Decimal("38.13")
+    # the same refund id again (one that went through) changes nothing
+    taken = next(a.json()["refund_id"] for a in answers if a.status_code == 201)
+    again = local_stack.post(f"/checkout/redemptions/{spent['id']}/refunds", headers=AUTH,
+                             json={"refund_id": taken, "amount": "10.00"})
+    assert (again.status_code, again.json()["replayed"]) == (200, True)
+
+
+def test_a_tracking_link_sale_over_http_reaches_brandbassador_once(local_stack):
+    sale = {"order_id": "TL-1", "ref": "bb-77", "account": "demo",
+            "cart": {"subtotal": "1999", "shipping": "500", "currency": "JPY"}}
+    answers = parallel(10, lambda _: local_stack.post("/checkout/sales", headers=AUTH, json=sale))
+    assert Counter(a.status_code for a in answers) == {201: 1, 200: 9}, answers[0].text
+    assert {a.json()["paid_goods_total"] for a in answers} == {"1999"}
+    refused = local_stack.post("/checkout/sales", headers=AUTH, json={**sale, "order_id": "TL-2", "ref": "xx-1"})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "unknown_ref")
+    stub = PartnerStub().start()
+    try:
+        drain(local_delivery(local_stack.table, stub))
+        ours = [c["query"] for c in stub.answered() if c["query"].get("order_id") == "TL-1"]
+        assert ours == [{"order_id": "TL-1", "total": "1999.00", "tracking_link": "true", "ref": "bb-77",
+                         "key": "demo-key", "currency": "JPY"}]
+    finally:
+        stub.close()
+
+
+def test_json_numbers_are_money_read_exactly_over_http(local_stack):
+    body = '{"code": "CHECKOUT10", "cart": {"subtotal": %s, "currency": "EUR"}}'
+    exact = local_stack.post("/checkout/validate", headers={**AUTH, "content-type": "application/json"},
+                             data=body % "100.5")
+    assert (exact.status_code, exact.json()["discount"]) == (200, "10.05")
+    noisy = local_stack.post("/checkout/validate", headers={**AUTH, "content-type": "application/json"},
+                             data=body % "99.999999999999999")
+    assert (noisy.status_code, noisy.json()["error"]["code"]) == (400, "invalid_request")

@@ -44,7 +44,8 @@ BUILDS = {
     "AffonsoFunction": [CODE, account("affonso"), affonso_items.token_key("h")["pk"],
                         affonso_items.affiliate_partition("demo", "aff-1")],
     "CheckoutFunction": [CODE, account("checkout"), checkout_items.redemption_key("SUMMER20", "d")["pk"],
-                         outbox.event_key("SUMMER20.d", outbox.SALE)],
+                         outbox.event_key("SUMMER20.d", outbox.SALE), checkout_items.tracked_sale_key("d")["pk"],
+                         account("brandbassador")],  # a tracked sale's ConditionCheck on the webshop
     "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), account("brandbassador"),
                        webhook_items.key("sitevibes")["pk"], CODE, referral_items.referral_key("cPw5")["pk"],
                        referral_items.purchase_key("order-1")["pk"]],

@@ -2,9 +2,14 @@
 
 Server side, per sale: ``GET <base>/tracking/pixel.gif?order_id=&total=&code=&key=&currency=``, or
 for a sale that came through a tracking link (``?ref=bb-<id>`` on the brand's site; ``ref`` always
-starts with ``bb``) ``tracking_link=true&ref=<ref>`` in place of ``code``. ``total`` is the order
-value excluding shipping in ``1000.00`` format; ``key`` is the webshop's Brandbassador key. No
-pixel exists for refunds or cancellations of custom webshops, so a rollback sends nothing.
+starts with ``bb``) ``tracking_link=true&ref=<ref>`` in place of ``code``. ``key`` is the webshop's
+Brandbassador key. No pixel exists for refunds or cancellations of custom webshops, so a rollback
+or a partial refund sends nothing.
+
+``total`` is ``Redemption.paid_goods_total``: what the customer paid for the goods, excluding
+shipping and tax. Brandbassador's page: "Value is total purchase value (not including shipping)";
+their public Magento integration sends grand total minus shipping minus tax. Written in their
+``1000.00`` format: two decimals, three for three-decimal currencies (KWD), ``1000.00`` for yen.
 """
 
 from __future__ import annotations
@@ -31,14 +36,15 @@ DEFAULT_BASE_URL = "https://api.brandbassador.com"
 
 
 def is_tracking_link(ref: str | None) -> bool:
-    return bool(ref) and ref.lower().startswith("bb")
+    return ref is not None and ref.lower().startswith("bb")
 
 
 def pixel_url(base_url: str, order_id: str, total: Decimal, code: str, key: str, currency: str,
               ref: str | None = None) -> str:
     """The pixel for one sale, parameters in the order the documentation lists them."""
     attribution = {"tracking_link": "true", "ref": ref} if is_tracking_link(ref) else {"code": code.upper()}
-    params = {"order_id": order_id, "total": money.to_wire(total), **attribution, "key": key, "currency": currency}
+    params = {"order_id": order_id, "total": money.to_wire(total, currency, at_least=2), **attribution, "key": key,
+              "currency": currency}
     return f"{base_url.rstrip('/')}{PIXEL_PATH}?{urlencode(params)}"
 
 
@@ -47,14 +53,14 @@ def pixel_reporter(base_url: str = DEFAULT_BASE_URL) -> Reporter:
 
     def report(table: Table, event: SaleEvent) -> tuple[str, str]:
         if event.kind != SALE:
-            return SKIPPED, "Brandbassador has no cancellation pixel for custom webshops"
+            return SKIPPED, "Brandbassador has no cancellation or refund pixel for custom webshops"
         r = event.redemption
         webshop = account_items.get(table, PARTNER, r.owner.account)
         key = webshop.settings.get("tracking_key") if webshop else None
         if not key:
             raise DeliveryFailed(f"No Brandbassador tracking key for webshop {r.owner.account!r}: "
                                  f"coupons-admin webshops set-tracking-key {r.owner.account} --key ...")
-        url = pixel_url(base_url, r.order_id, r.cart.subtotal, r.code, key, r.cart.currency, r.ref)
+        url = pixel_url(base_url, r.order_id, r.paid_goods_total, r.code, key, r.cart.currency, r.ref)
         request = urllib.request.Request(url, method="GET")  # noqa: S310 - the template's https URL
         status = send(request, event.timeout_seconds)
         return DELIVERED, f"pixel HTTP {status}"

@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, Field
 
 from coupons.brandbassador.webshops import CodeRequest
-from coupons.core import codes, money
+from coupons.core import codes, dates, money
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -131,14 +131,7 @@ def parse(query: CodeQuery) -> CodeRequest:
 
 
 def _parse_date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidRequest(f"The expiry date {text!r} is not a date in the format yyyy-mm-dd") from None
+    return None if text is None else dates.parse_day(text, "expiry date")
 
 
 def _parse_uses(text: str | None) -> int | None:

@@ -5,9 +5,13 @@ Query and a redemption's key follows from its id:
 
 - redemption: ``pk = CODE#<code>``, ``sk = REDEMPTION#<order digest>``; listed by day on ``gsi1``
   (``SALES#<yyyy-mm-dd>#<shard>``) for the attribution report;
-- per-customer counter: ``pk = CODE#<code>``, ``sk = CUSTOMER#<customer digest>``, ``uses``.
+- per-customer counter: ``pk = CODE#<code>``, ``sk = CUSTOMER#<customer digest>``, ``uses``;
+- partial refund: ``pk = CODE#<code>``, ``sk = REFUND#<order digest>#<refund id digest>``; the
+  redemption item carries the running totals (``refunded``, ``gift_card_refunded``);
+- tracked sale (an order attributed by a partner's ``ref``, no code): ``pk = SALE#<order digest>``,
+  ``sk = SALE``, a ``Redemption`` with an empty code, listed by day on ``gsi1`` like redemptions.
 
-The sale event for the partner is an outbox item (``store.outbox``) put in the same transaction.
+Each event for the partner is an outbox item (``core.outbox``) put in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from coupons.checkout.rules import order_digest
-from coupons.core import code_items, outbox
+from coupons.core import account_items, code_items, outbox
 from coupons.core.models import CodeRecord, DiscountKind
-from coupons.core.sales import Redemption, RedemptionState
+from coupons.core.sales import Redemption, RedemptionState, Refund
 from coupons.core.table import Table
 
 SALES_SHARDS = 8  # spreads one day's sales over several index partitions (writes per partition)
@@ -34,6 +39,14 @@ def customer_key(code: str, customer: str) -> dict[str, str]:
     return {"pk": f"CODE#{code}", "sk": f"CUSTOMER#{customer}"}
 
 
+def refund_key(code: str, digest: str, refund_id: str) -> dict[str, str]:
+    return {"pk": f"CODE#{code}", "sk": f"REFUND#{digest}#{hashlib.sha256(refund_id.encode()).hexdigest()[:24]}"}
+
+
+def tracked_sale_key(digest: str) -> dict[str, str]:
+    return {"pk": f"SALE#{digest}", "sk": "SALE"}
+
+
 def sales_partition(day: date, shard: int) -> str:
     return f"SALES#{day.isoformat()}#{shard}"
 
@@ -41,9 +54,10 @@ def sales_partition(day: date, shard: int) -> str:
 def to_item(redemption: Redemption) -> dict[str, Any]:
     digest = order_digest(redemption.order_id)
     shard = int(hashlib.sha256(redemption.id.encode()).hexdigest(), 16) % SALES_SHARDS
+    key = redemption_key(redemption.code, digest) if redemption.code else tracked_sale_key(digest)
     return {
         **redemption.model_dump(),
-        **redemption_key(redemption.code, digest),
+        **key,
         "gsi1pk": sales_partition(redemption.created_at.date(), shard),
         "gsi1sk": f"{redemption.created_at.isoformat()}#{redemption.id}",
     }
@@ -51,6 +65,10 @@ def to_item(redemption: Redemption) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> Redemption:
     return Redemption.model_validate(item)
+
+
+def refund_from_item(item: dict[str, Any]) -> Refund:
+    return Refund.model_validate(item)
 
 
 # ---- reads -------------------------------------------------------------------------------------
@@ -139,9 +157,10 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
 
 
 def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
-    """Give the use (and a gift card's amount) back, once: the redemption's state moves from
-    redeemed to rolled back in the same transaction, so a second call fails the condition of
-    ``redemption`` and changes nothing."""
+    """Give the use (and what is left of a gift card's amount after partial refunds) back, once:
+    the redemption's state moves from redeemed to rolled back in the same transaction, so a second
+    call fails the condition of ``redemption`` and changes nothing. The condition also holds
+    ``refunded`` where it was read: a refund in between fails it, and the caller reads again."""
     digest = order_digest(redemption.order_id)
     code_update = "SET #uses = #uses - :one"
     names = {"#uses": "uses"}
@@ -149,16 +168,17 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
     if redemption.kind is DiscountKind.GIFT_CARD:
         code_update += ", #balance = #balance + :amount"
         names["#balance"] = "balance"
-        values[":amount"] = redemption.gift_card_amount
+        values[":amount"] = redemption.gift_card_amount - redemption.gift_card_refunded
     rolled_back = redemption.model_copy(update={"state": RedemptionState.ROLLED_BACK, "rolled_back_at": now})
     parts = {
         "redemption": {"Update": {
             "Key": table.serialize(redemption_key(redemption.code, digest)),
             "UpdateExpression": "SET #state = :rolled_back, rolled_back_at = :now",
-            "ConditionExpression": "#state = :redeemed",
-            "ExpressionAttributeNames": {"#state": "state"},
+            "ConditionExpression": f"#state = :redeemed AND {_refunded_is(redemption.refunded)}",
+            "ExpressionAttributeNames": {"#state": "state", "#refunded": "refunded"},
             "ExpressionAttributeValues": table.values(
-                {":rolled_back": RedemptionState.ROLLED_BACK, ":redeemed": RedemptionState.REDEEMED, ":now": now}),
+                {":rolled_back": RedemptionState.ROLLED_BACK, ":redeemed": RedemptionState.REDEEMED, ":now": now,
+                 ":before": redemption.refunded}),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         "code": {"Update": {
@@ -178,4 +198,74 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
             "ExpressionAttributeNames": {"#uses": "uses"},
             "ExpressionAttributeValues": table.values({":one": 1}),
         }}
+    table.transact(parts)
+
+
+def _refunded_is(before: Decimal) -> str:
+    """The condition that ``refunded`` is still ``before`` (items written before partial refunds
+    existed have no such attribute, which means 0)."""
+    return "(attribute_not_exists(#refunded) OR #refunded = :before)" if before == 0 else "#refunded = :before"
+
+
+def refund(table: Table, redemption: Redemption, given: Refund, now: datetime) -> Redemption:
+    """Record one partial refund: the redemption's running totals, the gift card's share back on
+    its balance, the refund item (one per refund id) and its event, all or nothing.
+
+    The redemption's condition is ``state = redeemed AND refunded = <as read>``: the caller checked
+    ``refunded + amount <= order total`` on that very value, so whatever the concurrency, refunds
+    never add up to more than the order total. A refund that lost a race fails the condition and is
+    computed again from a new read. ``ConditionsFailed`` names ``redemption`` or ``refund`` (this
+    refund id was recorded already). Returns the redemption as it now stands."""
+    digest = order_digest(redemption.order_id)
+    after = redemption.model_copy(update={
+        "refunded": redemption.refunded + given.amount,
+        "gift_card_refunded": redemption.gift_card_refunded + given.gift_card_amount,
+    })
+    parts: dict[str, dict[str, Any]] = {
+        "redemption": {"Update": {
+            "Key": table.serialize(redemption_key(redemption.code, digest)),
+            "UpdateExpression": "SET #refunded = :after, gift_card_refunded = :gift_after",
+            "ConditionExpression": f"#state = :redeemed AND {_refunded_is(redemption.refunded)}",
+            "ExpressionAttributeNames": {"#state": "state", "#refunded": "refunded"},
+            "ExpressionAttributeValues": table.values({
+                ":redeemed": RedemptionState.REDEEMED, ":before": redemption.refunded, ":after": after.refunded,
+                ":gift_after": after.gift_card_refunded}),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }},
+        "refund": {"Put": {
+            "Item": table.serialize({**refund_key(redemption.code, digest, given.refund_id), **given.model_dump(),
+                                     "redemption_id": redemption.id}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }},
+        "event": {"Put": outbox.put(table, after, outbox.REFUND, now, given)},
+    }
+    if given.gift_card_amount > 0:
+        parts["code"] = {"Update": {
+            "Key": table.serialize(code_items.key(redemption.code)),
+            "UpdateExpression": "SET #balance = #balance + :amount",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {"#balance": "balance"},
+            "ExpressionAttributeValues": table.values({":amount": given.gift_card_amount}),
+        }}
+    table.transact(parts)
+    return after
+
+
+def record_tracked_sale(table: Table, sale: Redemption) -> None:
+    """Record an order attributed by a tracking reference and queue its sale event, once per order
+    id (``sale`` fails its condition on a repeat). ``account``: the partner account the sale is
+    reported for must exist; a ConditionCheck, so the checkout needs no right to read it."""
+    parts = {
+        "account": {"ConditionCheck": {
+            "Key": table.serialize(account_items.key(sale.owner.partner, sale.owner.account)),
+            "ConditionExpression": "attribute_exists(pk)",
+        }},
+        "sale": {"Put": {
+            "Item": table.serialize(to_item(sale)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }},
+        "event": {"Put": outbox.put(table, sale, outbox.SALE, sale.created_at)},
+    }
     table.transact(parts)

@@ -24,14 +24,15 @@ from coupons.checkout.rules import (
     redemption_id,
     refusal,
 )
-from coupons.core import account_items, code_items, codes
+from coupons.core import account_items, code_items, codes, money
 from coupons.core.credentials import hash_secret, verify_secret
-from coupons.core.errors import NotFound, Unauthenticated
-from coupons.core.models import Account, CodeRecord, DiscountKind, utcnow
-from coupons.core.sales import Cart, Customer, Redemption, RedemptionState
+from coupons.core.errors import InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.models import Account, CodeRecord, DiscountKind, Owner, utcnow
+from coupons.core.sales import Cart, Customer, Redemption, RedemptionState, RefRefused, Refund, partner_of_ref
 from coupons.core.table import ConditionsFailed, Table
 
 PARTNER = "checkout"  # checkout keys are accounts of this partner
+RACE_ATTEMPTS = 10  # reads and conditional writes before a refund or rollback that keeps losing races is a 503
 _USED_BY_ORDERS = (Reason.USED_UP, Reason.INSUFFICIENT_BALANCE, Reason.CUSTOMER_LIMIT_REACHED)
 
 
@@ -73,7 +74,7 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
     found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True), strict=True))
     _verify(key, found["account"])
     record = code_items.from_item(found["code"]) if found["code"] else None
-    earlier = store.from_item(found["redemption"]) if found.get("redemption") else None
+    earlier = store.from_item(item) if (item := found.get("redemption")) else None
     counter = found.get("customer")
     return record, earlier, int(counter["uses"]) if counter else 0
 
@@ -90,7 +91,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
     code = codes.require_valid(code)
     record, earlier, customer_uses = _read(table, key, code, order_id, customer)
     if earlier is not None:
-        return Redeemed(earlier, replayed=True)
+        return _replay(earlier)
     now = utcnow()
     try:
         given = quote(record, code, cart, now.date(), amount, customer_uses, customer.key is not None)
@@ -101,7 +102,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
         if refused.reason in _USED_BY_ORDERS:
             again = table.get_many([store.redemption_key(code, order_digest(order_id))], consistent=True)[0]
             if again is not None:
-                return Redeemed(store.from_item(again), replayed=True)
+                return _replay(store.from_item(again))
         raise
     limited = record.max_uses_per_customer is not None
     redemption = Redemption(
@@ -113,8 +114,8 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
     try:
         store.redeem(table, redemption, record, record.max_uses_per_customer)
     except ConditionsFailed as refused:
-        if "redemption" in refused.failed:  # the same order won a race against its own retry
-            return Redeemed(store.from_item(refused.failed["redemption"]), replayed=True)
+        if mine := refused.failed.get("redemption"):  # the same order won a race against its own retry
+            return _replay(store.from_item(mine))
         if "code" in refused.failed:
             spent = amount if amount is not None else redemption.gift_card_amount
             raise _why(refused.failed["code"], code, cart, now, spent) from None
@@ -122,6 +123,16 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
         raise CodeRefused(Reason.CUSTOMER_LIMIT_REACHED,
                           f"This customer has used the code {code} {limit} times, the most allowed") from None
     return Redeemed(redemption, replayed=False)
+
+
+def _replay(earlier: Redemption) -> Redeemed:
+    """This order redeemed this code before: the same answer again, unless the redemption was
+    rolled back since; then no success may describe it (nothing is taken any more)."""
+    if earlier.state is RedemptionState.ROLLED_BACK:
+        raise CodeRefused(Reason.ROLLED_BACK,
+                          f"Order {earlier.order_id} redeemed {earlier.code} and was rolled back; nothing is taken "
+                          "for it now. To redeem the code again, use a new order id")
+    return Redeemed(earlier, replayed=True)
 
 
 def _why(item: dict | None, code: str, cart: Cart, now: datetime, amount: Decimal) -> CodeRefused:
@@ -139,21 +150,137 @@ def _why(item: dict | None, code: str, cart: Cart, now: datetime, amount: Decima
 
 def rollback(table: Table, key: str, redemption: str) -> Redeemed:
     code, digest = parse_redemption_id(redemption)
-    account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest)], consistent=True)
-    _verify(key, account)
-    if item is None:
-        raise NotFound(f"Unknown redemption {redemption!r}")
-    found = store.from_item(item)
+    for _ in range(RACE_ATTEMPTS):
+        account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest)],
+                                       consistent=True)
+        _verify(key, account)
+        if item is None:
+            raise NotFound(f"Unknown redemption {redemption!r}")
+        found = store.from_item(item)
+        if found.state is RedemptionState.ROLLED_BACK:
+            return Redeemed(found, replayed=True)
+        now = utcnow()
+        try:
+            store.roll_back(table, found, now)
+        except ConditionsFailed as refused:
+            if "redemption" in refused.failed:  # a concurrent rollback or refund: read again
+                continue
+            raise
+        return Redeemed(found.model_copy(update={"state": RedemptionState.ROLLED_BACK, "rolled_back_at": now}), False)
+    raise Unavailable("The redemption is changing right now; send the same request again")
+
+
+# ---- partial refunds ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refunded:
+    redemption: Redemption  # as it stands after this refund
+    refund: Refund
+    replayed: bool  # this refund id was recorded before; nothing new was written
+
+
+def refund(table: Table, key: str, redemption: str, refund_id: str, amount: Decimal) -> Refunded:
+    """Give ``amount`` of the order back: at most what is left of the order total across refunds;
+    a gift card gets its share of the order back on its balance; partners hear of it (REFUND
+    event). Safe to retry with the same ``refund_id``; the use itself stays taken (rollback gives
+    it back)."""
+    code, digest = parse_redemption_id(redemption)
+    for _ in range(RACE_ATTEMPTS):
+        account, item, earlier = table.get_many(
+            [account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest),
+             store.refund_key(code, digest, refund_id)], consistent=True)
+        _verify(key, account)
+        if item is None:
+            raise NotFound(f"Unknown redemption {redemption!r}")
+        found = store.from_item(item)
+        if earlier is not None:
+            return _refund_replay(found, store.refund_from_item(earlier), amount)
+        given = _refund_of(found, refund_id, amount)
+        try:
+            return Refunded(store.refund(table, found, given, given.created_at), given, replayed=False)
+        except ConditionsFailed:  # another refund or a rollback of this redemption won: read again
+            continue
+    raise Unavailable("The redemption is changing right now; send the same request again")
+
+
+def _refund_of(found: Redemption, refund_id: str, amount: Decimal) -> Refund:
+    """The refund ``amount`` makes of ``found``'s order, or why not."""
+    currency = found.cart.currency
     if found.state is RedemptionState.ROLLED_BACK:
-        return Redeemed(found, replayed=True)
-    now = utcnow()
+        raise CodeRefused(Reason.ROLLED_BACK, f"Redemption {found.id} was rolled back: everything was given back")
+    if -amount.as_tuple().exponent > money.exponent(currency):  # type: ignore[operator]
+        raise InvalidRequest(f"The amount {amount} has more decimals than {currency} has "
+                             f"({money.exponent(currency)})")
+    total = found.order_total
+    after = found.refunded + amount
+    if after > total:
+        left = money.to_wire(total - found.refunded, currency)
+        raise CodeRefused(Reason.REFUND_EXCEEDS_PAID,
+                          f"The refund of {money.to_wire(amount, currency)} {currency} is more than is left to refund "
+                          f"({left} of the order total {money.to_wire(total, currency)})")
+    # Shares of the running total, not of each refund: the pieces always add up to the whole.
+    gift_after = money.quantize(found.gift_card_amount * after / total, currency)
+    return Refund(refund_id=refund_id, amount=amount, gift_card_amount=gift_after - found.gift_card_refunded,
+                  goods_amount=found.refunded_share(after) - found.refunded_share(found.refunded),
+                  created_at=utcnow())
+
+
+def _refund_replay(found: Redemption, earlier: Refund, amount: Decimal) -> Refunded:
+    if earlier.amount != amount:
+        raise CodeRefused(Reason.ORDER_CONFLICT,
+                          f"Refund {earlier.refund_id} was recorded with the amount "
+                          f"{money.to_wire(earlier.amount, found.cart.currency)}; a new refund needs a new refund_id")
+    return Refunded(found, earlier, replayed=True)
+
+
+# ---- sales that came through a partner's tracking link (no code) ----------------------------------
+
+
+def tracked_sale_id(order_id: str) -> str:
+    """Lower case: a code is upper case, so this can never be a redemption id."""
+    return f"sale.{order_digest(order_id)}"
+
+
+def record_sale(table: Table, key: str, order_id: str, ref: str, account: str, cart: Cart,
+                customer: Customer) -> Redeemed:
+    """Record an order that came through a partner's tracking reference without a code, and queue
+    its sale for the partner ``ref`` belongs to (``core.sales.partner_of_ref``), once per order id.
+    ``account``: that partner's account (Brandbassador: the webshop whose tracking key is sent)."""
+    digest = order_digest(order_id)
+    found_account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.tracked_sale_key(digest)],
+                                         consistent=True)
+    _verify(key, found_account)
     try:
-        store.roll_back(table, found, now)
+        partner = partner_of_ref(ref)
+    except RefRefused as refused:
+        raise CodeRefused(Reason(refused.reason), refused.message) from None
+    sale = Redemption(
+        id=tracked_sale_id(order_id), code="", order_id=order_id, kind=None, cart=cart, customer=customer,
+        discount=cart.discount or Decimal(0), shipping_discount=Decimal(0), gift_card_amount=Decimal(0),
+        owner=Owner(partner=partner, account=account), ref=ref, created_at=utcnow(),
+    )
+    if item is not None:
+        return _sale_replay(store.from_item(item), sale)
+    try:
+        store.record_tracked_sale(table, sale)
     except ConditionsFailed as refused:
-        if "redemption" in refused.failed:  # a concurrent rollback got there first
-            return Redeemed(store.from_item(refused.failed["redemption"]), replayed=True)
+        if first := refused.failed.get("sale"):  # its own retry won the race
+            return _sale_replay(store.from_item(first), sale)
+        if "account" in refused.failed:
+            raise CodeRefused(Reason.UNKNOWN_ACCOUNT,
+                              f"No {partner} account {account!r} is configured: check the account field") from None
         raise
-    return Redeemed(found.model_copy(update={"state": RedemptionState.ROLLED_BACK, "rolled_back_at": now}), False)
+    return Redeemed(sale, replayed=False)
+
+
+def _sale_replay(earlier: Redemption, asked: Redemption) -> Redeemed:
+    same = (earlier.ref, earlier.owner, earlier.cart) == (asked.ref, asked.owner, asked.cart)
+    if not same:
+        raise CodeRefused(Reason.ORDER_CONFLICT,
+                          f"Order {earlier.order_id} was recorded before with other figures or another ref; "
+                          "an order is reported once")
+    return Redeemed(earlier, replayed=True)
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import Enum
 
 from pydantic import BaseModel
 
-from coupons.core import codes
+from coupons.core import codes, money
 from coupons.core.errors import CouponError, InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, DiscountKind, Owner
 from coupons.core.sales import Cart
-
-CENT = Decimal("0.01")
 
 
 class Reason(str, Enum):
@@ -36,6 +34,14 @@ class Reason(str, Enum):
     CURRENCY_MISMATCH = "currency_mismatch"
     INSUFFICIENT_BALANCE = "insufficient_balance"
     NOT_A_GIFT_CARD = "not_a_gift_card"
+    # 409: what the request asks conflicts with what this order already did
+    ROLLED_BACK = "rolled_back"  # redeeming (or refunding) an order whose redemption was rolled back
+    ORDER_CONFLICT = "order_conflict"  # the same order id / refund id sent before with other figures
+    # 422: refunds and tracked sales
+    REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
+    UNKNOWN_REF = "unknown_ref"
+    MALFORMED_REF = "malformed_ref"
+    UNKNOWN_ACCOUNT = "unknown_account"
 
 
 class CodeRefused(CouponError):
@@ -60,8 +66,11 @@ class Quote(BaseModel):
     owner: Owner
 
 
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+def order_total(cart: Cart, goods_discount: Decimal = Decimal(0)) -> Decimal:
+    """What the customer owes for ``cart`` before any gift card: goods after the discount the cart
+    says it applied (else ``goods_discount``), shipping, tax when it comes on top."""
+    discount = goods_discount if cart.discount is None else cart.discount
+    return max(cart.subtotal - discount + cart.shipping + (0 if cart.taxes_included else cart.tax), Decimal(0))
 
 
 # ---- identities --------------------------------------------------------------------------------
@@ -120,10 +129,11 @@ def refusal(record: CodeRecord | None, code: str, cart: Cart, today: date, amoun
         return CodeRefused(Reason.NOT_A_GIFT_CARD, f"The code {code} is not a gift card; send no amount")
     if kind is DiscountKind.GIFT_CARD:
         balance = record.balance or Decimal(0)
-        wanted = amount if amount is not None else Decimal("0.01")
+        wanted = amount if amount is not None else Decimal(1).scaleb(-money.exponent(currency))
         if balance < wanted:
             return CodeRefused(Reason.INSUFFICIENT_BALANCE,
-                               f"The gift card {code} has {balance:.2f} {currency} left, less than {wanted:.2f}")
+                               f"The gift card {code} has {money.to_wire(balance, currency)} {currency} left, "
+                               f"less than {money.to_wire(wanted, currency)}")
     return None
 
 
@@ -132,23 +142,25 @@ def quote(record: CodeRecord | None, code: str, cart: Cart, today: date, amount:
     """What the code gives on ``cart``, or ``CodeRefused``. ``amount`` is what to pay with a gift
     card (default: as much of the order as the balance covers)."""
     refused = refusal(record, code, cart, today, amount, customer_uses, customer_given)
-    if refused:
-        raise refused
-    order_total = cart.subtotal + cart.shipping
-    if amount is not None and amount > order_total:
-        raise InvalidRequest(f"The amount {amount:.2f} is more than the order total {order_total:.2f}")
+    if refused or record is None:  # (refusal() refuses a missing record: this tells the type checker)
+        raise refused or CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
+    owed = order_total(cart)
+    if amount is not None and amount > owed:
+        raise InvalidRequest(f"The amount {money.to_wire(amount, cart.currency)} is more than the order total "
+                             f"{money.to_wire(owed, cart.currency)}")
     discount = record.discount
     result = Quote(code=record.code, kind=discount.kind, value=discount.value, currency=cart.currency,
                    owner=record.owner)
+    value = discount.value or Decimal(0)  # percent and fixed discounts always carry one (models.Discount)
     if discount.kind is DiscountKind.PERCENT:
-        result.discount = min(money(cart.subtotal * discount.value / 100), cart.subtotal)
+        result.discount = min(money.quantize(cart.subtotal * value / 100, cart.currency), cart.subtotal)
     elif discount.kind is DiscountKind.FIXED:
-        result.discount = min(money(discount.value), cart.subtotal)
+        result.discount = min(money.quantize(value, cart.currency), cart.subtotal)
     elif discount.kind is DiscountKind.FREE_SHIPPING:
         result.shipping_discount = cart.shipping
     else:
         result.balance = record.balance
-        result.gift_card_amount = amount if amount is not None else min(record.balance, order_total)
+        result.gift_card_amount = amount if amount is not None else min(record.balance or Decimal(0), owed)
         if result.gift_card_amount <= 0:
-            raise InvalidRequest("The order total is 0.00: there is nothing to pay with the gift card")
+            raise InvalidRequest("The order total is 0: there is nothing to pay with the gift card")
     return result

@@ -2,22 +2,26 @@
 
 - Authentication: ``Authorization: Bearer <checkout key>`` (keys stored hashed; coupons-admin
   checkout add-key).
-- Bodies are JSON. Amounts are decimal strings (``"100.00"``) or JSON numbers, at most two
-  decimals; answers always carry strings, so no float ever touches money.
+- Bodies are JSON, their numbers read as Decimal (``core.json_body.loads``). Amounts are decimal
+  strings (``"100.00"``) or JSON numbers, parsed by the one strict parser (``core.money``): ASCII
+  digits, never negative, at most the cart currency's decimals (JPY none, KWD three); answers
+  always carry strings in the currency's decimals, so no float ever touches money.
 - Errors: ``{"error": {"code": "<reason>", "message": "<for a person>"}}``. ``code`` is stable and
   machine-readable (see ``Reason`` and ``_CODES``); ``message`` may change wording.
-  A code that does not apply is 422 (404 when it does not exist at all).
+  A code that does not apply is 422 (404 when it does not exist at all); a request that
+  contradicts what the order already did (a rolled-back redemption, another amount under the same
+  refund id) is 409.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from coupons.checkout.rules import CodeRefused, Quote, Reason
+from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
 from coupons.core import credentials, money
 from coupons.core.errors import (
     CodeTaken,
@@ -28,10 +32,10 @@ from coupons.core.errors import (
     Unauthenticated,
     Unavailable,
 )
-from coupons.core.models import CodeRecord
+from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
-from coupons.core.sales import Cart, Customer, Redemption
+from coupons.core.sales import Cart, Customer, Redemption, Refund
 
 # error class -> (HTTP status, error code)
 _CODES: dict[type, tuple[int, str]] = {
@@ -44,17 +48,30 @@ _CODES: dict[type, tuple[int, str]] = {
 }
 
 
+_MOST_DECIMALS = 3  # of any currency (ISO 4217: BHD, KWD ...); each amount is held to its cart's below
+
+# refusal reason -> HTTP status, when not 422
+_STATUS = {Reason.UNKNOWN: 404, Reason.ROLLED_BACK: 409, Reason.ORDER_CONFLICT: 409}
+
+
 def _amount(value: Any) -> Decimal:
-    """``"100.00"`` or ``100`` or ``99.9`` -> Decimal, at most two decimals, not negative."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError("must be an amount such as \"100.00\"")
+    """``"100.00"`` or ``100`` or an exact JSON number -> Decimal, 0 or more (``core.money``)."""
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount such as \"100.00\"") from None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**9:
-        raise ValueError(f"{value!r} is not an amount of 0.00 or more with at most two decimals")
-    return amount
+        return money.parse_amount(value, "amount", zero=True, decimals=_MOST_DECIMALS)
+    except InvalidRequest as error:
+        raise ValueError(error.message) from None
+
+
+def _decimals(amount: Decimal | None) -> int:
+    return 0 if amount is None else max(0, -int(amount.as_tuple().exponent))
+
+
+def _within_currency(currency: str, **amounts: Decimal | None) -> None:
+    """Each amount has at most ``currency``'s decimals (ISO 4217): never rounded, refused."""
+    allowed = money.exponent(currency)
+    for name, amount in amounts.items():
+        if _decimals(amount) > allowed:
+            raise ValueError(f"{name} {amount} has {_decimals(amount)} decimals; {currency} has at most {allowed}")
 
 
 def _currency(value: Any) -> str:
@@ -71,9 +88,25 @@ Currency = Annotated[str, BeforeValidator(_currency)]
 
 
 class CartIn(BaseModel):
-    subtotal: Amount = Field(description="Order value excluding shipping (what percent codes apply to)")
-    shipping: Amount = Field(Decimal("0.00"), description="Shipping cost")
+    subtotal: Amount = Field(description="Goods before discounts, excluding shipping (what percent codes apply "
+                                         "to); including tax when taxes_included")
+    shipping: Amount = Field(Decimal(0), description="Shipping cost")
     currency: Currency = Field(description="ISO 4217, e.g. EUR", json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
+    discount: Amount | None = Field(None, description="The discount on the goods the checkout actually applied "
+                                                      "(all promotions); absent: the code's own discount")
+    tax: Amount = Field(Decimal(0), description="The order's tax")
+    taxes_included: bool = Field(False, description="true: subtotal and shipping include the tax (EU prices); "
+                                                    "false: the tax comes on top")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CartIn:
+        _within_currency(self.currency, subtotal=self.subtotal, shipping=self.shipping, discount=self.discount,
+                         tax=self.tax)
+        if self.discount is not None and self.discount > self.subtotal:
+            raise ValueError(f"discount {self.discount} is more than the subtotal {self.subtotal}")
+        if self.taxes_included and self.tax > self.subtotal + self.shipping - (self.discount or 0):
+            raise ValueError(f"tax {self.tax} is more than the order it is included in")
+        return self
 
 
 class CustomerIn(BaseModel):
@@ -90,54 +123,85 @@ class ValidateRequest(BaseModel):
     customer: CustomerIn = Field(default_factory=CustomerIn)
     amount: Amount | None = Field(None, description="Gift cards: how much to pay with the card")
 
+    @model_validator(mode="after")
+    def _amount_in_currency(self) -> ValidateRequest:
+        _within_currency(self.cart.currency, amount=self.amount)
+        return self
+
 
 class RedeemRequest(ValidateRequest):
     order_id: str = Field(min_length=1, max_length=128, description="Same order and code twice: one redemption")
     ref: str | None = Field(None, max_length=256, description="A partner's tracking reference, e.g. bb-123")
 
 
-def cart(request: ValidateRequest) -> Cart:
+class SaleRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "1003", "ref": "bb-42", "account": "demo",
+         "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}]})
+
+    order_id: str = Field(min_length=1, max_length=128, description="Reported once per order id")
+    ref: str = Field(max_length=100, description="The partner's tracking reference from the link, e.g. bb-42")
+    account: str = Field(min_length=1, max_length=128,
+                         description="The partner account the sale is reported for (Brandbassador: the webshop id)")
+    cart: CartIn
+    customer: CustomerIn = Field(default_factory=CustomerIn)
+
+
+class RefundRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"refund_id": "RMA-7", "amount": "20.00"}]})
+
+    refund_id: str = Field(min_length=1, max_length=128, description="The shop's id of this refund: the same id "
+                                                                      "again is the same refund")
+    amount: Amount = Field(description="Given back to the customer for the order (gift-card part included)")
+
+
+def cart(request: ValidateRequest | SaleRequest) -> Cart:
     return Cart(**request.cart.model_dump())
 
 
-def customer(request: ValidateRequest) -> Customer:
+def customer(request: ValidateRequest | SaleRequest) -> Customer:
     return Customer(**request.customer.model_dump())
 
 
 # ---- answers -----------------------------------------------------------------------------------
 
 
-def _wire(value: Decimal | None) -> str | None:
-    return None if value is None else money.to_wire(value)
+def _wire(value: Decimal | None, currency: str | None = None) -> str | None:
+    return None if value is None else money.to_wire(value, currency)
 
 
 def quoted(q: Quote, cart_: Cart) -> Response:
-    to_pay = cart_.subtotal + cart_.shipping - q.discount - q.shipping_discount - q.gift_card_amount
+    to_pay = order_total(cart_, q.discount) - q.shipping_discount - q.gift_card_amount
+    c = cart_.currency
     return _json(200, {
         "valid": True,
         "code": q.code,
         "kind": q.kind.value,
-        "value": _wire(q.value),
+        "value": _wire(q.value, c if q.kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD) else None),
         "currency": q.currency,
-        "discount": _wire(q.discount),
-        "shipping_discount": _wire(q.shipping_discount),
-        "gift_card_amount": _wire(q.gift_card_amount),
-        "balance": _wire(q.balance),
-        "to_pay": _wire(to_pay),
+        "discount": _wire(q.discount, c),
+        "shipping_discount": _wire(q.shipping_discount, c),
+        "gift_card_amount": _wire(q.gift_card_amount, c),
+        "balance": _wire(q.balance, c),
+        "to_pay": _wire(max(to_pay, Decimal(0)), c),
     })
 
 
 def redemption(r: Redemption, replayed: bool, status: int = 200) -> Response:
+    c = r.cart.currency
     return _json(status, {
         "id": r.id,
         "code": r.code,
         "order_id": r.order_id,
         "state": r.state.value,
-        "kind": r.kind.value,
-        "currency": r.cart.currency,
-        "discount": _wire(r.discount),
-        "shipping_discount": _wire(r.shipping_discount),
-        "gift_card_amount": _wire(r.gift_card_amount),
+        "kind": r.kind.value if r.kind else None,
+        "currency": c,
+        "discount": _wire(r.discount, c),
+        "shipping_discount": _wire(r.shipping_discount, c),
+        "gift_card_amount": _wire(r.gift_card_amount, c),
+        "paid_goods_total": _wire(r.paid_goods_total, c),
+        "order_total": _wire(r.order_total, c),
+        "refunded": _wire(r.refunded, c),
         "attributed_to": r.owner.model_dump(),
         "created_at": r.created_at.isoformat(),
         "rolled_back_at": r.rolled_back_at.isoformat() if r.rolled_back_at else None,
@@ -145,19 +209,50 @@ def redemption(r: Redemption, replayed: bool, status: int = 200) -> Response:
     })
 
 
+def sale(r: Redemption, replayed: bool) -> Response:
+    c = r.cart.currency
+    return _json(200 if replayed else 201, {
+        "id": r.id,
+        "order_id": r.order_id,
+        "ref": r.ref,
+        "currency": c,
+        "paid_goods_total": _wire(r.paid_goods_total, c),
+        "attributed_to": r.owner.model_dump(),
+        "created_at": r.created_at.isoformat(),
+        "replayed": replayed,
+    })
+
+
+def refunded(r: Redemption, given: Refund, replayed: bool) -> Response:
+    c = r.cart.currency
+    return _json(200 if replayed else 201, {
+        "refund_id": given.refund_id,
+        "redemption_id": r.id,
+        "currency": c,
+        "amount": _wire(given.amount, c),
+        "gift_card_amount": _wire(given.gift_card_amount, c),
+        "goods_amount": _wire(given.goods_amount, c),
+        "refunded_total": _wire(r.refunded, c),
+        "refundable": _wire(r.order_total - r.refunded, c),
+        "created_at": given.created_at.isoformat(),
+        "replayed": replayed,
+    })
+
+
 def gift_card(record: CodeRecord, history: list[Redemption]) -> Response:
     return _json(200, {
         "code": record.code,
-        "balance": _wire(record.balance),
+        "balance": _wire(record.balance, record.discount.currency),
         "currency": record.discount.currency,
-        "initial_value": _wire(record.discount.value),
+        "initial_value": _wire(record.discount.value, record.discount.currency),
         "status": record.status,
         "expires_on": record.expires_on.isoformat() if record.expires_on else None,
         "history": [
             {
                 "redemption_id": r.id,
                 "order_id": r.order_id,
-                "amount": _wire(r.gift_card_amount),
+                "amount": _wire(r.gift_card_amount, r.cart.currency),
+                "refunded": _wire(r.gift_card_refunded, r.cart.currency),
                 "state": r.state.value,
                 "created_at": r.created_at.isoformat(),
                 "rolled_back_at": r.rolled_back_at.isoformat() if r.rolled_back_at else None,
@@ -169,7 +264,7 @@ def gift_card(record: CodeRecord, history: list[Redemption]) -> Response:
 
 def error(exc: CouponError) -> Response:
     if isinstance(exc, CodeRefused):
-        status, code = (404 if exc.reason is Reason.UNKNOWN else 422), exc.reason.value
+        status, code = _STATUS.get(exc.reason, 422), exc.reason.value
     else:
         status, code = next(v for cls, v in _CODES.items() if isinstance(exc, cls))
     return _json(status, {"error": {"code": code, "message": exc.message}})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from decimal import Decimal
 from typing import Any
 
 # Every request body of every contract is a few hundred bytes; Friendbuy's purchase with its
@@ -64,7 +65,10 @@ def _depth(text: str) -> int:
 
 
 def loads(raw: str | bytes) -> Any:
-    """``json.loads`` within the bounds above, or ``UnreadableBody`` (a ``ValueError``)."""
+    """``json.loads`` within the bounds above, or ``UnreadableBody`` (a ``ValueError``). Numbers
+    are read exactly: ``99.999999999999999`` stays that Decimal (and a money parser can refuse it)
+    instead of becoming the float 100.0; routes that take money give this to their resolver
+    (``json_body_deserializer``)."""
     if len(raw) > MAX_BYTES:
         raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
     try:
@@ -74,7 +78,7 @@ def loads(raw: str | bytes) -> Any:
     if _depth(text) > MAX_DEPTH:
         raise UnreadableBody(f"the body nests more than {MAX_DEPTH} levels")
     try:
-        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+        return json.loads(text, object_pairs_hook=_refuse_duplicates, parse_float=Decimal)
     except RecursionError:  # the depth bound should make this unreachable; a 500 it must never be
         raise UnreadableBody("the body nests too deeply") from None
     except UnreadableBody:

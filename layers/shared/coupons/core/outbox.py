@@ -22,12 +22,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from coupons.core.sales import DELIVERED, ROLLBACK, SALE, SKIPPED, Redemption
+from coupons.core.sales import DELIVERED, REFUND, ROLLBACK, SALE, SKIPPED, Redemption, Refund
 from coupons.core.table import Table, error_code, returned_item
 
 SK = "OUTBOX"
 PENDING, DEAD = "pending", "dead"  # and DELIVERED, SKIPPED: what a reporter answers (core.sales)
-__all__ = ["DEAD", "DELIVERED", "PENDING", "ROLLBACK", "SALE", "SKIPPED"]
+__all__ = ["DEAD", "DELIVERED", "PENDING", "REFUND", "ROLLBACK", "SALE", "SKIPPED"]
 SHARDS = 8
 
 
@@ -44,15 +44,18 @@ def _index(state: str, pk: str, created_at: str) -> dict[str, str]:
     return {":gpk": f"OUTBOX#{state}#{shard}", ":gsk": f"{created_at}#{pk}"}
 
 
-def put(table: Table, redemption: Redemption, event: str, now: datetime) -> dict[str, Any]:
-    """The Put (for a transaction) of a new pending event."""
-    pk = event_key(redemption.id, event)
+def put(table: Table, redemption: Redemption, event: str, now: datetime, refund: Refund | None = None) -> dict[str, Any]:
+    """The Put (for a transaction) of a new pending event. A redemption has one sale and one
+    rollback event, and one refund event per refund id (its digest in the key)."""
+    name = f"{event}.{hashlib.sha256(refund.refund_id.encode()).hexdigest()[:24]}" if refund else event
+    pk = event_key(redemption.id, name)
     index = _index(PENDING, pk, now.isoformat())
     item = {
         **key(pk),
         "event": event,
         "partner": redemption.owner.partner,
         "redemption": redemption.model_dump(),
+        **({"refund": refund.model_dump()} if refund else {}),
         "state": PENDING,
         "attempts": 0,
         "created_at": now,

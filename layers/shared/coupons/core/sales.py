@@ -9,6 +9,7 @@ the signed webhook); the sender function composes them, so no partner package im
 from __future__ import annotations
 
 import hashlib
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,18 +20,29 @@ from enum import Enum
 
 from pydantic import BaseModel, Field
 
+from coupons.core import money
 from coupons.core.models import DiscountKind, Owner
 from coupons.core.table import Table
 
-SALE, ROLLBACK = "sale", "rollback"
+# Outbox events: a sale (a redemption, or an order that came through a tracking link), its full
+# rollback, one partial refund.
+SALE, ROLLBACK, REFUND = "sale", "rollback", "refund"
 # What a reporter answers: the event was taken by the partner, or there was nothing to send.
 DELIVERED, SKIPPED = "delivered", "skipped"
 
 
 class Cart(BaseModel):
-    subtotal: Decimal  # excluding shipping; what a percent code applies to
+    """An order as the checkout sees it. Every field a checkout may leave out has the default that
+    keeps an older stored redemption meaning what it meant when it was written."""
+
+    subtotal: Decimal  # goods before this order's discounts, excluding shipping; with tax if taxes_included
     shipping: Decimal = Decimal("0.00")
     currency: str
+    # The discount on the goods the checkout actually applied (this code's and any other promotion),
+    # when it says; else the code's own discount counts.
+    discount: Decimal | None = None
+    tax: Decimal = Decimal("0.00")  # the order's tax
+    taxes_included: bool = False  # True: subtotal (and shipping) include ``tax``, as EU prices do
 
 
 class Customer(BaseModel):
@@ -51,13 +63,17 @@ class RedemptionState(str, Enum):
 
 
 class Redemption(BaseModel):
-    """One use of a code by one order, attributed to the code's owner."""
+    """One use of a code by one order, attributed to the code's owner; or (``code`` empty, ``kind``
+    None) an order attributed by a partner's tracking reference alone (``ref``, POST /checkout/sales).
+
+    ``refunded`` and ``gift_card_refunded`` (added with partial refunds, default 0 so that older
+    items read unchanged) are what partial refunds gave back so far."""
 
     id: str
     code: str
     order_id: str
     state: RedemptionState = RedemptionState.REDEEMED
-    kind: DiscountKind
+    kind: DiscountKind | None = None  # None: a tracked sale (no code)
     cart: Cart
     customer: Customer = Field(default_factory=Customer)
     customer_key: str | None = None  # set when the code limits uses per customer
@@ -68,22 +84,93 @@ class Redemption(BaseModel):
     ref: str | None = None  # a partner's tracking reference (Brandbassador: bb-...)
     created_at: datetime
     rolled_back_at: datetime | None = None
+    refunded: Decimal = Decimal("0.00")  # given back to the customer across partial refunds
+    gift_card_refunded: Decimal = Decimal("0.00")  # of which back onto the gift card
+
+    @property
+    def goods_discount(self) -> Decimal:
+        """The discount on the goods: what the cart says was applied, else this code's."""
+        return self.discount if self.cart.discount is None else self.cart.discount
 
     @property
     def paid_goods_total(self) -> Decimal:
-        """What the customer paid for the goods, excluding shipping: the figure partners count
-        commission on. Every outbound report uses this one property."""
-        return self.cart.subtotal - self.discount
+        """What the customer paid for the goods, excluding shipping and tax: the figure partners
+        count commission on. Every outbound report uses this one property.
+
+            subtotal - goods discount - (tax, when the subtotal includes it)
+
+        A gift card is a means of payment, not a discount: goods paid with a card were paid for
+        (the card's own sale was not a sale of goods), so ``gift_card_amount`` does not lower it.
+        Shipping, a free-shipping code's discount on it, and tax added on top never enter it.
+        Rounded to the currency's minor unit (ISO 4217), never below 0."""
+        cart = self.cart
+        total = cart.subtotal - self.goods_discount - (cart.tax if cart.taxes_included else 0)
+        return money.quantize(max(total, Decimal(0)), cart.currency)
+
+    @property
+    def order_total(self) -> Decimal:
+        """What the customer owes for the whole order, however paid (gift card included): the most
+        refunds may give back. Goods after discount, shipping after its discount, tax on top."""
+        cart = self.cart
+        total = (cart.subtotal - self.goods_discount + cart.shipping - self.shipping_discount
+                 + (0 if cart.taxes_included else cart.tax))
+        return money.quantize(max(total, Decimal(0)), cart.currency)
+
+    def refunded_share(self, refunded: Decimal) -> Decimal:
+        """``paid_goods_total`` scaled by the part of the order refunded (what partners' commission
+        loses), rounded to the currency's minor unit."""
+        if self.order_total == 0:
+            return Decimal(0)
+        return money.quantize(self.paid_goods_total * refunded / self.order_total, self.cart.currency)
+
+
+class Refund(BaseModel):
+    """One partial refund of a redemption (its refund event carries it)."""
+
+    refund_id: str
+    amount: Decimal  # given back to the customer for the order
+    gift_card_amount: Decimal  # of which back onto the gift card (its share of the order)
+    goods_amount: Decimal  # the share of paid_goods_total this refund takes back
+    created_at: datetime
+
+
+# ---- partners' tracking references --------------------------------------------------------------
+
+# Which partner a tracking reference (the ``ref`` of a link on the brand's site) belongs to, by
+# prefix: the one table the checkout routes a code-less sale with, without importing any partner.
+# Brandbassador: "ref always starts with bb" (CONTRACTS.md, tracking links ``?ref=bb-<id>``).
+TRACKING_REF_PREFIXES = {"bb": "brandbassador"}
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,99}", re.ASCII)
+
+
+class RefRefused(ValueError):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def partner_of_ref(ref: str) -> str:
+    """The partner ``ref`` belongs to, or ``RefRefused`` with reason ``malformed_ref`` (not 2-100
+    ASCII letters, digits, ``-`` and ``_``) or ``unknown_ref`` (no partner's prefix)."""
+    if not _REF.fullmatch(ref):
+        raise RefRefused("malformed_ref", f"The ref {ref[:100]!r} is not a tracking reference: 2 to 100 ASCII "
+                                          "letters, digits, '-' and '_', such as bb-123")
+    for prefix, partner in TRACKING_REF_PREFIXES.items():
+        if ref.lower().startswith(prefix):
+            return partner
+    known = ", ".join(f"{p}… ({partner})" for p, partner in TRACKING_REF_PREFIXES.items())
+    raise RefRefused("unknown_ref", f"The ref {ref!r} belongs to no partner this service reports to ({known})")
 
 
 @dataclass(frozen=True)
 class SaleEvent:
-    """One outbox event: a sale or its rollback, to report to the partner that owns the code."""
+    """One outbox event: a sale, its rollback or a partial refund, to report to the partner that owns the code."""
 
-    kind: str  # SALE or ROLLBACK
+    kind: str  # SALE, ROLLBACK or REFUND
     delivery_id: str  # the outbox key: stable across retries, so partners can deduplicate
-    redemption: Redemption
+    redemption: Redemption  # as it stood after the event
     timeout_seconds: float = 5.0
+    refund: Refund | None = None  # REFUND events: this refund
 
 
 class DeliveryFailed(Exception):

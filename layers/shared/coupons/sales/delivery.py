@@ -18,7 +18,7 @@ from typing import Any
 
 from coupons.core import outbox
 from coupons.core.models import utcnow
-from coupons.core.sales import DeliveryFailed, Redemption, Reporter, SaleEvent
+from coupons.core.sales import DeliveryFailed, Redemption, Refund, Reporter, SaleEvent
 from coupons.core.table import Table
 
 __all__ = ["DeliveryConfig", "DeliveryFailed", "Outcome", "deliver", "summary"]
@@ -59,8 +59,9 @@ def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[st
         if taken.state == outbox.PENDING:  # another attempt holds the lease: look again after it
             return Outcome("busy", "another attempt is under way", retry_in=config.lease_seconds)
         return Outcome(taken.state or "missing", "nothing to do")
+    refund = Refund.model_validate(item["refund"]) if item.get("refund") else None
     event = SaleEvent(kind=item["event"], delivery_id=pk, redemption=Redemption.model_validate(item["redemption"]),
-                      timeout_seconds=config.timeout_seconds)
+                      timeout_seconds=config.timeout_seconds, refund=refund)
     reporter = reporters.get(item["partner"])
     try:
         if reporter is None:

@@ -1,10 +1,15 @@
 """Our outbound sale webhook, for partners without a documented sales API of their own
 (SiteVibes, Affonso): ``POST <url>`` with a JSON body, signed.
 
-Headers: ``X-Coupons-Event`` (``sale.redeemed`` | ``sale.rolled_back``), ``X-Coupons-Delivery`` (the
+Headers: ``X-Coupons-Event`` (``sale.redeemed`` | ``sale.rolled_back`` | ``sale.refunded``), ``X-Coupons-Delivery`` (the
 event id: the same on every retry, so a receiver can drop repeats), ``X-Coupons-Timestamp`` (epoch
 seconds) and ``X-Coupons-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the
 partner's webhook secret>``.
+
+Amounts are strings in the currency's decimals (ISO 4217). ``paid_goods_total`` is the figure to
+count commission on (``Redemption.paid_goods_total``: goods after discounts, without shipping and
+tax; a gift card is a payment, it does not lower it); a ``sale.refunded`` event adds ``refund``
+with the amount given back and ``goods_amount``, the part of ``paid_goods_total`` it takes back.
 """
 
 from __future__ import annotations
@@ -16,14 +21,22 @@ import time
 import urllib.request
 
 from coupons.core import money
-from coupons.core.sales import DELIVERED, SKIPPED, Redemption, SaleEvent, send
+from coupons.core.sales import DELIVERED, SKIPPED, Redemption, Refund, SaleEvent, send
 from coupons.core.table import Table
 from coupons.sales import webhook_items
 
-EVENTS = {"sale": "sale.redeemed", "rollback": "sale.rolled_back"}
+EVENTS = {"sale": "sale.redeemed", "rollback": "sale.rolled_back", "refund": "sale.refunded"}
 
 
-def body(event: str, delivery_id: str, r: Redemption) -> bytes:
+def body(event: str, delivery_id: str, r: Redemption, refund: Refund | None = None) -> bytes:
+    c = r.cart.currency
+    refunded = None if refund is None else {
+        "refund_id": refund.refund_id,
+        "amount": money.to_wire(refund.amount, c),
+        "gift_card_amount": money.to_wire(refund.gift_card_amount, c),
+        "goods_amount": money.to_wire(refund.goods_amount, c),
+        "refunded_at": refund.created_at.isoformat(),
+    }
     return json.dumps({
         "event": EVENTS[event],
         "delivery_id": delivery_id,
@@ -33,10 +46,16 @@ def body(event: str, delivery_id: str, r: Redemption) -> bytes:
         "partner": r.owner.partner,
         "account": r.owner.account,
         "person": r.owner.person,
-        "subtotal": money.to_wire(r.cart.subtotal),
-        "currency": r.cart.currency,
-        "discount": money.to_wire(r.discount),
-        "gift_card_amount": money.to_wire(r.gift_card_amount),
+        "paid_goods_total": money.to_wire(r.paid_goods_total, c),
+        "subtotal": money.to_wire(r.cart.subtotal, c),
+        "shipping": money.to_wire(r.cart.shipping, c),
+        "tax": money.to_wire(r.cart.tax, c),
+        "taxes_included": r.cart.taxes_included,
+        "currency": c,
+        "discount": money.to_wire(r.goods_discount, c),
+        "gift_card_amount": money.to_wire(r.gift_card_amount, c),
+        "refunded_total": money.to_wire(r.refunded, c),
+        "refund": refunded,
         "ref": r.ref,
         "redeemed_at": r.created_at.isoformat(),
         "rolled_back_at": r.rolled_back_at.isoformat() if r.rolled_back_at else None,
@@ -64,7 +83,9 @@ def report_sale(table: Table, event: SaleEvent) -> tuple[str, str]:
     hook = webhook_items.get(table, r.owner.partner)
     if hook is None:
         return SKIPPED, f"no webhook configured for {r.owner.partner}"
-    payload = body(event.kind, event.delivery_id, r)
+    if event.kind not in EVENTS:
+        return SKIPPED, f"no webhook event for {event.kind}"
+    payload = body(event.kind, event.delivery_id, r, event.refund)
     signed = headers(event.kind, event.delivery_id, hook["secret"], int(time.time()), payload)
     request = urllib.request.Request(hook["url"], data=payload, headers=signed, method="POST")  # noqa: S310 - CLI-set URL
     status = send(request,
