@@ -29,8 +29,17 @@ MAX_DEPTH = 32
 _UNREADABLE = "<unreadable body>"
 
 
-class UnreadableBody(ValueError):
-    """Too large, too deep, not UTF-8, not JSON, or a key twice in one object."""
+class UnreadableBody(json.JSONDecodeError):
+    """Too large, too deep, not UTF-8, not JSON, or a key twice in one object. A JSONDecodeError,
+    so that Powertools, given ``loads`` as a resolver's deserializer, answers it as invalid JSON
+    (the contract's own 400) instead of letting it escape as a 500."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "", 0)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
