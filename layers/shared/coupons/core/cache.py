@@ -1,0 +1,68 @@
+"""Configuration and credentials held in the function's memory for a short, bounded time.
+
+A warm Lambda instance serves request after request; reading the same account, campaign, bank or
+key item on each one doubles the DynamoDB calls of the happy path. Items read through ``cached``
+are kept for at most ``TTL_SECONDS``, so any change made elsewhere (a revoked key, a deactivated
+campaign, a rotated secret) takes effect everywhere within that bound. Writes made through the same
+``Table`` object (the admin CLI, tests) ``forget`` the key at once.
+
+Only items that exist are kept: something created a moment ago (a bank, a token) is seen on the
+next request, and a miss costs one read each time, as before.
+
+The cache belongs to the ``Table`` object (a weak mapping), so a fresh table in a test starts empty
+and the process-wide table of a Lambda instance keeps it as long as the instance lives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+TTL_SECONDS = 30.0  # the one bound on how long a change made elsewhere can go unseen
+MAX_ENTRIES = 1024  # per table: configuration is small; the oldest entry goes first
+
+T = TypeVar("T")
+
+_lock = threading.Lock()  # the bench and the local stack call from threads; Lambda itself does not
+_caches: weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[float, Any]]] = weakref.WeakKeyDictionary()
+
+
+def _cache_of(owner: Any) -> OrderedDict[Hashable, tuple[float, Any]]:
+    cache = _caches.get(owner)
+    if cache is None:
+        cache = _caches.setdefault(owner, OrderedDict())
+    return cache
+
+
+def cached(owner: Any, key: Hashable, load: Callable[[], T | None], now: Callable[[], float] = time.monotonic) -> T | None:
+    """``load()``'s answer for ``key``, from memory if it was loaded less than ``TTL_SECONDS`` ago.
+    None (nothing found) is returned, never kept."""
+    at = now()
+    with _lock:
+        cache = _cache_of(owner)
+        hit = cache.get(key)
+        if hit is not None and at - hit[0] < TTL_SECONDS:
+            return hit[1]
+    value = load()
+    if value is not None:
+        with _lock:
+            cache[key] = (at, value)
+            cache.move_to_end(key)
+            while len(cache) > MAX_ENTRIES:
+                cache.popitem(last=False)
+    return value
+
+
+def forget(owner: Any, key: Hashable) -> None:
+    """Drop ``key`` after a write through ``owner``, so that this process sees the change at once."""
+    with _lock:
+        _cache_of(owner).pop(key, None)
+
+
+def clear(owner: Any) -> None:
+    with _lock:
+        _caches.pop(owner, None)
