@@ -26,6 +26,7 @@ TTL_SECONDS = 30.0  # the one bound on how long a change made elsewhere can go u
 MAX_ENTRIES = 1024  # per table: configuration is small; the oldest entry goes first
 
 T = TypeVar("T")
+_clock = time.monotonic  # tests move it forward
 
 _lock = threading.Lock()  # the bench and the local stack call from threads; Lambda itself does not
 _caches: weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[float, Any]]] = weakref.WeakKeyDictionary()
@@ -38,10 +39,10 @@ def _cache_of(owner: Any) -> OrderedDict[Hashable, tuple[float, Any]]:
     return cache
 
 
-def cached(owner: Any, key: Hashable, load: Callable[[], T | None], now: Callable[[], float] = time.monotonic) -> T | None:
+def cached(owner: Any, key: Hashable, load: Callable[[], T | None]) -> T | None:
     """``load()``'s answer for ``key``, from memory if it was loaded less than ``TTL_SECONDS`` ago.
     None (nothing found) is returned, never kept."""
-    at = now()
+    at = _clock()
     with _lock:
         cache = _cache_of(owner)
         hit = cache.get(key)
