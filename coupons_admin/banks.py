@@ -136,8 +136,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     add.add_argument("--max-uses", type=int, help="uses per code (default: unlimited, a shareable code)")
     add.add_argument("--expires-on", help="last valid day of the codes, yyyy-mm-dd")
     add.add_argument("--name")
-    add.add_argument("--shards", type=int, default=16, help="free-pool index partitions (default 16: enough for a 10,000 codes/s load; "
-                     "each takes at most ~1,000 writes/s on AWS)")
+    add.add_argument("--shards", type=int, default=16, help="free-pool index partitions (default 16, enough for a "
+                     "10,000 codes/s load: each takes ~1,000 writes/s on AWS)")
     add.add_argument("--prefix", default="", help="generated codes start with this")
     add.add_argument("--length", type=int, default=8, help="generated characters after the prefix (default 8)")
     add.add_argument("--alphabet", help=f"characters of generated codes (default {codes.UNAMBIGUOUS_ALPHABET})")
