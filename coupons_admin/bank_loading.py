@@ -240,7 +240,7 @@ def generate(table: Table, bank: Bank, count: int, workers: int = 8, progress: P
         if not bank_items.update_bank(table, bank.id, "SET pending_run = :run", {":run": run},
                                       "attribute_not_exists(pending_run)"):
             bank = get_bank(table, bank.id)
-            run = bank.pending_run
+            run = bank.pending_run or run  # another run started it meanwhile (or just finished it)
     if run["count"] != count:
         raise InvalidRequest(
             f"Bank {bank.id} has an unfinished generation of {run['count']} codes; run it again with that count to finish it"

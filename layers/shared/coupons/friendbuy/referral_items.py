@@ -158,7 +158,7 @@ def put_purchase(table: Table, purchase: dict[str, Any], attribution: Attributio
             table.call("put_item", **put)
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                raise PurchaseExists(table.deserialize(error.response["Item"])) from None
+                raise PurchaseExists(table.deserialize(error.response["Item"])) from None  # type: ignore[typeddict-item]
             raise
         return
     try:
