@@ -7,7 +7,6 @@ import pytest
 
 from coupons.core import cache
 from coupons.core.errors import NotFound
-from coupons.core.table import Table
 from coupons.friendbuy import bank_items, campaigns, referral_items, referrals
 from coupons.friendbuy.banks import BankSettings
 from coupons.friendbuy.campaigns import CampaignSettings
@@ -53,8 +52,9 @@ def test_a_revoked_key_and_a_deactivated_campaign_stop_working_within_the_cache_
     monkeypatch.setattr(cache, "_clock", lambda: now[0])
     caller = campaigns.caller(fb_table, credentials_of(basic()))  # the function's table: key now cached
     referrals.refer(fb_table, caller, from_bank("C1"))  # campaign and bank cached too
-    admin = Table(fb_table.name, fb_table.client)  # the admin CLI: another process, another cache
-    campaigns.add_campaign(admin, CAMPAIGN, SECRET, CampaignSettings(access_key="key-new", active=False))
+    with monkeypatch.context() as admin_cli:  # another process: this one's memory is not told
+        admin_cli.setattr(cache, "forget", lambda *_: None)
+        campaigns.add_campaign(fb_table, CAMPAIGN, SECRET, CampaignSettings(access_key="key-new", active=False))
 
     now[0] += cache.TTL_SECONDS - 1  # within the bound the old configuration may still answer
     assert campaigns.caller(fb_table, credentials_of(basic())).campaigns == {CAMPAIGN}

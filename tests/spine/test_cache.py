@@ -3,8 +3,9 @@
 from coupons.core import cache
 
 
-class Owner:  # stands for a Table: the cache belongs to the object
-    pass
+class Owner:  # stands for a Table: entries are kept per table name
+    def __init__(self, name: str = "t1"):
+        self.name = name
 
 
 def test_an_entry_is_reused_until_the_bound_then_read_again(monkeypatch):
@@ -36,7 +37,7 @@ def test_nothing_found_is_not_kept_and_forget_drops_an_entry():
 
 
 def test_each_table_has_its_own_entries_and_the_size_is_bounded():
-    one, two = Owner(), Owner()
+    one, two = Owner("one"), Owner("two")
     cache.cached(one, "k", lambda: 1)
     assert cache.cached(two, "k", lambda: 2) == 2
     for i in range(cache.MAX_ENTRIES + 10):

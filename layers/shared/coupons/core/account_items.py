@@ -1,7 +1,8 @@
 """Partner accounts (webshops, rewards, programmes, campaigns): ``pk = ACCOUNT#<partner>#<id>``.
 
-Accounts are written only by the admin CLI, and read on nearly every request, so reads go through
-``coupons.core.cache`` (at most ``cache.TTL_SECONDS`` old; writes here forget the entry at once).
+Accounts are written only by the admin CLI, and read on nearly every request: the request paths
+read them with ``get_cached`` (``coupons.core.cache``: at most ``cache.TTL_SECONDS`` old; writes
+here forget the entry at once). ``get`` always reads the table (the admin CLI, the sender).
 """
 
 from __future__ import annotations
@@ -39,13 +40,16 @@ def _cache_key(partner: str, account_id: str) -> tuple[str, str, str]:
 
 
 def get(table: Table, partner: str, account_id: str) -> Account | None:
-    """The account, read at most ``cache.TTL_SECONDS`` ago (a missing one is asked again each time)."""
+    item = table.call("get_item", Key=table.serialize(key(partner, account_id))).get("Item")
+    return Account.model_validate(table.deserialize(item)) if item else None
 
-    def load() -> Account | None:
-        item = table.call("get_item", Key=table.serialize(key(partner, account_id))).get("Item")
-        return Account.model_validate(table.deserialize(item)) if item else None
 
-    return cache.cached(table, _cache_key(partner, account_id), load)
+def get_cached(table: Table, partner: str, account_id: str, fresh: bool = False) -> Account | None:
+    """The account as read at most ``cache.TTL_SECONDS`` ago (a missing one is asked again each
+    time); ``fresh`` reads it now and keeps that."""
+    if fresh:
+        cache.forget(table, _cache_key(partner, account_id))
+    return cache.cached(table, _cache_key(partner, account_id), lambda: get(table, partner, account_id))
 
 
 def set_secret(table: Table, partner: str, account_id: str, secret_hash: str, grace: timedelta = timedelta(0)) -> None:

@@ -74,6 +74,9 @@ def authorize(table: Table, key: str, secret: str) -> Token:
 def _check_key(table: Table, key: str, secret: str) -> Caller:
     # The key item at most cache.TTL_SECONDS old: a revoked key or campaign stops working within it.
     item = cache.cached(table, ("friendbuy-key", key), lambda: campaign_keys.get_key(table, key)) if key else None
+    if item is not None and not verify_secret(secret, item.get("secret_hash")):
+        cache.forget(table, ("friendbuy-key", key))  # a secret changed in the last 30 s works at once
+        item = cache.cached(table, ("friendbuy-key", key), lambda: campaign_keys.get_key(table, key))
     # verify_secret compares against a dummy hash when the key is unknown: same time either way.
     if not verify_secret(secret, item.get("secret_hash") if item else None) or item is None:
         raise Unauthenticated("The access key or the secret is not valid")

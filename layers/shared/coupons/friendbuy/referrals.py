@@ -110,7 +110,7 @@ def refer(table: Table, caller: Caller, request: ReferralRequest) -> Referred:
 
 
 def _campaign(table: Table, caller: Caller, campaign_id: str) -> Campaign:
-    account = account_items.get(table, campaigns.PARTNER, campaign_id)  # cached, see coupons.core.cache
+    account = account_items.get_cached(table, campaigns.PARTNER, campaign_id)  # see coupons.core.cache
     return campaigns.admit(caller, campaign_id, account.model_dump() if account else None)
 
 
