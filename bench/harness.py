@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 import time
 import uuid
 from collections import Counter
@@ -33,14 +34,24 @@ class Row:
 
 
 class CallCounter:
-    """Counts DynamoDB calls per operation and sums the capacity units DynamoDB reports back."""
+    """Counts DynamoDB calls per operation and sums the capacity units DynamoDB reports back; also
+    per thread (``thread_calls``), for the cost of one operation among many in parallel."""
 
     def __init__(self, client: Any):
         self.calls: Counter[str] = Counter()
         self.capacity = 0.0
+        self._thread = threading.local()
         client.meta.events.register("after-call.dynamodb", self._after_call)
 
+    def thread_calls(self) -> int:
+        """Calls made by the current thread since its previous ``thread_calls`` (botocore's
+        after-call event runs in the calling thread)."""
+        n = getattr(self._thread, "calls", 0)
+        self._thread.calls = 0
+        return n
+
     def _after_call(self, http_response: Any, parsed: dict, model: Any, **_: Any) -> None:
+        self._thread.calls = getattr(self._thread, "calls", 0) + 1
         self.calls[model.name] += 1
         consumed = parsed.get("ConsumedCapacity")
         for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
@@ -124,6 +135,13 @@ def per_second(action: Callable[[int], Any], n: int) -> float:
     for i in range(n):
         action(i)
     return n / (time.perf_counter() - start)
+
+
+def percentile(values: list[int] | list[float], p: float) -> float:
+    """The nearest-rank percentile (p in 0..100) of ``values``."""
+    ordered = sorted(values)
+    rank = int(-(-len(ordered) * p // 100))  # ceil(n * p / 100)
+    return ordered[max(0, min(len(ordered) - 1, rank - 1))]
 
 
 def unique(prefix: str) -> str:

@@ -1,8 +1,10 @@
 """Loading a Friendbuy coupon bank: upload a list of codes or generate them from the bank's pattern.
 
 Dev-side (admin CLI, local demo, bench): the Lambda functions only hand codes out, so none of this
-ships in the layer. Codes go in streamed, in parallel transactions of 50 codes (100 conditional
-puts: the code and its free-pool entry), each refused if it exists anywhere already. Re-running an
+ships in the layer. A bank code is ONE item (the code item, in its bank's free pool through its
+sparse ``gsi1`` keys, see ``coupons.friendbuy.bank_items``). Codes go in streamed, 100 codes per
+TransactWriteItems (DynamoDB's limit), each Put conditional on the code existing nowhere yet —
+never BatchWriteItem, which cannot carry a condition — several transactions in flight. Re-running an
 interrupted load is safe: a code already in this bank counts as "already present". Generation is
 deterministic per bank (a keyed permutation of a counter), so a re-run regenerates the same codes,
 and distinct counters never give the same code.
@@ -23,7 +25,7 @@ from coupons.core.table import ConditionsFailed, Table, backoff
 from coupons.friendbuy import bank_items
 from coupons.friendbuy.banks import Bank, get_bank
 
-CODES_PER_TRANSACTION = 50  # 100 items: DynamoDB's limit per transaction
+CODES_PER_TRANSACTION = 100  # one item per code; 100 items is DynamoDB's limit per transaction
 
 
 # ---- loading -----------------------------------------------------------------------------------
@@ -57,14 +59,26 @@ Rejected = Callable[[int, str, str], None]
 IsOurs = Callable[[Candidate, dict[str, Any]], bool]
 
 
-def _entry(bank: Bank, candidate: Candidate, generated: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    shard = int.from_bytes(hashlib.blake2b(candidate.code.encode(), digest_size=2).digest(), "big") % bank.settings.shards
-    free_pk, free_sk = bank_items.free_partition(bank.id, shard), bank_items.free_sort_key(candidate.code)
-    code_item = code_items.to_item(bank.record(candidate.code))
-    code_item.update(bank=bank.id, free_pk=free_pk, free_sk=free_sk)
-    if generated:
-        code_item["generated_index"] = candidate.line
-    return code_item, {"pk": free_pk, "sk": free_sk, "code": candidate.code}
+class _Items:
+    """Code items of one bank, serialised once: only the code's own attributes differ per item,
+    and a million codes should not each pay pydantic and the type serialiser for the rest."""
+
+    def __init__(self, table: Table, bank: Bank):
+        self.bank = bank
+        sample = code_items.to_item(bank.record("SAMPLE"))
+        for per_code in ("pk", "code", "gsi1pk", "gsi1sk"):
+            sample.pop(per_code)
+        sample["bank"] = bank.id
+        self.common = table.serialize(sample)
+
+    def item(self, candidate: Candidate, generated: bool) -> dict[str, Any]:
+        code = candidate.code
+        keys = bank_items.pool_keys(self.bank.id, self.bank.settings.shards, code)
+        item = {**self.common, "pk": {"S": f"CODE#{code}"}, "code": {"S": code},
+                "gsi1pk": {"S": keys["gsi1pk"]}, "gsi1sk": {"S": keys["gsi1sk"]}}
+        if generated:
+            item["generated_index"] = {"N": str(candidate.line)}
+        return item
 
 
 def _why(existing: dict[str, Any]) -> str:
@@ -75,14 +89,14 @@ def _why(existing: dict[str, Any]) -> str:
     return "exists already"
 
 
-def _write_batch(table: Table, bank: Bank, batch: list[Candidate], is_ours: IsOurs, generated: bool) -> LoadReport:
+def _write_batch(table: Table, items: _Items, batch: list[Candidate], is_ours: IsOurs, generated: bool) -> LoadReport:
     """One batch, resubmitted without the codes that are in the way until the rest is written."""
     report = LoadReport()
     pending = batch
     attempt = 0
     while pending:
         try:
-            clashes = _put_new_codes(table, [_entry(bank, c, generated) for c in pending])
+            clashes = _put_new_codes(table, [items.item(c, generated) for c in pending])
         except Unavailable:
             attempt += 1
             if attempt > 10:
@@ -106,7 +120,7 @@ def _write_batch(table: Table, bank: Bank, batch: list[Candidate], is_ours: IsOu
 
 
 def _batches(candidates: Iterable[Candidate]) -> Iterator[list[Candidate]]:
-    """Groups of up to 50 with no code twice in a group (a transaction may not touch an item twice):
+    """Groups of up to 100 with no code twice in a group (a transaction may not touch an item twice):
     a repeated code closes the group early, and meets its first copy as 'already present'."""
     batch: list[Candidate] = []
     in_batch: set[str] = set()
@@ -124,6 +138,7 @@ def _run(table: Table, bank: Bank, candidates: Iterable[Candidate], is_ours: IsO
          workers: int, progress: Progress | None, rejected: Rejected | None) -> LoadReport:
     report = LoadReport()
     counted = 0  # of report.added, how many the bank's "loaded" figure has
+    items = _Items(table, bank)
 
     def collect(done: set[Future]) -> None:
         for future in done:
@@ -145,7 +160,7 @@ def _run(table: Table, bank: Bank, candidates: Iterable[Candidate], is_ours: IsO
                     if report.added - counted >= 10_000:
                         bank_items.update_bank(table, bank.id, "ADD loaded :n", {":n": report.added - counted})
                         counted = report.added
-                in_flight.add(pool.submit(_write_batch, table, bank, batch, is_ours, generated))
+                in_flight.add(pool.submit(_write_batch, table, items, batch, is_ours, generated))
             done, _ = wait(in_flight)
             collect(done)
     finally:
@@ -225,7 +240,7 @@ def generate(table: Table, bank: Bank, count: int, workers: int = 8, progress: P
         if not bank_items.update_bank(table, bank.id, "SET pending_run = :run", {":run": run},
                                       "attribute_not_exists(pending_run)"):
             bank = get_bank(table, bank.id)
-            run = bank.pending_run
+            run = bank.pending_run or run  # another run started it meanwhile (or just finished it)
     if run["count"] != count:
         raise InvalidRequest(
             f"Bank {bank.id} has an unfinished generation of {run['count']} codes; run it again with that count to finish it"
@@ -258,19 +273,13 @@ def _plus(a: LoadReport, b: LoadReport) -> LoadReport:
 # ---- one batch --------------------------------------------------------------------------------
 
 
-def _put_new_codes(table: Table, entries: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Write (code item, free item) pairs in ONE transaction, each item conditional on being new.
+def _put_new_codes(table: Table, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Write code items (serialised) in ONE transaction, each conditional on its code being new.
     All or nothing: returns {} when written, else the codes in the way and the items holding them."""
-    parts: dict[str, dict[str, Any]] = {}
-    for code_item, free_item in entries:
-        for kind, item in (("code", code_item), ("free", free_item)):
-            parts[f"{kind}:{code_item['code']}"] = {"Put": {
-                "Item": table.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    parts = {item["code"]["S"]: {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+             for item in items}
     try:
         table.transact(parts)
     except ConditionsFailed as refused:
-        clashes: dict[str, dict[str, Any]] = {}
-        for name, item in refused.failed.items():  # code parts come first: their item says more
-            clashes.setdefault(name.split(":", 1)[1], item or {})
-        return clashes
+        return {code: item or {} for code, item in refused.failed.items()}
     return {}

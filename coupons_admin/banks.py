@@ -1,7 +1,7 @@
 """Friendbuy coupon banks: ``banks add | upload | generate | status``.
 
-Upload and generation stream their input and write 50 codes per transaction, several
-transactions in parallel; each code is refused if it exists anywhere already (reported line by
+Upload and generation stream their input and write 100 codes per transaction (one item per
+code), several transactions in parallel; each code is refused if it exists anywhere already (reported line by
 line on standard output). Interrupted? Run the same command again: what is in the bank already
 counts as "already present", nothing is written twice.
 """
@@ -136,7 +136,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     add.add_argument("--max-uses", type=int, help="uses per code (default: unlimited, a shareable code)")
     add.add_argument("--expires-on", help="last valid day of the codes, yyyy-mm-dd")
     add.add_argument("--name")
-    add.add_argument("--shards", type=int, default=16, help="free-pool partitions (default 16)")
+    add.add_argument("--shards", type=int, default=16, help="free-pool index partitions (default 16, enough for a "
+                     "10,000 codes/s load: each takes ~1,000 writes/s on AWS)")
     add.add_argument("--prefix", default="", help="generated codes start with this")
     add.add_argument("--length", type=int, default=8, help="generated characters after the prefix (default 8)")
     add.add_argument("--alphabet", help=f"characters of generated codes (default {codes.UNAMBIGUOUS_ALPHABET})")

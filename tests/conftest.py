@@ -32,6 +32,7 @@ import pytest
 import requests
 from moto import mock_aws
 
+from coupons.core import cache
 from coupons.core.table import Table
 from localrun import demo, template
 from localrun.dynamodb_local import (
@@ -47,6 +48,7 @@ TABLE_NAME = "coupons-test"
 
 @pytest.fixture
 def table() -> Iterator[Table]:
+    cache.clear()  # configuration remembered from an earlier test's table of the same name
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table(client, TABLE_NAME)

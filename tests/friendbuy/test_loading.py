@@ -37,7 +37,7 @@ def pool(table, bank) -> list[str]:
     found = []
     for shard in range(bank.settings.shards):
         found += [i["code"] for i in table.query_all(
-            KeyConditionExpression="pk = :pk",
+            IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues=table.values({":pk": bank_items.free_partition(bank.id, shard)}))]
     return found
 

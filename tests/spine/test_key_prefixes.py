@@ -31,7 +31,7 @@ def account(partner: str) -> str:
 
 FRIENDBUY = [
     referral_items.referral_key("cPw5")["pk"], referral_items.advocate_key("53345", "id:1")["pk"],
-    referral_items.purchase_key("order-1")["pk"], referral_items.referrals_partition("53345"),
+    referral_items.purchase_key("order-1")["pk"], referral_items.referrals_partition("53345", 0),
     referral_items.email_partition("a@example.com"), bank_items.bank_key("9900")["pk"],
     bank_items.free_partition("9900", 0), key_items.key_item_key("k")["pk"], key_items.token_item_key("t")["pk"],
 ]

@@ -1,4 +1,9 @@
-"""Partner accounts (webshops, rewards, programmes, campaigns): ``pk = ACCOUNT#<partner>#<id>``."""
+"""Partner accounts (webshops, rewards, programmes, campaigns): ``pk = ACCOUNT#<partner>#<id>``.
+
+Accounts are written only by the admin CLI, and read on nearly every request: the request paths
+read them with ``get_cached`` (``coupons.core.cache``: at most ``cache.TTL_SECONDS`` old; writes
+here forget the entry at once). ``get`` always reads the table (the admin CLI, the sender).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+from coupons.core import cache
 from coupons.core.models import Account, utcnow
 from coupons.core.table import Table
 
@@ -26,11 +32,24 @@ def put(table: Table, account: Account) -> None:
     item = account.model_dump()
     item.update(key(account.partner, account.account_id), gsi1pk=f"ACCOUNTS#{account.partner}", gsi1sk=account.account_id)
     table.call("put_item", Item=table.serialize(item))
+    cache.forget(table, _cache_key(account.partner, account.account_id))
+
+
+def _cache_key(partner: str, account_id: str) -> tuple[str, str, str]:
+    return ("account", partner, account_id)
 
 
 def get(table: Table, partner: str, account_id: str) -> Account | None:
     item = table.call("get_item", Key=table.serialize(key(partner, account_id))).get("Item")
     return Account.model_validate(table.deserialize(item)) if item else None
+
+
+def get_cached(table: Table, partner: str, account_id: str, fresh: bool = False) -> Account | None:
+    """The account as read at most ``cache.TTL_SECONDS`` ago (a missing one is asked again each
+    time); ``fresh`` reads it now and keeps that."""
+    if fresh:
+        cache.forget(table, _cache_key(partner, account_id))
+    return cache.cached(table, _cache_key(partner, account_id), lambda: get(table, partner, account_id))
 
 
 def set_secret(table: Table, partner: str, account_id: str, secret_hash: str, grace: timedelta = timedelta(0)) -> None:
@@ -46,6 +65,7 @@ def set_secret(table: Table, partner: str, account_id: str, secret_hash: str, gr
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeValues=table.values({":h": secret_hash, ":now": now, ":until": now + grace}),
     )
+    cache.forget(table, _cache_key(partner, account_id))
 
 
 def list_all(table: Table, partner: str) -> Iterator[Account]:

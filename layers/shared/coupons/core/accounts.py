@@ -21,11 +21,17 @@ def authenticate(table: Table, partner: str, account_id: str, presented: str | N
 
     The key is checked before anything else is said: an unknown account and a wrong key get the
     same answer, after the same work (one read, one hash compare), so ids cannot be enumerated.
+
+    The account comes from memory (``coupons.core.cache``, at most 30 s old): a revoked key keeps
+    working at most that long. A key the remembered account refuses is checked once more against
+    the table, so a key rotated in the meantime works at once.
     """
     shown = repr(account_id[:64])
     if not presented:
         raise Unauthenticated(f"The key for {noun} {shown} is missing")
-    account = account_items.get(table, partner, account_id) if ACCOUNT_ID.fullmatch(account_id) else None
+    account = account_items.get_cached(table, partner, account_id) if ACCOUNT_ID.fullmatch(account_id) else None
+    if account is not None and not account.opens_with(presented):
+        account = account_items.get_cached(table, partner, account_id, fresh=True)
     if account is None:
         verify_secret(presented, None)  # the work of a wrong key, so both take as long
         raise Forbidden(f"The key for {noun} {shown} is not valid")

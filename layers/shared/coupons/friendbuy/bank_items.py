@@ -1,28 +1,34 @@
-"""Coupon banks: the bank's settings and its pool of free (not yet assigned) codes.
+"""Coupon banks: the bank's settings, and its pool of free (not yet assigned) codes.
 
 - ``pk = FRIENDBUY#BANK#<bank>``, ``sk = BANK``: settings and generation state.
-- ``pk = FRIENDBUY#BANK#<bank>#FREE#<shard>``, ``sk = <12 random hex>#<code>``: one item per free code.
-  A random sort key makes "the first item at or after a random key" a uniformly drawn code, so
-  concurrent takers rarely meet; shards spread the deletes over several partitions.
-- The codes themselves are ordinary ``CODE#`` items (store.codes) carrying ``bank``, ``free_pk`` and
-  ``free_sk`` so that the free item can be found from the code.
+- A bank code is ONE item, the ordinary ``CODE#<code>`` item of the namespace, carrying ``bank``.
+  While it is free it also carries ``gsi1pk = FRIENDBUY#FREE#<bank>#<shard>`` and
+  ``gsi1sk = <12 random hex>#<code>``: the free pool is that sparse, sharded slice of ``gsi1``.
+  Assigning the code REMOVEs both in the same conditional update that sets its advocate, so the
+  code leaves the pool atomically with its assignment: there is no second item to keep in step.
 
-Loading writes each code item and its free item in the same transaction, both conditional, so a
-code is never in the pool without being in the namespace, nor twice in either.
+Why this shape (the arithmetic is in docs/architecture.md, "Coupon banks"): a GSI partition takes
+about 1,000 writes/s, and a throttled GSI throttles the table's writes. Shards spread an upload's
+index writes (10,000 codes/s over 16 shards: ~625/s each) and the assignments' index deletes; the
+random sort key makes "the first free codes at or after a random key" a uniform draw, so parallel
+takers rarely meet. A bank code is not listed per owner (``OWNER#friendbuy#<campaign>``): that one
+key would take every code of every upload.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from coupons.core import cache
 from coupons.core.table import Table, error_code
 
 BANK_SK = "BANK"
-# TransactWriteItems takes at most 100 actions; each code takes two (code item + free item).
+INDEX = "gsi1"
 
 
 def bank_key(bank_id: str) -> dict[str, Any]:
@@ -30,11 +36,25 @@ def bank_key(bank_id: str) -> dict[str, Any]:
 
 
 def free_partition(bank_id: str, shard: int) -> str:
-    return f"FRIENDBUY#BANK#{bank_id}#FREE#{shard}"
+    return f"FRIENDBUY#FREE#{bank_id}#{shard}"
+
+
+def shard_of(code: str, shards: int) -> int:
+    """The free-pool shard of a code: a hash, so any list of codes (sequential ones too) spreads evenly."""
+    return int.from_bytes(hashlib.blake2b(code.encode(), digest_size=4).digest(), "big") % shards
 
 
 def free_sort_key(code: str) -> str:
     return f"{secrets.token_hex(6)}#{code}"
+
+
+def pool_keys(bank_id: str, shards: int, code: str) -> dict[str, str]:
+    """The index attributes that put a code item in its bank's free pool."""
+    return {"gsi1pk": free_partition(bank_id, shard_of(code, shards)), "gsi1sk": free_sort_key(code)}
+
+
+# What an assignment does to the code item: it leaves the pool in the same update.
+LEAVE_POOL = "REMOVE gsi1pk, gsi1sk"
 
 
 def put_bank(table: Table, bank_id: str, attributes: dict[str, Any], replace: bool = False) -> None:
@@ -50,6 +70,8 @@ def put_bank(table: Table, bank_id: str, attributes: dict[str, Any], replace: bo
         if error_code(error) == "ConditionalCheckFailedException":
             raise BankExists(bank_id) from None
         raise
+    finally:
+        cache.forget(table, ("friendbuy-bank", bank_id))
 
 
 class BankExists(Exception):
@@ -59,6 +81,12 @@ class BankExists(Exception):
 def get_bank(table: Table, bank_id: str, consistent: bool = False) -> dict[str, Any] | None:
     item = table.call("get_item", Key=table.serialize(bank_key(bank_id)), ConsistentRead=consistent).get("Item")
     return table.deserialize(item) if item else None
+
+
+def get_bank_cached(table: Table, bank_id: str) -> dict[str, Any] | None:
+    """The bank's item as read at most ``cache.TTL_SECONDS`` ago: what assignment needs (the
+    settings) changes only by the admin CLI."""
+    return cache.cached(table, ("friendbuy-bank", bank_id), lambda: get_bank(table, bank_id))
 
 
 def update_bank(table: Table, bank_id: str, expression: str, values: dict[str, Any] | None = None,
@@ -84,35 +112,39 @@ def update_bank(table: Table, bank_id: str, expression: str, values: dict[str, A
 @dataclass(frozen=True)
 class FreeCode:
     code: str
-    pk: str
-    sk: str
+    shard: int
 
 
 def free_codes_from(table: Table, bank_id: str, shard: int, start: str | None, limit: int) -> list[FreeCode]:
     """Up to ``limit`` free codes of one shard from sort key ``start`` on, wrapping to the shard's
     beginning when nothing lies after ``start`` (one query, two for the wrap-around). Without
-    ``start``, the shard's first codes (one query: the cheap way to find a shard empty)."""
+    ``start``, the shard's first codes (one query: the cheap way to find a shard empty).
+
+    The index is eventually consistent: a code taken a moment ago may still be listed. The claim's
+    condition on the code item itself decides, so a stale entry costs a retry, never a double."""
     pk = free_partition(bank_id, shard)
     found = []
     if start is not None:
-        found = _query_free(table, pk, "pk = :pk AND sk >= :start", {":pk": pk, ":start": start}, limit)
+        found = _query_free(table, "gsi1pk = :pk AND gsi1sk >= :start", {":pk": pk, ":start": start}, limit)
     if not found:
-        found = _query_free(table, pk, "pk = :pk", {":pk": pk}, limit)
-    return found
+        found = _query_free(table, "gsi1pk = :pk", {":pk": pk}, limit)
+    return [FreeCode(code, shard) for code in found]
 
 
-def _query_free(table: Table, pk: str, condition: str, values: dict[str, Any], limit: int) -> list[FreeCode]:
-    page = table.call("query", KeyConditionExpression=condition, ExpressionAttributeValues=table.values(values),
-                      Limit=limit)
-    return [FreeCode(code=i["code"]["S"], pk=pk, sk=i["sk"]["S"]) for i in page.get("Items", [])]
+def _query_free(table: Table, condition: str, values: dict[str, Any], limit: int) -> list[str]:
+    page = table.call("query", IndexName=INDEX, KeyConditionExpression=condition,
+                      ExpressionAttributeValues=table.values(values), Limit=limit,
+                      ProjectionExpression="code")
+    return [i["code"]["S"] for i in page.get("Items", [])]
 
 
 def count_free(table: Table, bank_id: str, shards: int) -> int:
-    """Exact number of free codes (reads the whole pool: for the admin CLI, not for requests)."""
+    """Number of free codes (reads the whole pool: for the admin CLI, not for requests)."""
     total = 0
     for shard in range(shards):
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
+            "IndexName": INDEX,
+            "KeyConditionExpression": "gsi1pk = :pk",
             "ExpressionAttributeValues": table.values({":pk": free_partition(bank_id, shard)}),
             "Select": "COUNT",
         }

@@ -24,7 +24,10 @@ from coupons.core.table import Table
 from coupons.friendbuy import bank_items
 
 PARTNER = "friendbuy"
-CANDIDATES_PER_QUERY = 5
+# Free codes read per query, tried in random order: parallel takers that land at the same place
+# rarely pick the same one, and a code still listed by the (eventually consistent) index after
+# it was taken is one of ten, not the only choice.
+CANDIDATES_PER_QUERY = 10
 
 
 class BankEmpty(CouponError):
@@ -37,7 +40,9 @@ class BankSettings(BaseModel):
     max_uses: int | None = Field(default=None, ge=1)  # None: unlimited (multi-use)
     expires_on: date | None = None
     name: str | None = None
-    shards: int = Field(default=16, ge=1, le=256)  # free-pool partitions
+    # Free-pool index partitions. 16 keeps each under 1,000 writes/s up to a 10,000 codes/s upload
+    # (docs/architecture.md, "Coupon banks"); fewer only for small banks (tests, demo).
+    shards: int = Field(default=16, ge=1, le=256)
     # Generation pattern: prefix + length characters drawn from alphabet.
     prefix: str = ""
     length: int = Field(default=8, ge=4, le=32)

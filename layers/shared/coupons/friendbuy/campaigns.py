@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from coupons.core import account_items
+from coupons.core import account_items, cache
 from coupons.core.credentials import Presented, hash_secret, new_token, verify_secret
 from coupons.core.errors import NotFound, Unauthenticated
 from coupons.core.models import Account, utcnow
@@ -72,9 +72,13 @@ def authorize(table: Table, key: str, secret: str) -> Token:
 
 
 def _check_key(table: Table, key: str, secret: str) -> Caller:
-    item = campaign_keys.get_key(table, key) if key else None
+    # The key item at most cache.TTL_SECONDS old: a revoked key or campaign stops working within it.
+    item = cache.cached(table, ("friendbuy-key", key), lambda: campaign_keys.get_key(table, key)) if key else None
+    if item is not None and not verify_secret(secret, item.get("secret_hash")):
+        cache.forget(table, ("friendbuy-key", key))  # a secret changed in the last 30 s works at once
+        item = cache.cached(table, ("friendbuy-key", key), lambda: campaign_keys.get_key(table, key))
     # verify_secret compares against a dummy hash when the key is unknown: same time either way.
-    if not verify_secret(secret, item.get("secret_hash") if item else None):
+    if not verify_secret(secret, item.get("secret_hash") if item else None) or item is None:
         raise Unauthenticated("The access key or the secret is not valid")
     return Caller(key, frozenset(item.get("campaigns", ())))
 
@@ -82,7 +86,8 @@ def _check_key(table: Table, key: str, secret: str) -> Caller:
 def caller(table: Table, presented: Presented) -> Caller:
     """The caller a credential names: a bearer token from ``authorize``, or an access key and secret."""
     if presented.scheme == "bearer":
-        item = campaign_keys.get_token(table, _token_hash(presented.secret))
+        token_hash = _token_hash(presented.secret)
+        item = cache.cached(table, ("friendbuy-token", token_hash), lambda: campaign_keys.get_token(table, token_hash))
         # TTL deletes expired items only eventually, so the expiry is checked here too.
         if item is None or int(item["expires_at"]) <= int(utcnow().timestamp()):
             raise Unauthenticated("The bearer token is unknown or has expired; ask POST /v1/authorization for a new one")
@@ -115,10 +120,12 @@ def add_campaign(table: Table, campaign_id: str, secret: str, settings: Campaign
     previous = account_items.get(table, PARTNER, campaign_id)
     account_items.put(table, Account(partner=PARTNER, account_id=campaign_id, settings=settings.model_dump()))
     campaign_keys.grant(table, settings.access_key, hash_secret(secret), campaign_id)
+    cache.forget(table, ("friendbuy-key", settings.access_key))
     if previous is not None:
         old_key = CampaignSettings.model_validate(previous.settings).access_key
         if old_key != settings.access_key:
             campaign_keys.revoke(table, old_key, campaign_id)
+            cache.forget(table, ("friendbuy-key", old_key))
 
 
 def get_campaign(table: Table, campaign_id: str) -> Campaign:

@@ -2,7 +2,9 @@
 
 - ``pk = FRIENDBUY#REFERRAL#<referral code>``, ``sk = REFERRAL``: the referral (advocate, coupon code,
   conversions, revenue per currency). Its existence is the referral code's uniqueness. Listed per
-  campaign on gsi1 (``FRIENDBUY#REFERRALS#<campaign>``) for the CSV export.
+  campaign on gsi1 (``FRIENDBUY#REFERRALS#<campaign>#<shard>``, ``REFERRAL_SHARDS`` of them: at
+  1,000 assignments/s one key would take 1,000 index writes/s, a GSI partition's whole budget)
+  for the CSV export.
 - ``pk = FRIENDBUY#ADVOCATE#<campaign>#<identity>``, ``sk = ADVOCATE``: "this advocate has that
   referral code"; its conditional put is what makes one advocate get one code. Listed per email on
   gsi1 (``FRIENDBUY#EMAIL#<email>``) for the lookup by email.
@@ -11,6 +13,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from coupons.core import code_items
 from coupons.core.table import ConditionsFailed, Table, error_code
+from coupons.friendbuy import bank_items
 
 
 def referral_key(referral_code: str) -> dict[str, Any]:
@@ -34,8 +39,17 @@ def purchase_key(order_id: str) -> dict[str, Any]:
     return {"pk": f"FRIENDBUY#PURCHASE#{order_id}", "sk": "PURCHASE"}
 
 
-def referrals_partition(campaign_id: str) -> str:
-    return f"FRIENDBUY#REFERRALS#{campaign_id}"
+REFERRAL_SHARDS = 4  # 1,000 assignments/s -> 250 index writes/s per key
+
+
+def referrals_partition(campaign_id: str, shard: int) -> str:
+    return f"FRIENDBUY#REFERRALS#{campaign_id}#{shard}"
+
+
+def referral_listing_keys(campaign_id: str, referral_code: str, created_at: str) -> dict[str, str]:
+    """Where a referral is listed for its campaign: a shard by hash of its code, sorted by creation."""
+    shard = int.from_bytes(hashlib.blake2b(referral_code.encode(), digest_size=4).digest(), "big") % REFERRAL_SHARDS
+    return {"gsi1pk": referrals_partition(campaign_id, shard), "gsi1sk": f"{created_at}#{referral_code}"}
 
 
 def email_partition(email: str) -> str:
@@ -48,7 +62,7 @@ def email_partition(email: str) -> str:
 class ClaimRefused(Exception):
     """The claim transaction was cancelled; ``reason`` says which of its conditions failed."""
 
-    CODE_GONE = "code gone"  # the free item was taken, or the code got an owner meanwhile
+    CODE_GONE = "code gone"  # the code got an advocate meanwhile (or is not this campaign's)
     ADVOCATE_HAS_ONE = "advocate has one"  # ``existing`` is the advocate item
     REFERRAL_CODE_TAKEN = "referral code taken"
 
@@ -64,35 +78,31 @@ def claim(
     advocate: dict[str, Any],
     code: str,
     person: str,
-    free_item: tuple[str, str] | None,
     owner: tuple[str, str],
-    require_free_item: bool,
 ) -> None:
-    """Give ``code`` to an advocate in ONE transaction: take its free item out of the pool, record
-    the advocate (only if new), create the referral code (only if new) and mark the code's owner
-    (only if it has none). Any failed condition cancels all of it (``ClaimRefused``)."""
+    """Give ``code`` to an advocate in ONE transaction: record the advocate (only if new), create
+    the referral code (only if new), and set the code's advocate (only if it has none), which takes
+    it out of its bank's free pool in the same update. Any failed condition cancels all of it
+    (``ClaimRefused``); a failed advocate condition hands back the advocate's existing item, so a
+    repeated request is answered without a read."""
     partner, account = owner
-    parts: dict[str, dict[str, Any]] = {}
-    if free_item is not None:
-        delete: dict[str, Any] = {"Key": table.serialize({"pk": free_item[0], "sk": free_item[1]})}
-        if require_free_item:
-            delete["ConditionExpression"] = "attribute_exists(pk)"
-        parts["free"] = {"Delete": delete}
-    parts["advocate"] = {"Put": {"Item": table.serialize(advocate), "ConditionExpression": "attribute_not_exists(pk)"}}
-    parts["referral"] = {"Put": {"Item": table.serialize(referral), "ConditionExpression": "attribute_not_exists(pk)"}}
-    parts["owner"] = {"Update": {
-        "Key": table.serialize(code_items.key(code)),
-        "UpdateExpression": "SET person = :person, referral_code = :ref",
-        "ConditionExpression": "partner = :partner AND account = :account AND attribute_not_exists(person)",
-        "ExpressionAttributeValues": table.values({":person": person, ":ref": referral["referral_code"],
-                                                   ":partner": partner, ":account": account}),
-    }}
+    parts: dict[str, dict[str, Any]] = {
+        "advocate": {"Put": {"Item": table.serialize(advocate), "ConditionExpression": "attribute_not_exists(pk)"}},
+        "referral": {"Put": {"Item": table.serialize(referral), "ConditionExpression": "attribute_not_exists(pk)"}},
+        "owner": {"Update": {
+            "Key": table.serialize(code_items.key(code)),
+            "UpdateExpression": f"SET person = :person, referral_code = :ref {bank_items.LEAVE_POOL}",
+            "ConditionExpression": "partner = :partner AND account = :account AND attribute_not_exists(person)",
+            "ExpressionAttributeValues": table.values({":person": person, ":ref": referral["referral_code"],
+                                                       ":partner": partner, ":account": account}),
+        }},
+    }
     try:
         table.transact(parts)
     except ConditionsFailed as refused:
         if "advocate" in refused:
             raise ClaimRefused(ClaimRefused.ADVOCATE_HAS_ONE, refused.item("advocate")) from None
-        if "free" in refused or "owner" in refused:
+        if "owner" in refused:
             raise ClaimRefused(ClaimRefused.CODE_GONE) from None
         raise ClaimRefused(ClaimRefused.REFERRAL_CODE_TAKEN) from None
 
@@ -109,11 +119,13 @@ def advocates_by_email(table: Table, email: str) -> list[dict[str, Any]]:
 
 
 def referrals_of_campaign(table: Table, campaign_id: str) -> Iterator[dict[str, Any]]:
-    return table.query_all(
+    """Every referral of the campaign, oldest first (the shards' listings merged)."""
+    shards = [table.query_all(
         IndexName="gsi1",
         KeyConditionExpression="gsi1pk = :p",
-        ExpressionAttributeValues=table.values({":p": referrals_partition(campaign_id)}),
-    )
+        ExpressionAttributeValues=table.values({":p": referrals_partition(campaign_id, shard)}),
+    ) for shard in range(REFERRAL_SHARDS)]
+    return heapq.merge(*shards, key=lambda item: item["gsi1sk"])
 
 
 # ---- purchases ---------------------------------------------------------------------------------
@@ -146,7 +158,7 @@ def put_purchase(table: Table, purchase: dict[str, Any], attribution: Attributio
             table.call("put_item", **put)
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                raise PurchaseExists(table.deserialize(error.response["Item"])) from None
+                raise PurchaseExists(table.deserialize(error.response["Item"])) from None  # type: ignore[typeddict-item]
             raise
         return
     try:

@@ -3,7 +3,8 @@ named existing code (use case 2), tied to a short referral code.
 
 One advocate (customer id, else email) has one referral per campaign: asking again answers the
 same code and referral code. The advocate item's conditional put decides races between parallel
-requests for one advocate; the free item's conditional delete decides races between advocates.
+requests for one advocate; the code item's conditional update (no advocate yet) decides races
+between advocates, and takes the code out of its bank's free pool in the same write.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from coupons.core import code_items
-from coupons.core.errors import CodeTaken, CouponError, NotFound, Unavailable
+from coupons.core import account_items, code_items
+from coupons.core.errors import CodeTaken, CouponError, InvalidRequest, NotFound, Unavailable
 from coupons.core.models import utcnow
 from coupons.core.table import Table
 from coupons.friendbuy import bank_items, banks, campaigns, referral_items
@@ -91,22 +92,26 @@ def _referral_from(item: dict[str, Any]) -> Referral:
 def refer(table: Table, caller: Caller, request: ReferralRequest) -> Referred:
     """The advocate's referral in the campaign: the existing one, or a new one with a code from the
     bank (use case 1) or the named code (use case 2)."""
-    advocate = request.advocate
-    keys = [campaigns.account_key(request.campaign_id), referral_items.advocate_key(request.campaign_id, advocate.identity)]
     if request.bank_id is not None:
-        keys.append(bank_items.bank_key(request.bank_id))
-    else:
-        keys.append(code_items.key(request.coupon_code))
-    campaign_item, advocate_item, third = table.get_many(keys)  # one call for all three
-    campaign = campaigns.admit(caller, request.campaign_id, campaign_item)
-    if request.bank_id is not None:
-        bank = banks.in_campaign(third, request.bank_id, campaign.id)
-        if advocate_item is not None:
-            return _existing(request, advocate_item)
+        # Campaign and bank come from memory (coupons.core.cache); the advocate is not read: the
+        # claim's own condition finds an existing one and hands it back. Query + transaction.
+        campaign = _campaign(table, caller, request.campaign_id)
+        bank = banks.in_campaign(bank_items.get_bank_cached(table, request.bank_id), request.bank_id, campaign.id)
         return _from_bank(table, campaign, bank, request)
-    if advocate_item is not None and (third is not None or advocate_item.get("coupon_code") == request.coupon_code):
+    code = request.coupon_code
+    if code is None:
+        raise InvalidRequest("Name a coupon bank or a coupon code")
+    keys = [referral_items.advocate_key(request.campaign_id, request.advocate.identity), code_items.key(code)]
+    advocate_item, code_item = table.get_many(keys)  # one call for both
+    campaign = _campaign(table, caller, request.campaign_id)
+    if advocate_item is not None and (code_item is not None or advocate_item.get("coupon_code") == code):
         return _existing(request, advocate_item)
-    return _with_code(table, campaign, request, third)
+    return _with_code(table, campaign, request, code, code_item)
+
+
+def _campaign(table: Table, caller: Caller, campaign_id: str) -> Campaign:
+    account = account_items.get_cached(table, campaigns.PARTNER, campaign_id)  # see coupons.core.cache
+    return campaigns.admit(caller, campaign_id, account.model_dump() if account else None)
 
 
 def _existing(request: ReferralRequest, item: dict[str, Any]) -> Referred:
@@ -133,8 +138,8 @@ def _items(referral: Referral, identity: str) -> tuple[dict[str, Any], dict[str,
     data = referral.model_dump()
     referral_item = {
         **data, **referral_items.referral_key(referral.referral_code), "identity": identity,
-        "gsi1pk": referral_items.referrals_partition(referral.campaign_id),
-        "gsi1sk": f"{referral.created_at.isoformat()}#{referral.referral_code}",
+        **referral_items.referral_listing_keys(referral.campaign_id, referral.referral_code,
+                                               referral.created_at.isoformat()),
     }
     advocate_item = {
         **{k: v for k, v in data.items() if k not in ("conversions", "revenue")},
@@ -145,34 +150,47 @@ def _items(referral: Referral, identity: str) -> tuple[dict[str, Any], dict[str,
     return referral_item, advocate_item
 
 
-def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_code: str, bank_id: str | None,
-           free: tuple[str, str] | None, require_free: bool) -> Referred | None:
+def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_code: str,
+           bank_id: str | None) -> Referred | None:
     """One claim, redrawing the referral code on a clash; None when the code went to someone else."""
     for _ in range(3):
         referral = _new_referral(campaign, request, coupon_code, bank_id)
         referral_item, advocate_item = _items(referral, request.advocate.identity)
         try:
-            referral_items.claim(table, referral_item, advocate_item, coupon_code, request.advocate.person, free,
-                                 (banks.PARTNER, campaign.id), require_free)
+            referral_items.claim(table, referral_item, advocate_item, coupon_code, request.advocate.person,
+                                 (banks.PARTNER, campaign.id))
             return Referred(referral, created=True)
         except ClaimRefused as refused:
             if refused.reason == ClaimRefused.ADVOCATE_HAS_ONE:
-                # The same advocate's parallel request won: answer what it got.
-                existing = refused.existing or table.get_many(
-                    [referral_items.advocate_key(campaign.id, request.advocate.identity)])[0]
+                # Asked before, or the same advocate's parallel request won: answer what it got.
+                existing = refused.existing or _advocate_item(table, campaign.id, request)
+                if existing is None:  # deleted meanwhile: not something a request can fix
+                    raise Unavailable("The advocate changed meanwhile; please send the same request again") from None
                 return _existing(request, existing)
             if refused.reason != ClaimRefused.REFERRAL_CODE_TAKEN:
                 return None
     return None
 
 
+def _advocate_item(table: Table, campaign_id: str, request: ReferralRequest) -> dict[str, Any] | None:
+    return table.get_many([referral_items.advocate_key(campaign_id, request.advocate.identity)], consistent=True)[0]
+
+
 def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: ReferralRequest) -> Referred:
     rng = secrets.SystemRandom()
     claims = 0
     while claims < MAX_CLAIMS:
-        for free in banks.free_codes(table, bank, rng):
+        try:
+            found = banks.free_codes(table, bank, rng)
+        except banks.BankEmpty:
+            # An advocate who has a code still gets it from an empty bank: one read, off the happy path.
+            existing = _advocate_item(table, campaign.id, request)
+            if existing is not None:
+                return _existing(request, existing)
+            raise
+        for free in found:
             claims += 1
-            referred = _claim(table, campaign, request, free.code, bank.id, (free.pk, free.sk), require_free=True)
+            referred = _claim(table, campaign, request, free.code, bank.id)
             if referred is not None:
                 return referred
             if claims >= MAX_CLAIMS:
@@ -180,17 +198,16 @@ def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: Refe
     raise Unavailable("The coupon bank is very busy right now; please send the same request again")
 
 
-def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code_item: dict[str, Any] | None) -> Referred:
-    code = request.coupon_code
+def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code: str,
+               code_item: dict[str, Any] | None) -> Referred:
     if code_item is None:
         raise NotFound(f"Coupon code {code} was not found; upload it to a coupon bank of campaign {campaign.id} first")
     if code_item.get("partner") != banks.PARTNER or code_item.get("account") != campaign.id:
         raise CodeTaken(f"Coupon code {code} is not a code of campaign {campaign.id}")
     if code_item.get("person") is not None:
         raise CodeTaken(f"Coupon code {code} is already associated with another advocate")
-    free = (code_item["free_pk"], code_item["free_sk"]) if code_item.get("free_pk") else None
-    # The code's own condition (no person yet) decides a race; the free item goes with it, if any.
-    referred = _claim(table, campaign, request, code, code_item.get("bank"), free, require_free=False)
+    # The code's own condition (no advocate yet) decides a race; it leaves its bank's pool with it.
+    referred = _claim(table, campaign, request, code, code_item.get("bank"))
     if referred is None:
         raise CodeTaken(f"Coupon code {code} is already associated with another advocate")
     return referred

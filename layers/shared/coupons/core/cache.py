@@ -1,0 +1,70 @@
+"""Configuration and credentials held in the function's memory for a short, bounded time.
+
+A warm Lambda instance serves request after request; reading the same account, campaign, bank or
+key item on each one doubles the DynamoDB calls of the happy path. Items read through ``cached``
+are kept for at most ``TTL_SECONDS``, so any change made elsewhere (a revoked key, a deactivated
+campaign, a rotated secret) takes effect everywhere within that bound. Writes made in the same
+process (the admin CLI, tests) ``forget`` the key at once.
+
+Only items that exist are kept: something created a moment ago (a bank, a token) is seen on the
+next request, and a miss costs one read each time, as before.
+
+Entries are kept per table name, for the life of the process (a warm Lambda instance); tests that
+reuse a table name for a fresh table ``clear`` it first (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol, TypeVar
+
+TTL_SECONDS = 30.0  # the one bound on how long a change made elsewhere can go unseen
+MAX_ENTRIES = 1024  # per table: configuration is small; the oldest entry goes first
+
+T = TypeVar("T")
+_clock = time.monotonic  # tests move it forward
+
+_lock = threading.Lock()  # the bench and the local stack call from threads; Lambda itself does not
+_caches: dict[str, OrderedDict[Hashable, tuple[float, Any]]] = {}
+
+
+class _Named(Protocol):
+    name: str
+
+
+def _cache_of(table: _Named) -> OrderedDict[Hashable, tuple[float, Any]]:
+    return _caches.setdefault(table.name, OrderedDict())
+
+
+def cached(table: _Named, key: Hashable, load: Callable[[], T | None]) -> T | None:
+    """``load()``'s answer for ``key``, from memory if it was loaded less than ``TTL_SECONDS`` ago.
+    None (nothing found) is returned, never kept."""
+    at = _clock()
+    with _lock:
+        cache = _cache_of(table)
+        hit = cache.get(key)
+        if hit is not None and at - hit[0] < TTL_SECONDS:
+            return hit[1]
+    value = load()
+    if value is not None:
+        with _lock:
+            cache[key] = (at, value)
+            cache.move_to_end(key)
+            while len(cache) > MAX_ENTRIES:
+                cache.popitem(last=False)
+    return value
+
+
+def forget(table: _Named, key: Hashable) -> None:
+    """Drop ``key`` after a write, so that this process sees the change at once."""
+    with _lock:
+        _cache_of(table).pop(key, None)
+
+
+def clear() -> None:
+    """Forget everything (tests: a fresh table under a name used before)."""
+    with _lock:
+        _caches.clear()
