@@ -197,11 +197,17 @@ def test_purchase_with_the_coupon_code_is_attributed_without_a_referral_code(fb_
     assert found.conversions == 3 and found.revenue == {"USD": Decimal("60.50"), "EUR": Decimal("7")}
 
 
-def test_referral_code_is_tried_first(fb_table, caller):
-    one = referrals.refer(fb_table, caller, from_bank("C1")).referral
-    two = referrals.refer(fb_table, caller, from_bank("C2")).referral
-    event = purchases.record_purchase(fb_table, purchase("O1", referral_code=two.referral_code, coupon_code=one.coupon_code))
-    assert event.referral_code == two.referral_code
+def test_coupon_code_wins_over_attribution_id_which_wins_over_referral_code(fb_table, caller):
+    """Friendbuy's documented order: coupon code, then attributionId, then referral code."""
+    one, two, three = (referrals.refer(fb_table, caller, from_bank(c)).referral for c in ("C1", "C2", "C3"))
+    event = purchases.record_purchase(fb_table, purchase("O1", referral_code=two.referral_code, coupon_code=one.coupon_code,
+                                                         attribution_id=three.attribution_id))
+    assert (event.referral_code, event.attributed_by) == (one.referral_code, "couponCode")
+    event = purchases.record_purchase(fb_table, purchase("O2", referral_code=two.referral_code,
+                                                         attribution_id=three.attribution_id, coupon_code="NOSUCH"))
+    assert (event.referral_code, event.attributed_by) == (three.referral_code, "attributionId")
+    event = purchases.record_purchase(fb_table, purchase("O3", referral_code=two.referral_code, attribution_id="made-up"))
+    assert (event.referral_code, event.attributed_by) == (two.referral_code, "referralCode")
 
 
 def test_same_order_twice_is_recorded_once_and_answers_the_first_event(fb_table, caller):
@@ -215,7 +221,7 @@ def test_same_order_twice_is_recorded_once_and_answers_the_first_event(fb_table,
 @pytest.mark.parametrize("fields, reason", [
     ({"coupon_code": "NOSUCH"}, "unknown"),
     ({"coupon_code": "CLOONEY1"}, "not been given"),
-    ({}, "neither"),
+    ({}, "no coupon code"),
     ({"referral_code": "zzzzzz"}, "unknown"),
 ])
 def test_purchase_nobody_can_be_credited_with_is_recorded_unattributed(fb_table, fields, reason):
@@ -263,7 +269,7 @@ def test_generated_codes_cover_the_pattern_once_each_and_depend_on_the_key():
 
 
 @pytest.mark.parametrize("changes, says", [
-    ({"alphabet": "A"}, "two distinct"), ({"prefix": "FB-"}, "A-Z"), ({"discount": {"kind": "gift_card", "value": 5, "currency": "EUR"}}, "gift card"),
+    ({"alphabet": "A"}, "two distinct"), ({"prefix": "FB_"}, "hyphens"), ({"alphabet": "AB-"}, "hyphen"), ({"discount": {"kind": "gift_card", "value": 5, "currency": "EUR"}}, "gift card"),
 ])
 def test_bank_settings_that_cannot_work_are_refused(changes, says):
     values = {"campaign_id": CAMPAIGN, "discount": {"kind": "percent", "value": 10}, **changes}
@@ -280,7 +286,7 @@ def test_admin_cli_campaign_then_attribution_export(table, tmp_path, capsys, mon
     assert run("campaigns", "add", "900", "--key", "k9", "--secret", "s9", "--link-base", "https://x.example/") == 0
     assert run("banks", "add", "90", "--campaign", "900", "--value", "15", "--shards", "1") == 0
     with pytest.raises(SystemExit, match="A-Z"):
-        run("banks", "add", "91", "--campaign", "900", "--value", "15", "--prefix", "B-")
+        run("banks", "add", "91", "--campaign", "900", "--value", "15", "--prefix", "B_")
     assert run("banks", "add", "92", "--campaign", "nope", "--value", "15") == 1  # unknown campaign
     (tmp_path / "codes.txt").write_text("ADV1\nADV2\n")
     assert run("banks", "upload", "90", str(tmp_path / "codes.txt")) == 0

@@ -11,7 +11,7 @@ FUNCTION = "FriendbuyFunction"
 
 def error(status: int, message: str) -> dict:
     reason = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity"}
-    return {"error": reason[status], "message": message, "code": status}
+    return {"error": reason[status], "message": message, "code": status, "reference": "sample-request"}
 
 
 REFUSALS = {
@@ -22,7 +22,7 @@ REFUSALS = {
     "referral-code-unknown-code": error(
         404, "Coupon code NOSUCHCODE was not found; upload it to a coupon bank of campaign 53345 first"),
     "referral-code-no-credentials": error(
-        401, "Send Authorization: Bearer <token> (from POST /v1/authorization) or Basic key:secret"),
+        401, "Send Authorization: Bearer <token> (from POST /v1/authorization), the bare token, or Basic key:secret"),
     "referral-code-expired-token": error(
         401, "The bearer token is unknown or has expired; ask POST /v1/authorization for a new one"),
     "referral-code-not-json": error(400, "The body must be a JSON object"),
@@ -105,6 +105,7 @@ def test_purchase_with_an_advocates_code_is_attributed(handler):
     event["body"] = event["body"].replace("NOTABANKCODE", referral["coupon_code"].lower())
     answer = body(invoke(event))
     assert answer["attribution"] == {"status": "attributed", "referralCode": referral["referral_code"],
-                                     "couponCode": referral["coupon_code"], "campaignId": 53345}
+                                     "couponCode": referral["coupon_code"], "campaignId": 53345,
+                                     "by": "couponCode"}
     found = body(invoke(load_event("friendbuy", "lookup-by-customer-id")))["results"][0]
     assert (found["conversions"], found["revenue"]) == (1, {"USD": "25.00"})

@@ -9,6 +9,7 @@ requests for one advocate; the free item's conditional delete decides races betw
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -62,11 +63,12 @@ class ReferralRequest(BaseModel):
 class Referral(BaseModel):
     referral_code: str
     campaign_id: str
-    coupon_code: str
+    coupon_code: str | None = None  # None: a personal referral link made before any code
     bank_id: str | None = None
     link: str
+    attribution_id: str | None = None  # the share a personal referral link carries (FRIENDBUY#SHARE#)
     customer_id: str | None = None
-    email: str
+    email: str | None = None  # None once erased
     first_name: str | None = None
     last_name: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -99,14 +101,17 @@ def refer(table: Table, caller: Caller, request: ReferralRequest) -> Referred:
         keys.append(code_items.key(request.coupon_code))
     campaign_item, advocate_item, third = table.get_many(keys)  # one call for all three
     campaign = campaigns.admit(caller, request.campaign_id, campaign_item)
+    # An advocate with a personal referral link but no code yet keeps that referral code: the code joins it.
+    pending = advocate_item if advocate_item is not None and not advocate_item.get("coupon_code") else None
     if request.bank_id is not None:
         bank = banks.in_campaign(third, request.bank_id, campaign.id)
-        if advocate_item is not None:
+        if advocate_item is not None and pending is None:
             return _existing(request, advocate_item)
-        return _from_bank(table, campaign, bank, request)
-    if advocate_item is not None and (third is not None or advocate_item.get("coupon_code") == request.coupon_code):
+        return _from_bank(table, campaign, bank, request, pending)
+    if pending is None and advocate_item is not None and (
+            third is not None or advocate_item.get("coupon_code") == request.coupon_code):
         return _existing(request, advocate_item)
-    return _with_code(table, campaign, request, third)
+    return _with_code(table, campaign, request, third, pending)
 
 
 def _existing(request: ReferralRequest, item: dict[str, Any]) -> Referred:
@@ -120,12 +125,12 @@ def _existing(request: ReferralRequest, item: dict[str, Any]) -> Referred:
     return Referred(referral, created=False)
 
 
-def _new_referral(campaign: Campaign, request: ReferralRequest, coupon_code: str, bank_id: str | None) -> Referral:
+def _new_referral(campaign: Campaign, advocate: Advocate, coupon_code: str | None, bank_id: str | None) -> Referral:
     code = new_referral_code()
-    a = request.advocate
+    a = advocate
     return Referral(referral_code=code, campaign_id=campaign.id, coupon_code=coupon_code, bank_id=bank_id,
-                    link=campaign.link(code), customer_id=a.customer_id, email=a.email, first_name=a.first_name,
-                    last_name=a.last_name)
+                    link=campaign.link(code), attribution_id=str(uuid.uuid4()), customer_id=a.customer_id,
+                    email=a.email, first_name=a.first_name, last_name=a.last_name)
 
 
 def _items(referral: Referral, identity: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -139,40 +144,46 @@ def _items(referral: Referral, identity: str) -> tuple[dict[str, Any], dict[str,
     advocate_item = {
         **{k: v for k, v in data.items() if k not in ("conversions", "revenue")},
         **referral_items.advocate_key(referral.campaign_id, identity),
-        "gsi1pk": referral_items.email_partition(referral.email),
-        "gsi1sk": f"{referral.campaign_id}#{referral.referral_code}",
+        **({"gsi1pk": referral_items.email_partition(referral.email),
+            "gsi1sk": f"{referral.campaign_id}#{referral.referral_code}"} if referral.email else {}),
     }
     return referral_item, advocate_item
 
 
 def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_code: str, bank_id: str | None,
-           free: tuple[str, str] | None, require_free: bool) -> Referred | None:
-    """One claim, redrawing the referral code on a clash; None when the code went to someone else."""
+           free: tuple[str, str] | None, require_free: bool, pending: dict[str, Any] | None = None) -> Referred | None:
+    """One claim, redrawing the referral code on a clash; None when the code went to someone else.
+    ``pending``: the advocate's referral without a code, which the code joins."""
     for _ in range(3):
-        referral = _new_referral(campaign, request, coupon_code, bank_id)
+        if pending is not None:
+            referral = _referral_from(pending).model_copy(update={"coupon_code": coupon_code, "bank_id": bank_id})
+        else:
+            referral = _new_referral(campaign, request.advocate, coupon_code, bank_id)
         referral_item, advocate_item = _items(referral, request.advocate.identity)
         try:
             referral_items.claim(table, referral_item, advocate_item, coupon_code, request.advocate.person, free,
-                                 (banks.PARTNER, campaign.id), require_free)
+                                 (banks.PARTNER, campaign.id), require_free, existing_referral=pending is not None)
             return Referred(referral, created=True)
         except ClaimRefused as refused:
             if refused.reason == ClaimRefused.ADVOCATE_HAS_ONE:
                 # The same advocate's parallel request won: answer what it got.
                 existing = refused.existing or table.get_many(
-                    [referral_items.advocate_key(campaign.id, request.advocate.identity)])[0]
+                    [referral_items.advocate_key(campaign.id, request.advocate.identity)], consistent=True)[0]
                 return _existing(request, existing)
             if refused.reason != ClaimRefused.REFERRAL_CODE_TAKEN:
                 return None
     return None
 
 
-def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: ReferralRequest) -> Referred:
+def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: ReferralRequest,
+               pending: dict[str, Any] | None = None) -> Referred:
     rng = secrets.SystemRandom()
     claims = 0
     while claims < MAX_CLAIMS:
         for free in banks.free_codes(table, bank, rng):
             claims += 1
-            referred = _claim(table, campaign, request, free.code, bank.id, (free.pk, free.sk), require_free=True)
+            referred = _claim(table, campaign, request, free.code, bank.id, (free.pk, free.sk), require_free=True,
+                              pending=pending)
             if referred is not None:
                 return referred
             if claims >= MAX_CLAIMS:
@@ -180,7 +191,8 @@ def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: Refe
     raise Unavailable("The coupon bank is very busy right now; please send the same request again")
 
 
-def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code_item: dict[str, Any] | None) -> Referred:
+def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code_item: dict[str, Any] | None,
+               pending: dict[str, Any] | None = None) -> Referred:
     code = request.coupon_code
     if code_item is None:
         raise NotFound(f"Coupon code {code} was not found; upload it to a coupon bank of campaign {campaign.id} first")
@@ -190,10 +202,46 @@ def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code_
         raise CodeTaken(f"Coupon code {code} is already associated with another advocate")
     free = (code_item["free_pk"], code_item["free_sk"]) if code_item.get("free_pk") else None
     # The code's own condition (no person yet) decides a race; the free item goes with it, if any.
-    referred = _claim(table, campaign, request, code, code_item.get("bank"), free, require_free=False)
+    referred = _claim(table, campaign, request, code, code_item.get("bank"), free, require_free=False, pending=pending)
     if referred is None:
         raise CodeTaken(f"Coupon code {code} is already associated with another advocate")
     return referred
+
+
+# ---- personal referral links (Merchant API) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalLink:
+    referral: Referral
+    link: str
+    created: bool
+
+
+def personal_link(table: Table, caller: Caller, campaign_id: str, advocate: Advocate,
+                  params: dict[str, str]) -> PersonalLink:
+    """The advocate's personal referral link in the campaign: built on the advocate's referral (the
+    same referral code ``refer`` gives them, whichever comes first), created without a coupon code
+    when there is none yet. Unknown, inactive or closed campaigns are 404 (Friendbuy documents it)."""
+    key = referral_items.advocate_key(campaign_id, advocate.identity)
+    campaign_item, advocate_item = table.get_many([campaigns.account_key(campaign_id), key], consistent=True)
+    campaign = campaigns.admit(caller, campaign_id, campaign_item)
+    for _ in range(3):
+        if advocate_item is not None:
+            referral = _referral_from(advocate_item)
+            return PersonalLink(referral, campaign.personal_link(referral.referral_code, referral.attribution_id, params),
+                                created=False)
+        referral = _new_referral(campaign, advocate, None, None)
+        referral_item, new_advocate = _items(referral, advocate.identity)
+        try:
+            referral_items.put_referral(table, referral_item, new_advocate)
+        except ClaimRefused as refused:
+            if refused.reason == ClaimRefused.ADVOCATE_HAS_ONE:
+                advocate_item = refused.existing or table.get_many([key], consistent=True)[0]
+            continue  # a referral code clash: draw another
+        return PersonalLink(referral, campaign.personal_link(referral.referral_code, referral.attribution_id, params),
+                            created=True)
+    raise Unavailable("Referral codes are very busy right now; please send the same request again")
 
 
 # ---- lookups -----------------------------------------------------------------------------------
