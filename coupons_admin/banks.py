@@ -128,24 +128,28 @@ def _export(table: Table, args: argparse.Namespace) -> None:
     Codes to an Existing Code Bank": a CSV or TXT file, one code a line in the first column, no header),
     so generate-here-upload-there is two commands."""
     bank = banks.get_bank(table, args.bank)
-    out = sys.stdout if args.output == "-" else Path(args.output).open("w", encoding="utf-8", newline="")
-    count = 0
-    ending = "\r\n" if args.format == "friendbuy" else "\n"  # CSV's line ending (RFC 4180)
-    try:
-        # The campaign's codes (gsi1, one query page by page), this bank's active ones.
-        for item in table.query_all(
-            IndexName="gsi1", KeyConditionExpression="gsi1pk = :owner",
-            FilterExpression="#bank = :bank AND #status = :active", ProjectionExpression="code",
-            ExpressionAttributeNames={"#bank": "bank", "#status": "status"},
-            ExpressionAttributeValues=table.values({":owner": code_items.owner_partition(banks.PARTNER, bank.settings.campaign_id),
-                                                    ":bank": bank.id, ":active": "active"}),
-        ):
-            out.write(f"{item['code']}{ending}")
-            count += 1
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    if args.output == "-":
+        count = _write_codes(table, bank, sys.stdout, args.format)
+    else:
+        with Path(args.output).open("w", encoding="utf-8", newline="") as out:
+            count = _write_codes(table, bank, out, args.format)
     print(f"exported {count} codes of bank {bank.id}", file=sys.stderr)
+
+
+def _write_codes(table: Table, bank: banks.Bank, out: TextIO, style: str) -> int:
+    ending = "\r\n" if style == "friendbuy" else "\n"  # CSV's line ending (RFC 4180)
+    owner = code_items.owner_partition(banks.PARTNER, bank.settings.campaign_id)
+    count = 0
+    # The campaign's codes (gsi1, page by page), this bank's active ones.
+    for item in table.query_all(
+        IndexName="gsi1", KeyConditionExpression="gsi1pk = :owner",
+        FilterExpression="#bank = :bank AND #status = :active", ProjectionExpression="code",
+        ExpressionAttributeNames={"#bank": "bank", "#status": "status"},
+        ExpressionAttributeValues=table.values({":owner": owner, ":bank": bank.id, ":active": "active"}),
+    ):
+        out.write(f"{item['code']}{ending}")
+        count += 1
+    return count
 
 
 def register(groups: argparse._SubParsersAction) -> None:

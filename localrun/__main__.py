@@ -48,7 +48,8 @@ def main() -> None:
             print(f"  {target.route.method:6} {target.route.path}  -> {target.function.name}")
         print("\nTry:")
         print("\n".join(demo.curl_lines(gateway.url)))
-        print(f"Partner stub (Brandbassador tracking, Friendbuy MAPI, webhooks) on {stub.url}: sales it received at {stub.url}/_stub/calls")
+        print(f"Partner stub (Brandbassador tracking, Friendbuy MAPI, webhooks) on {stub.url}: "
+              f"sales it received at {stub.url}/_stub/calls")
         print("\nAdmin CLI against this stack: .venv/bin/coupons-admin --local --help")
         print("Ctrl-C stops everything (the data lives in memory only).", flush=True)
 

@@ -133,7 +133,7 @@ def _campaign_with_code(table, tag: str) -> tuple[str, str, str, str]:
 
 def test_one_campaigns_key_can_neither_read_nor_shadow_anothers_order_ids(local_stack):
     tag = uuid.uuid4().hex[:6]
-    a, key_a, secret_a, code_a = _campaign_with_code(local_stack.table, tag + "a")
+    _, key_a, secret_a, _ = _campaign_with_code(local_stack.table, tag + "a")
     b, key_b, secret_b, code_b = _campaign_with_code(local_stack.table, tag + "b")
     as_a, as_b = {"authorization": basic(key_a, secret_a)}, {"authorization": basic(key_b, secret_b)}
     referral_b = local_stack.post(f"{V1}/referral_codes", headers=as_b, json={

@@ -290,6 +290,9 @@ def test_admin_cli_campaign_then_attribution_export(table, tmp_path, capsys, mon
     assert run("banks", "add", "92", "--campaign", "nope", "--value", "15") == 1  # unknown campaign
     (tmp_path / "codes.txt").write_text("ADV1\nADV2\n")
     assert run("banks", "upload", "90", str(tmp_path / "codes.txt")) == 0
+    # Generated or uploaded here, uploaded to Friendbuy: its code-bank file is one code a line, no header.
+    assert run("banks", "export", "90", "-o", str(tmp_path / "bank.csv")) == 0
+    assert sorted((tmp_path / "bank.csv").read_bytes().split(b"\r\n")) == [b"", b"ADV1", b"ADV2"]
     caller = campaigns.caller(table, credentials_of(basic("k9", "s9")))
     referral = referrals.refer(table, caller, from_bank("C1", "c1@example.com", bank="90", campaign="900")).referral
     purchases.record_purchase(table, purchase("O1", coupon_code=referral.coupon_code), caller.campaigns)
@@ -302,3 +305,20 @@ def test_admin_cli_campaign_then_attribution_export(table, tmp_path, capsys, mon
         referrals.refer(table, caller, from_bank("C2", bank="90", campaign="900"))
     out = capsys.readouterr().out
     assert "campaign 900 saved (active), access key k9" in out and "15 % off, unlimited uses per code" in out
+
+
+def test_checkout_finds_a_hyphenated_friendbuy_code_in_any_case(demo_table):
+    from coupons.checkout import redemptions
+    from coupons.core import code_items
+    from coupons.core.models import CodeRecord, Discount, Owner
+    from coupons.core.sales import Cart, Customer
+    from tests.checkout.conftest import AUTH
+
+    code_items.create(demo_table, CodeRecord(code="FRIEND-OFFER-244432", discount=Discount(kind="percent", value=10),
+                                             owner=Owner(partner="friendbuy", account="53345")))
+    cart = Cart(subtotal=Decimal("50.00"), currency="USD")
+    quote = redemptions.validate(demo_table, AUTH, "friend-offer-244432", cart, Customer())
+    assert quote.code == "FRIEND-OFFER-244432"
+    with pytest.raises(Exception, match="does not exist"):
+        redemptions.validate(demo_table, AUTH, "FRIENDOFFER244432", cart, Customer())
+    assert banks.require_code("friend-offer-244432") == "FRIEND-OFFER-244432"

@@ -9,7 +9,6 @@ unattributed with the reason (Segment's own test bodies carry made-up codes).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from coupons.core import code_items, codes
 from coupons.core.table import Table

@@ -55,9 +55,9 @@ def _advocates(table: Table, caller: Caller, customer_id: str | None, email: str
         wanted = sorted(caller.campaigns)
         for start in range(0, len(wanted), 100):
             keys = [referral_items.advocate_key(c, f"ID#{customer_id}") for c in wanted[start:start + 100]]
-            for item in table.get_many(keys, consistent=True):
-                if item is not None:
-                    found[item["pk"]] = item
+            for advocate in table.get_many(keys, consistent=True):
+                if advocate is not None:
+                    found[advocate["pk"]] = advocate
     return list(found.values())
 
 

@@ -28,7 +28,8 @@ from coupons.friendbuy.referral_items import Attribution
 
 PARTNER = "friendbuy"
 UNSCOPED = "none"
-DEFAULT_MAPI_URL = outbound.DEFAULT_BASE_URL  # Friendbuy's Merchant API host; the template can point elsewhere  # where a trusted caller's (no key) unattributed purchase is kept
+# Friendbuy's Merchant API host (template.yaml's FriendbuyMapiUrl may point elsewhere).
+DEFAULT_MAPI_URL = outbound.DEFAULT_BASE_URL  # where a trusted caller's (no key) unattributed purchase is kept
 
 
 class Product(BaseModel):

@@ -387,6 +387,7 @@ def parse_event(body: PersonFields, kind: str) -> Event:
     customerId for sign-ups and customers; eventType for custom events, whose documented-required
     email Friendbuy's own Segment destination omits (its test bodies), so it is optional here."""
     customer_id = _customer_id(body.customerId)
+    email: str | None
     if kind in (events.SIGN_UP, events.CUSTOMER):
         email = _email(body.email, "email")
         if customer_id is None:
