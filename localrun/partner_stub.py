@@ -48,7 +48,7 @@ class PartnerStub:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"  # an IPv4 server: host is a str
 
     def answered(self, status: int = 200) -> list[dict[str, Any]]:
         """The calls answered with ``status`` (200: the ones the partner took)."""

@@ -150,4 +150,4 @@ SAMPLES = {
                                     "headers": {"authorization": "not-a-token-we-issued"},
                                     "body": {"orderId": "ORDER-2004", "customerId": "F-777", "amount": 10, "currency": "USD"}},
 }
-SAMPLE_ROUTE = ("POST", "/friendbuy/v1/referral_codes", {})
+SAMPLE_ROUTE: tuple[str, str, dict[str, str]] = ("POST", "/friendbuy/v1/referral_codes", {})

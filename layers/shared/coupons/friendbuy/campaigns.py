@@ -101,7 +101,7 @@ def authorize(table: Table, key: str, secret: str) -> Token:
 def _check_key(table: Table, key: str, secret: str) -> Caller:
     item = campaign_keys.get_key(table, key) if key else None
     # verify_secret compares against a dummy hash when the key is unknown: same time either way.
-    if not verify_secret(secret, item.get("secret_hash") if item else None):
+    if not verify_secret(secret, item.get("secret_hash") if item else None) or item is None:
         raise Unauthenticated("The access key or the secret is not valid")
     return Caller(key, frozenset(item.get("campaigns", ())))
 

@@ -228,7 +228,7 @@ def put_once(table: Table, item: dict[str, Any], markers: list[dict[str, Any]],
             table.call("put_item", **put, ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                raise PurchaseExists(table.deserialize(error.response["Item"])) from None
+                raise PurchaseExists(table.deserialize(error.response["Item"])) from None  # type: ignore[typeddict-item]
             raise
         return
     try:

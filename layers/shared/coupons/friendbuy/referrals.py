@@ -98,7 +98,7 @@ def refer(table: Table, caller: Caller, request: ReferralRequest) -> Referred:
     if request.bank_id is not None:
         keys.append(bank_items.bank_key(request.bank_id))
     else:
-        keys.append(code_items.key(request.coupon_code))
+        keys.append(code_items.key(request.coupon_code or ""))
     campaign_item, advocate_item, third = table.get_many(keys)  # one call for all three
     campaign = campaigns.admit(caller, request.campaign_id, campaign_item)
     # An advocate with a personal referral link but no code yet keeps that referral code: the code joins it.
@@ -169,6 +169,8 @@ def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_co
                 # The same advocate's parallel request won: answer what it got.
                 existing = refused.existing or table.get_many(
                     [referral_items.advocate_key(campaign.id, request.advocate.identity)], consistent=True)[0]
+                if existing is None:  # the winner's advocate item vanished (erased): try again
+                    continue
                 return _existing(request, existing)
             if refused.reason != ClaimRefused.REFERRAL_CODE_TAKEN:
                 return None
@@ -193,7 +195,7 @@ def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: Refe
 
 def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code_item: dict[str, Any] | None,
                pending: dict[str, Any] | None = None) -> Referred:
-    code = request.coupon_code
+    code = request.coupon_code or ""
     if code_item is None:
         raise NotFound(f"Coupon code {code} was not found; upload it to a coupon bank of campaign {campaign.id} first")
     if code_item.get("partner") != banks.PARTNER or code_item.get("account") != campaign.id:

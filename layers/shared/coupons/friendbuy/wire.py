@@ -325,7 +325,7 @@ def parse_lookup(
         raise InvalidRequest("Look up by email or by customerId (one of them)")
     if email:
         return _email(email, "email"), None, campaign
-    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in customer_id):
+    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in customer_id or ""):
         raise InvalidRequest("customerId must be text without control characters")
     return None, _customer_id(customer_id), campaign
 
