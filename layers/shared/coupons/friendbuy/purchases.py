@@ -150,5 +150,3 @@ def checkout_reporter(mapi_base_url: str = DEFAULT_MAPI_URL) -> Reporter:
 
     return report
 
-
-report_checkout_sale = checkout_reporter()
