@@ -19,10 +19,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from coupons.core import code_items, codes
+from coupons.core import code_items
 from coupons.core.errors import InvalidRequest, Unavailable
 from coupons.core.table import ConditionsFailed, Table, backoff
-from coupons.friendbuy import bank_items
+from coupons.friendbuy import bank_items, banks
 from coupons.friendbuy.banks import Bank, get_bank
 
 CODES_PER_TRANSACTION = 100  # one item per code; 100 items is DynamoDB's limit per transaction
@@ -181,7 +181,7 @@ def upload(table: Table, bank: Bank, lines: Iterable[str], workers: int = 8, pro
             if not text or text.startswith("#") or (number == 1 and text.lower() in ("code", "coupon_code", "coupon")):
                 continue
             try:
-                yield Candidate(number, codes.require_valid(text))
+                yield Candidate(number, banks.require_code(text))  # Friendbuy codes may carry hyphens
             except InvalidRequest as error:
                 invalid.rejected.append((number, text, error.message))
                 if rejected:

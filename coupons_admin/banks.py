@@ -1,4 +1,4 @@
-"""Friendbuy coupon banks: ``banks add | upload | generate | status``.
+"""Friendbuy coupon banks: ``banks add | upload | generate | status | export``.
 
 Upload and generation stream their input and write 100 codes per transaction (one item per
 code), several transactions in parallel; each code is refused if it exists anywhere already (reported line by
@@ -17,7 +17,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from coupons.core import codes, money
+from coupons.core import code_items, codes, money
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
 from coupons.friendbuy import banks, campaigns
@@ -123,6 +123,35 @@ def _status(table: Table, args: argparse.Namespace) -> None:
               f"--count {st.bank.pending_run['count']}` to finish it")
 
 
+def _export(table: Table, args: argparse.Namespace) -> None:
+    """The bank's codes as Friendbuy's code-bank upload takes them (support.friendbuy.com, "How to Add
+    Codes to an Existing Code Bank": a CSV or TXT file, one code a line in the first column, no header),
+    so generate-here-upload-there is two commands."""
+    bank = banks.get_bank(table, args.bank)
+    if args.output == "-":
+        count = _write_codes(table, bank, sys.stdout, args.format)
+    else:
+        with Path(args.output).open("w", encoding="utf-8", newline="") as out:
+            count = _write_codes(table, bank, out, args.format)
+    print(f"exported {count} codes of bank {bank.id}", file=sys.stderr)
+
+
+def _write_codes(table: Table, bank: banks.Bank, out: TextIO, style: str) -> int:
+    ending = "\r\n" if style == "friendbuy" else "\n"  # CSV's line ending (RFC 4180)
+    owner = code_items.owner_partition(banks.PARTNER, bank.settings.campaign_id)
+    count = 0
+    # The campaign's codes (gsi1, page by page), this bank's active ones.
+    for item in table.query_all(
+        IndexName="gsi1", KeyConditionExpression="gsi1pk = :owner",
+        FilterExpression="#bank = :bank AND #status = :active", ProjectionExpression="code",
+        ExpressionAttributeNames={"#bank": "bank", "#status": "status"},
+        ExpressionAttributeValues=table.values({":owner": owner, ":bank": bank.id, ":active": "active"}),
+    ):
+        out.write(f"{item['code']}{ending}")
+        count += 1
+    return count
+
+
 def register(groups: argparse._SubParsersAction) -> None:
     parser = groups.add_parser("banks", help="Friendbuy coupon banks (add, upload, generate, status)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +183,13 @@ def register(groups: argparse._SubParsersAction) -> None:
     generate.add_argument("--count", type=int, required=True)
     generate.add_argument("--workers", type=int, default=8, help="transactions in flight (default 8)")
     generate.set_defaults(run=_generate)
+
+    export = commands.add_parser("export", help="write the bank's codes as Friendbuy's code-bank upload takes them")
+    export.add_argument("bank")
+    export.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    export.add_argument("--format", choices=["friendbuy", "lines"], default="friendbuy",
+                        help="friendbuy: CSV, one code a line, no header (default); lines: plain text")
+    export.set_defaults(run=_export)
 
     status = commands.add_parser("status", help="what a code gives, and how many codes are left")
     status.add_argument("bank")

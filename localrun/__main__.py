@@ -36,7 +36,8 @@ def main() -> None:
         # Sales go to a local partner stub, delivered by a poller in place of stream, pipe and queue.
         stub = PartnerStub(port=args.stub_port or args.port + 100).start()
         os.environ[STUB_URL_ENV] = stub.url
-        sales = LocalDelivery(table, {"BRANDBASSADOR_TRACKING_URL": stub.url, "DELIVERY_BACKOFF_SECONDS": "2"}).start()
+        sales = LocalDelivery(table, {"BRANDBASSADOR_TRACKING_URL": stub.url, "FRIENDBUY_MAPI_URL": stub.url,
+                                      "DELIVERY_BACKOFF_SECONDS": "2"}).start()
 
         gateway = LocalGateway(TABLE, port=args.port, workers_per_function=args.workers)
         gateway.warm_up()
@@ -47,7 +48,8 @@ def main() -> None:
             print(f"  {target.route.method:6} {target.route.path}  -> {target.function.name}")
         print("\nTry:")
         print("\n".join(demo.curl_lines(gateway.url)))
-        print(f"Partner stub (Brandbassador tracking, webhooks) on {stub.url}: sales it received at {stub.url}/_stub/calls")
+        print(f"Partner stub (Brandbassador tracking, Friendbuy MAPI, webhooks) on {stub.url}: "
+              f"sales it received at {stub.url}/_stub/calls")
         print("\nAdmin CLI against this stack: .venv/bin/coupons-admin --local --help")
         print("Ctrl-C stops everything (the data lives in memory only).", flush=True)
 

@@ -61,7 +61,7 @@ class LocalDelivery:
     def __init__(self, table: Table, environment: Mapping[str, str] | None = None, interval: float = 0.5):
         function = next(f for f in template.functions() if f.name == SENDER)
         env = {**resolve_environment(function, table.name, dict(environment or {})),
-               **{k: v for k, v in (environment or {}).items() if k.startswith(("BRANDBASSADOR_", "DELIVERY_"))}}
+               **{k: v for k, v in (environment or {}).items() if k.startswith(("BRANDBASSADOR_", "FRIENDBUY_", "DELIVERY_"))}}
         # Read when the module (and Powertools) is imported: the function's own settings.
         for name, value in {**env, "COUPONS_TABLE": table.name, "POWERTOOLS_TRACE_DISABLED": "true"}.items():
             if name == "COUPONS_TABLE" or name.startswith("POWERTOOLS_"):

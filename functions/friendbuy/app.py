@@ -1,6 +1,8 @@
-"""Friendbuy: authorization, referral codes from coupon banks, purchase events.
+"""Friendbuy: authorization, referral codes from coupon banks, personal referral links, purchase,
+sign-up, customer and custom events, erasure, and the older REST API's purchases.
 Wire format: coupons.friendbuy.wire."""
 
+import uuid
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -16,7 +18,7 @@ from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
-from coupons.friendbuy import campaigns, purchases, referrals
+from coupons.friendbuy import campaigns, erasure, events, purchases, referrals
 from coupons.friendbuy import wire as contract
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -25,7 +27,8 @@ table = Table.from_env()
 AUTHORIZATION = "/friendbuy/v1/authorization"
 ERRORS = {
     400: documented("The body is not a JSON object", contract.FriendbuyError),
-    401: documented("Missing, wrong or expired credentials (Bearer token or Basic key:secret)", contract.FriendbuyError),
+    401: documented("Missing, wrong or expired credentials (Bearer token, bare token or Basic key:secret)",
+                    contract.FriendbuyError),
     422: documented("A field is missing or invalid", contract.FriendbuyError),
     429: documented("Busy; send the same request again", contract.FriendbuyError),
 }
@@ -90,12 +93,81 @@ def find_referral_codes(
 @tracer.capture_method
 def purchase(body: Annotated[contract.PurchaseBody, Body()]) -> Response[dict]:
     caller = _caller()
-    event = purchases.record_purchase(table, contract.parse_purchase(body), caller.campaigns)
+    event = purchases.record_purchase(table, contract.parse_purchase(body), caller.campaigns, caller.home)
     if not event.replayed:
         metrics.add_metric(name="PurchasesAttributed" if event.attributed else "PurchasesUnattributed",
                            unit=MetricUnit.Count, value=1)
     logger.info("purchase", extra={"order_id": event.order_id, "attributed": event.attributed, "replayed": event.replayed})
     return contract.purchase_recorded(event)
+
+
+@app.post("/friendbuy/v1/purchases", summary="The older REST API's purchase (HTTP Basic; coupon_code or referral_code)",
+          tags=["Friendbuy"], responses={201: {"description": "Recorded (once per order id)"}, **ERRORS})
+@tracer.capture_method
+def legacy_purchase(body: Annotated[contract.LegacyPurchaseBody, Body()]) -> Response[dict]:
+    caller = _caller()
+    event = purchases.record_purchase(table, contract.parse_legacy_purchase(body), caller.campaigns, caller.home)
+    logger.info("purchase", extra={"order_id": event.order_id, "attributed": event.attributed, "replayed": event.replayed,
+                                   "api": "rest"})
+    return contract.purchase_recorded(event)
+
+
+@app.post("/friendbuy/v1/personal-referral-link", summary="An advocate's personal referral link (made once)",
+          tags=["Friendbuy"], responses={
+              200: {"description": "The advocate's existing link"}, 201: {"description": "A new link"},
+              404: documented("Unknown or inactive campaign", contract.FriendbuyError), **ERRORS})
+@tracer.capture_method
+def personal_referral_link(body: Annotated[contract.ReferralLinkBody, Body()]) -> Response[dict]:
+    caller = _caller()
+    campaign_id, advocate, params = contract.parse_referral_link(body)
+    made = referrals.personal_link(table, caller, campaign_id, advocate, params)
+    logger.info("personal referral link", extra={"campaign": campaign_id, "referral_code": made.referral.referral_code,
+                                                 "new": made.created})
+    return contract.referral_link(made)
+
+
+def _event(body: contract.PersonFields, kind: str) -> Response[dict]:
+    caller = _caller()
+    recorded = events.record(table, caller, contract.parse_event(body, kind))
+    logger.info("event", extra={"kind": kind, "attributed": recorded.attributed, "replayed": recorded.replayed})
+    return contract.event_recorded(kind, recorded)
+
+
+@app.post("/friendbuy/v1/event/account-sign-up", summary="Record a sign-up, linked to its advocate when it names one",
+          tags=["Friendbuy"], responses={201: {"description": "Recorded (once per customerId)"}, **ERRORS})
+@tracer.capture_method
+def sign_up(body: Annotated[contract.SignUpBody, Body()]) -> Response[dict]:
+    return _event(body, events.SIGN_UP)
+
+
+@app.post("/friendbuy/v1/customer", summary="Record (or update) a customer",
+          tags=["Friendbuy"], responses={200: {"description": "Existed: updated"}, 201: {"description": "Created"},
+                                         **ERRORS})
+@tracer.capture_method
+def customer(body: Annotated[contract.CustomerBody, Body()]) -> Response[dict]:
+    return _event(body, events.CUSTOMER)
+
+
+@app.post("/friendbuy/v1/event/custom", summary="Record a custom event (once per eventType and deduplicationId)",
+          tags=["Friendbuy"], responses={201: {"description": "Recorded"}, **ERRORS})
+@tracer.capture_method
+def custom_event(body: Annotated[contract.CustomEventBody, Body()]) -> Response[dict]:
+    return _event(body, events.CUSTOM)
+
+
+@app.delete("/friendbuy/v1/user-data", summary="Erase a person's personal data from the caller's campaigns",
+            tags=["Friendbuy"], responses={200: {"description": '{"jobId", "scrubbed": <items changed>}'}, **ERRORS})
+@tracer.capture_method
+def delete_user_data(
+    customerId: Annotated[str | None, Query()] = None,
+    email: Annotated[str | None, Query()] = None,
+) -> Response[dict]:
+    caller = _caller()
+    by_customer, by_email = contract.parse_erasure(customerId, email)
+    scrubbed = erasure.erase(table, caller, by_customer, by_email)
+    metrics.add_metric(name="ErasureItemsScrubbed", unit=MetricUnit.Count, value=scrubbed)
+    logger.info("erasure", extra={"scrubbed": scrubbed, "by": "customerId" if by_customer else "email"})
+    return contract.erased(str(uuid.uuid4()), scrubbed)
 
 
 refuse_with(app, contract)

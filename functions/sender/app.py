@@ -32,7 +32,7 @@ def compose(env: Mapping[str, str] = os.environ) -> dict[str, Reporter]:
     """Who hears about a sale of each partner's codes."""
     return {
         "brandbassador": tracking.pixel_reporter(env.get("BRANDBASSADOR_TRACKING_URL") or tracking.DEFAULT_BASE_URL),
-        "friendbuy": purchases.report_checkout_sale,
+        "friendbuy": purchases.checkout_reporter(env.get("FRIENDBUY_MAPI_URL") or purchases.DEFAULT_MAPI_URL),
         "sitevibes": webhook.report_sale,
         "affonso": webhook.report_sale,
     }

@@ -20,6 +20,10 @@ BANK = "9900"
 INFLUENCER_BANK = "9901"
 INFLUENCER_CODES = ["GEORGIE10", "JAYLENE10"]
 BANK_SIZE = 1_000
+REFERRAL_URL = "https://shop.example/refer"
+# The demo campaign is not linked to a Friendbuy account; `make run` prints the command that links
+# it (to the local partner stub) with these stand-in MAPI credentials.
+MAPI_KEY, MAPI_SECRET = "demo-mapi-key", "demo-mapi-secret"
 # moto, behind every contract's handler tests, copies the whole table for each item of a
 # transaction, so 1,000 codes there would slow every test that seeds the demo; it gets a few.
 # DynamoDB Local (make run, the HTTP tests, the benchmarks) gets the full bank.
@@ -33,7 +37,8 @@ def _bank_size(table: Table) -> int:
 
 def seed(table: Table) -> None:
     campaigns.add_campaign(table, CAMPAIGN, SECRET, CampaignSettings(
-        access_key=KEY, name="Demo referral programme", link_base="https://shop.example/r/"))
+        access_key=KEY, name="Demo referral programme", link_base="https://shop.example/r/",
+        referral_url=REFERRAL_URL))
     discount = Discount(kind=DiscountKind.PERCENT, value=Decimal(10))
     bank = banks.add_bank(table, BANK, BankSettings(campaign_id=CAMPAIGN, discount=discount, prefix="FB", length=8,
                                                     name="Demo advocates"), replace=True)
@@ -71,9 +76,22 @@ def curl_lines(base_url: str) -> list[str]:
         "\"couponCode\": \"'$CODE'\"}'",
         f"curl -s -w '\\n' '{url}/referral_codes?customerId=C9911' {bearer}",
         f".venv/bin/coupons-admin --local banks status {BANK}",
+        "# Merchant API routes as Segment's Friendbuy destination calls them (the bare token, no 'Bearer'):",
+        f"curl -s -w '\\n' -X POST {url}/personal-referral-link -H \"Authorization: $TOKEN\" {json_header} "
+        f"-d '{json.dumps(REFERRAL_LINK)}'",
+        f"curl -s -w '\\n' -X POST {url}/event/account-sign-up -H \"Authorization: $TOKEN\" {json_header} "
+        f"-d '{json.dumps(SIGN_UP)}'",
+        f"curl -s -w '\\n' -X DELETE '{url}/user-data?email=new.friend%40example.com' -H \"Authorization: $TOKEN\"",
     ]
 
 
+REFERRAL_LINK = {"email": "jzheng@example.mil", "campaignId": CAMPAIGN, "customerId": "C9911", "firstName": "Jaylene",
+                 "lastName": "Zheng", "destinationUrlQueryParams": {"utm_source": "email"}}
+SIGN_UP = {"customerId": "F-501", "email": "new.friend@example.com", "firstName": "New", "lastName": "Friend",
+           "couponCode": "GEORGIE10", "ipAddress": "203.0.113.7", "userAgent": "Mozilla/5.0"}
+LEGACY_PURCHASE = {"order": {"id": "281", "amount": 795.00, "email": "friend@example.com", "new_customer": True},
+                   "coupon_code": "GEORGIE10", "customer": {"id": "F-281"},
+                   "products": [{"sku": "SKU-9", "description": "Chair", "quantity": 1, "price": 795.00}]}
 _JSON = {"authorization": BASIC}
 # Sample requests written to events/friendbuy/ (python -m localrun.samples): name -> request.
 # Bearer routes carry HTTP Basic demo-key:demo-secret, so the files work without a fresh token.
@@ -107,5 +125,29 @@ SAMPLES = {
                                 "body": {"orderId": "ORDER-2002", "customerId": "F-777", "currency": "USD"}},
     "purchase-bad-currency": {"route": ("POST", "/friendbuy/v1/event/purchase", {}), "headers": _JSON,
                               "body": {"orderId": "ORDER-2003", "customerId": "F-777", "amount": 10, "currency": "DOLLARS"}},
+    "personal-referral-link": {"route": ("POST", "/friendbuy/v1/personal-referral-link", {}), "headers": _JSON,
+                               "body": REFERRAL_LINK},
+    "personal-referral-link-unknown-campaign": {"route": ("POST", "/friendbuy/v1/personal-referral-link", {}),
+                                                "headers": _JSON, "body": {**REFERRAL_LINK, "campaignId": "11111"}},
+    "personal-referral-link-bad-email": {"route": ("POST", "/friendbuy/v1/personal-referral-link", {}),
+                                         "headers": _JSON, "body": {**REFERRAL_LINK, "email": "jzheng"}},
+    "sign-up": {"route": ("POST", "/friendbuy/v1/event/account-sign-up", {}), "headers": _JSON, "body": SIGN_UP},
+    "sign-up-missing-customer-id": {"route": ("POST", "/friendbuy/v1/event/account-sign-up", {}), "headers": _JSON,
+                                    "body": {"email": "new.friend@example.com"}},
+    "customer": {"route": ("POST", "/friendbuy/v1/customer", {}), "headers": _JSON, "body": {
+        "customerId": "F-501", "email": "new.friend@example.com", "firstName": "New", "city": "Beverly Hills",
+        "birthday": {"day": 29, "month": 2, "year": 1996}}},
+    "custom-event": {"route": ("POST", "/friendbuy/v1/event/custom", {}), "headers": _JSON, "body": {
+        "eventType": "newsletter signup", "email": "new.friend@example.com", "deduplicationId": "nl-F-501",
+        "referralCode": "zzzzzz"}},
+    "custom-event-missing-type": {"route": ("POST", "/friendbuy/v1/event/custom", {}), "headers": _JSON,
+                                  "body": {"email": "new.friend@example.com"}},
+    "user-data-delete": {"route": ("DELETE", "/friendbuy/v1/user-data", {}), "headers": _JSON,
+                         "query": "email=new.friend%40example.com"},
+    "user-data-no-credentials": {"route": ("DELETE", "/friendbuy/v1/user-data", {}), "query": "customerId=F-501"},
+    "legacy-purchase": {"route": ("POST", "/friendbuy/v1/purchases", {}), "headers": _JSON, "body": LEGACY_PURCHASE},
+    "purchase-unknown-bare-token": {"route": ("POST", "/friendbuy/v1/event/purchase", {}),
+                                    "headers": {"authorization": "not-a-token-we-issued"},
+                                    "body": {"orderId": "ORDER-2004", "customerId": "F-777", "amount": 10, "currency": "USD"}},
 }
-SAMPLE_ROUTE = ("POST", "/friendbuy/v1/referral_codes", {})
+SAMPLE_ROUTE: tuple[str, str, dict[str, str]] = ("POST", "/friendbuy/v1/referral_codes", {})

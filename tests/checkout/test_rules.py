@@ -94,10 +94,12 @@ def test_redemption_id_is_the_same_for_the_same_order_and_leads_back_to_the_code
     rid = redemption_id("SAVE", "order-1")
     assert rid == redemption_id("SAVE", "order-1") != redemption_id("SAVE", "order-2")
     assert parse_redemption_id(rid)[0] == "SAVE"
+    # Friendbuy's codes carry hyphens (FRIEND-OFFER-244432), so their redemptions' ids do too.
+    assert parse_redemption_id(redemption_id("FRIEND-OFFER-1", "o"))[0] == "FRIEND-OFFER-1"
 
 
 @pytest.mark.parametrize("bad", ["", "SAVE", "save.0123456789abcdef01234567", "SAVE.xyz",
-                                 "SA-VE.0123456789abcdef01234567"])
+                                 "SA_VE.0123456789abcdef01234567", "-SAVE.0123456789abcdef01234567"])
 def test_malformed_redemption_ids_are_not_found(bad):
     with pytest.raises(NotFound):
         parse_redemption_id(bad)

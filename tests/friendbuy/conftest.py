@@ -4,6 +4,7 @@ whole table for every item of a transaction, so domain tests keep their tables s
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from coupons.friendbuy.campaigns import CampaignSettings
 from coupons.friendbuy.referrals import Advocate, ReferralRequest
 from coupons.friendbuy.wire import credentials_of
 from coupons_admin import bank_loading
+from localrun.partner_stub import PartnerStub
 
 CAMPAIGN, KEY, SECRET = "700", "key-700", "secret-700"
 BANK, EMPTY_BANK, NAMED_BANK = "70", "71", "72"
@@ -52,3 +54,11 @@ def from_bank(customer: str | None, email: str = "a@example.com", bank: str = BA
 
 def with_code(customer: str | None, code: str, email: str = "a@example.com") -> ReferralRequest:
     return ReferralRequest(campaign_id=CAMPAIGN, advocate=Advocate(customer_id=customer, email=email), coupon_code=code)
+
+
+@pytest.fixture
+def stub() -> Iterator[PartnerStub]:
+    """The local partner stub, as Friendbuy's Merchant API (and any other partner)."""
+    partner = PartnerStub().start()
+    yield partner
+    partner.close()

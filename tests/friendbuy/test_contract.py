@@ -52,7 +52,8 @@ def test_email_alone_identifies_the_advocate_when_there_is_no_customer():
     ({"customer": None}, "email (or a customer object with an email) is required"),
     ({"coupon_bank_id": None}, "Send coupon_bank_id"),
     ({"coupon_code": "X1X1"}, "not both"),
-    ({"coupon_bank_id": None, "coupon_code": "CLOONEY-1"}, "A-Z"),
+    ({"coupon_bank_id": None, "coupon_code": "CLOONEY_1"}, "hyphens"),
+    ({"coupon_bank_id": None, "coupon_code": "-CLOONEY1"}, "not first or last"),
     ({"customer": {"id": "C" * 129, "email": "a@b.co"}}, "at most 128"),
 ])
 def test_bad_referral_bodies_are_explained(change, says):
@@ -94,8 +95,9 @@ def test_referral_code_and_ref_code_may_not_disagree():
     (Unavailable("x"), 429, "Too Many Requests"),
 ])
 def test_errors_share_one_shape(error, status, reason):
-    response = contract.error(error)
-    assert (response.status_code, response.body) == (status, {"error": reason, "message": "x", "code": status})
+    response = contract.error(error, "req-1")
+    assert (response.status_code, response.body) == (status, {"error": reason, "message": "x", "code": status,
+                                                                   "reference": "req-1"})
 
 
 def test_lookup_needs_exactly_one_of_email_and_customer_id():

@@ -197,11 +197,17 @@ def test_purchase_with_the_coupon_code_is_attributed_without_a_referral_code(fb_
     assert found.conversions == 3 and found.revenue == {"USD": Decimal("60.50"), "EUR": Decimal("7")}
 
 
-def test_referral_code_is_tried_first(fb_table, caller):
-    one = referrals.refer(fb_table, caller, from_bank("C1")).referral
-    two = referrals.refer(fb_table, caller, from_bank("C2")).referral
-    event = purchases.record_purchase(fb_table, purchase("O1", referral_code=two.referral_code, coupon_code=one.coupon_code))
-    assert event.referral_code == two.referral_code
+def test_coupon_code_wins_over_attribution_id_which_wins_over_referral_code(fb_table, caller):
+    """Friendbuy's documented order: coupon code, then attributionId, then referral code."""
+    one, two, three = (referrals.refer(fb_table, caller, from_bank(c)).referral for c in ("C1", "C2", "C3"))
+    event = purchases.record_purchase(fb_table, purchase("O1", referral_code=two.referral_code, coupon_code=one.coupon_code,
+                                                         attribution_id=three.attribution_id))
+    assert (event.referral_code, event.attributed_by) == (one.referral_code, "couponCode")
+    event = purchases.record_purchase(fb_table, purchase("O2", referral_code=two.referral_code,
+                                                         attribution_id=three.attribution_id, coupon_code="NOSUCH"))
+    assert (event.referral_code, event.attributed_by) == (three.referral_code, "attributionId")
+    event = purchases.record_purchase(fb_table, purchase("O3", referral_code=two.referral_code, attribution_id="made-up"))
+    assert (event.referral_code, event.attributed_by) == (two.referral_code, "referralCode")
 
 
 def test_same_order_twice_is_recorded_once_and_answers_the_first_event(fb_table, caller):
@@ -215,7 +221,7 @@ def test_same_order_twice_is_recorded_once_and_answers_the_first_event(fb_table,
 @pytest.mark.parametrize("fields, reason", [
     ({"coupon_code": "NOSUCH"}, "unknown"),
     ({"coupon_code": "CLOONEY1"}, "not been given"),
-    ({}, "neither"),
+    ({}, "no coupon code"),
     ({"referral_code": "zzzzzz"}, "unknown"),
 ])
 def test_purchase_nobody_can_be_credited_with_is_recorded_unattributed(fb_table, fields, reason):
@@ -263,7 +269,7 @@ def test_generated_codes_cover_the_pattern_once_each_and_depend_on_the_key():
 
 
 @pytest.mark.parametrize("changes, says", [
-    ({"alphabet": "A"}, "two distinct"), ({"prefix": "FB-"}, "A-Z"), ({"discount": {"kind": "gift_card", "value": 5, "currency": "EUR"}}, "gift card"),
+    ({"alphabet": "A"}, "two distinct"), ({"prefix": "FB_"}, "hyphens"), ({"alphabet": "AB-"}, "hyphen"), ({"discount": {"kind": "gift_card", "value": 5, "currency": "EUR"}}, "gift card"),
 ])
 def test_bank_settings_that_cannot_work_are_refused(changes, says):
     values = {"campaign_id": CAMPAIGN, "discount": {"kind": "percent", "value": 10}, **changes}
@@ -280,10 +286,13 @@ def test_admin_cli_campaign_then_attribution_export(table, tmp_path, capsys, mon
     assert run("campaigns", "add", "900", "--key", "k9", "--secret", "s9", "--link-base", "https://x.example/") == 0
     assert run("banks", "add", "90", "--campaign", "900", "--value", "15", "--shards", "1") == 0
     with pytest.raises(SystemExit, match="A-Z"):
-        run("banks", "add", "91", "--campaign", "900", "--value", "15", "--prefix", "B-")
+        run("banks", "add", "91", "--campaign", "900", "--value", "15", "--prefix", "B_")
     assert run("banks", "add", "92", "--campaign", "nope", "--value", "15") == 1  # unknown campaign
     (tmp_path / "codes.txt").write_text("ADV1\nADV2\n")
     assert run("banks", "upload", "90", str(tmp_path / "codes.txt")) == 0
+    # Generated or uploaded here, uploaded to Friendbuy: its code-bank file is one code a line, no header.
+    assert run("banks", "export", "90", "-o", str(tmp_path / "bank.csv")) == 0
+    assert sorted((tmp_path / "bank.csv").read_bytes().split(b"\r\n")) == [b"", b"ADV1", b"ADV2"]
     caller = campaigns.caller(table, credentials_of(basic("k9", "s9")))
     referral = referrals.refer(table, caller, from_bank("C1", "c1@example.com", bank="90", campaign="900")).referral
     purchases.record_purchase(table, purchase("O1", coupon_code=referral.coupon_code), caller.campaigns)
@@ -296,3 +305,20 @@ def test_admin_cli_campaign_then_attribution_export(table, tmp_path, capsys, mon
         referrals.refer(table, caller, from_bank("C2", bank="90", campaign="900"))
     out = capsys.readouterr().out
     assert "campaign 900 saved (active), access key k9" in out and "15 % off, unlimited uses per code" in out
+
+
+def test_checkout_finds_a_hyphenated_friendbuy_code_in_any_case(demo_table):
+    from coupons.checkout import redemptions
+    from coupons.core import code_items
+    from coupons.core.models import CodeRecord, Discount, Owner
+    from coupons.core.sales import Cart, Customer
+    from tests.checkout.conftest import AUTH
+
+    code_items.create(demo_table, CodeRecord(code="FRIEND-OFFER-244432", discount=Discount(kind="percent", value=10),
+                                             owner=Owner(partner="friendbuy", account="53345")))
+    cart = Cart(subtotal=Decimal("50.00"), currency="USD")
+    quote = redemptions.validate(demo_table, AUTH, "friend-offer-244432", cart, Customer())
+    assert quote.code == "FRIEND-OFFER-244432"
+    with pytest.raises(Exception, match="does not exist"):
+        redemptions.validate(demo_table, AUTH, "FRIENDOFFER244432", cart, Customer())
+    assert banks.require_code("friend-offer-244432") == "FRIEND-OFFER-244432"

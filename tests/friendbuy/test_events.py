@@ -11,7 +11,7 @@ FUNCTION = "FriendbuyFunction"
 
 def error(status: int, message: str) -> dict:
     reason = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity"}
-    return {"error": reason[status], "message": message, "code": status}
+    return {"error": reason[status], "message": message, "code": status, "reference": "sample-request"}
 
 
 REFUSALS = {
@@ -22,16 +22,25 @@ REFUSALS = {
     "referral-code-unknown-code": error(
         404, "Coupon code NOSUCHCODE was not found; upload it to a coupon bank of campaign 53345 first"),
     "referral-code-no-credentials": error(
-        401, "Send Authorization: Bearer <token> (from POST /v1/authorization) or Basic key:secret"),
+        401, "Send Authorization: Bearer <token> (from POST /v1/authorization), the bare token, or Basic key:secret"),
     "referral-code-expired-token": error(
         401, "The bearer token is unknown or has expired; ask POST /v1/authorization for a new one"),
     "referral-code-not-json": error(400, "The body must be a JSON object"),
     "lookup-unknown-referral-code": error(404, "Referral code zzzzzz was not found"),
     "purchase-missing-amount": error(422, "amount: Field required"),
     "purchase-bad-currency": error(422, "The currency 'DOLLARS' is not an ISO 4217 currency code (for example EUR or USD)"),
+    "personal-referral-link-unknown-campaign": error(404, "Campaign 11111 was not found"),
+    "personal-referral-link-bad-email": error(422, "email 'jzheng' is not an email address"),
+    "sign-up-missing-customer-id": error(422, "customerId is required"),
+    "custom-event-missing-type": error(422, "eventType is required"),
+    "user-data-no-credentials": error(
+        401, "Send Authorization: Bearer <token> (from POST /v1/authorization), the bare token, or Basic key:secret"),
+    "purchase-unknown-bare-token": error(
+        401, "The bearer token is unknown or has expired; ask POST /v1/authorization for a new one"),
 }
 SUCCESSES = {"authorization", "referral-code-from-bank", "referral-code-existing-code", "referral-code-email-only",
-             "lookup-by-email", "lookup-by-customer-id", "purchase-unknown-coupon"}
+             "lookup-by-email", "lookup-by-customer-id", "purchase-unknown-coupon", "personal-referral-link", "sign-up",
+             "customer", "custom-event", "user-data-delete", "legacy-purchase"}
 
 
 def test_every_sample_event_has_an_expectation():
@@ -105,6 +114,49 @@ def test_purchase_with_an_advocates_code_is_attributed(handler):
     event["body"] = event["body"].replace("NOTABANKCODE", referral["coupon_code"].lower())
     answer = body(invoke(event))
     assert answer["attribution"] == {"status": "attributed", "referralCode": referral["referral_code"],
-                                     "couponCode": referral["coupon_code"], "campaignId": 53345}
+                                     "couponCode": referral["coupon_code"], "campaignId": 53345,
+                                     "by": "couponCode"}
     found = body(invoke(load_event("friendbuy", "lookup-by-customer-id")))["results"][0]
     assert (found["conversions"], found["revenue"]) == (1, {"USD": "25.00"})
+
+
+def test_personal_referral_link_is_the_advocates_referral_code_once(handler):
+    invoke = handler(FUNCTION)
+    first = invoke(load_event("friendbuy", "personal-referral-link"))
+    again = invoke(load_event("friendbuy", "personal-referral-link"))
+    link = body(first)
+    assert (first["statusCode"], again["statusCode"]) == (201, 200) and body(again) == link
+    assert set(link) == {"link", "referralCode", "createdOn"}
+    assert link["link"].startswith(f"{demo.REFERRAL_URL}?utm_source=email&referralCode={link['referralCode']}&attributionId=")
+    # The older API's referral for the same advocate keeps that referral code and adds the coupon code.
+    referral = body(invoke(load_event("friendbuy", "referral-code-from-bank")))
+    assert referral["referral_code"] == link["referralCode"] and referral["coupon_code"].startswith("FB")
+
+
+def test_sign_up_customer_and_custom_events_are_recorded_once(handler):
+    invoke = handler(FUNCTION)
+    for name, repeat_status in (("sign-up", 201), ("customer", 200), ("custom-event", 201)):
+        first, again = invoke(load_event("friendbuy", name)), invoke(load_event("friendbuy", name))
+        assert (first["statusCode"], again["statusCode"]) == (201, repeat_status), name
+        assert body(again)["eventId"] == body(first)["eventId"] and body(first)["createdOn"].endswith("Z")
+    signed_up = body(invoke(load_event("friendbuy", "sign-up")))
+    assert signed_up["attribution"] == {"status": "unattributed",
+                                        "reason": "Coupon code GEORGIE10 has not been given to an advocate"}
+
+
+def test_legacy_purchase_is_the_merchant_api_purchase_of_that_order(handler):
+    invoke = handler(FUNCTION)
+    legacy = invoke(load_event("friendbuy", "legacy-purchase"))
+    assert legacy["statusCode"] == 201
+    mapi = load_event("friendbuy", "purchase-unknown-coupon")
+    mapi["body"] = mapi["body"].replace("ORDER-2001", "281")
+    assert body(invoke(mapi))["eventId"] == body(legacy)["eventId"]  # one order id, one purchase
+
+
+def test_user_data_delete_answers_how_many_items_it_scrubbed(handler):
+    invoke = handler(FUNCTION)
+    invoke(load_event("friendbuy", "sign-up"))
+    invoke(load_event("friendbuy", "custom-event"))
+    erased = invoke(load_event("friendbuy", "user-data-delete"))
+    assert erased["statusCode"] == 200 and body(erased)["scrubbed"] == 2 and body(erased)["jobId"]
+    assert body(invoke(load_event("friendbuy", "user-data-delete")))["scrubbed"] == 0  # nothing left to erase

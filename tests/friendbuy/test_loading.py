@@ -48,13 +48,13 @@ def test_upload_reports_codes_that_exist_elsewhere_and_invalid_lines(local_stack
     code_items.create(table, CodeRecord(code=taken, discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(20)),
                                         owner=Owner(partner="brandbassador", account="demo")))
     fresh = unique_codes(120)
-    lines = ["code", *fresh[:60], taken.lower(), "BAD-CODE", "", *fresh[60:], fresh[3]]
+    lines = ["code", *fresh[:60], taken.lower(), "BAD CODE", "", *fresh[60:], fresh[3]]
     reported = []
     bank = new_bank(table)
     report = bank_loading.upload(table, bank, lines, rejected=lambda *r: reported.append(r))
     assert (report.added, report.already_present) == (120, 1)  # the repeated line is already there
     assert sorted(reported) == sorted([(62, taken, "exists already (a brandbassador code)"),
-                                       (63, "BAD-CODE", "The discount code 'BAD-CODE' may only contain letters A-Z and digits 0-9")])
+                                       (63, "BAD CODE", "The discount code 'BAD CODE' may only contain letters A-Z, digits 0-9 and hyphens (not first or last)")])
     assert sorted(pool(table, bank)) == sorted(fresh)
     assert code_items.get(table, taken).owner.partner == "brandbassador"  # untouched
     stored = code_items.get(table, fresh[0])

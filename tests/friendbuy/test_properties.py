@@ -54,7 +54,8 @@ def check(response: dict) -> dict:
     status, answer = response["statusCode"], body(response)
     assert status in (200, 201) or status in REASONS, (status, answer)
     if status >= 400:
-        assert answer == {"error": REASONS[status], "message": answer["message"], "code": status}
+        assert answer == {"error": REASONS[status], "message": answer["message"], "code": status,
+                          "reference": "sample-request"}  # API Gateway's request id, for a brand to quote
         assert isinstance(answer["message"], str) and answer["message"]
     return answer
 
@@ -91,7 +92,7 @@ def test_any_purchase_body(handler, payload, auth):
 @given(payload=st.one_of(st.fixed_dictionaries({}, optional={"key": JSON, "secret": JSON}), JSON, st.text(max_size=20)))
 def test_any_authorization_body(handler, payload):
     answer = check(invoke(handler, "authorization", payload, None))
-    assert set(answer) in ({"tokenType", "token", "expires"}, {"error", "message", "code"})
+    assert set(answer) in ({"tokenType", "token", "expires"}, {"error", "message", "code", "reference"})
 
 
 LOOKUP_PARAMS = st.lists(st.tuples(st.sampled_from(["email", "customerId", "campaignId", "junk"]),

@@ -17,7 +17,7 @@ import pytest
 from coupons.affonso import items as affonso_items
 from coupons.checkout import items as checkout_items
 from coupons.core import account_items, code_items, outbox
-from coupons.friendbuy import bank_items, key_items, referral_items
+from coupons.friendbuy import bank_items, key_items, outbound, referral_items
 from coupons.sales import webhook_items
 from coupons.sitevibes import items as sitevibes_items
 from localrun import template
@@ -31,7 +31,9 @@ def account(partner: str) -> str:
 
 FRIENDBUY = [
     referral_items.referral_key("cPw5")["pk"], referral_items.advocate_key("53345", "id:1")["pk"],
-    referral_items.purchase_key("order-1")["pk"], referral_items.referrals_partition("53345", 0),
+    referral_items.purchase_key("53345", "order-1")["pk"], referral_items.referrals_partition("53345", 0),
+    referral_items.share_key("attr-1")["pk"], referral_items.event_key("53345", "custom", "h")["pk"],
+    referral_items.person_partition("53345", "h"),
     referral_items.email_partition("a@example.com"), bank_items.bank_key("9900")["pk"],
     bank_items.free_partition("9900", 0), key_items.key_item_key("k")["pk"], key_items.token_item_key("t")["pk"],
 ]
@@ -48,7 +50,8 @@ BUILDS = {
                          account("brandbassador")],  # a tracked sale's ConditionCheck on the webshop
     "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), account("brandbassador"),
                        webhook_items.key("sitevibes")["pk"], CODE, referral_items.referral_key("cPw5")["pk"],
-                       referral_items.purchase_key("order-1")["pk"]],
+                       referral_items.purchase_key("53345", "order-1")["pk"],
+                       referral_items.person_partition("53345", "h"), outbound.link_key("53345")["pk"]],
     "FriendbuyFunction": [CODE, account("friendbuy"), *FRIENDBUY],
 }
 

@@ -81,14 +81,14 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
 
 def validate(table: Table, key: str, code: str, cart: Cart, customer: Customer,
              amount: Decimal | None = None) -> Quote:
-    code = codes.require_valid(code)
+    code = codes.require_valid(code, codes.WITH_HYPHENS)
     record, _, customer_uses = _read(table, key, code, None, customer)
     return quote(record, code, cart, utcnow().date(), amount, customer_uses, customer.key is not None)
 
 
 def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, customer: Customer,
            amount: Decimal | None = None, ref: str | None = None) -> Redeemed:
-    code = codes.require_valid(code)
+    code = codes.require_valid(code, codes.WITH_HYPHENS)
     record, earlier, customer_uses = _read(table, key, code, order_id, customer)
     if earlier is not None:
         return _replay(earlier)
@@ -290,7 +290,7 @@ class GiftCard:
 
 
 def gift_card(table: Table, key: str, code: str) -> GiftCard:
-    code = codes.require_valid(code)
+    code = codes.require_valid(code, codes.WITH_HYPHENS)
     _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
     record, history = store.code_partition(table, code)
     if record is None:

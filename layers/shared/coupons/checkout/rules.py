@@ -91,7 +91,7 @@ def parse_redemption_id(redemption: str) -> tuple[str, str]:
     """``(code, order digest)``, or ``NotFound`` for anything that cannot be one of our ids."""
     code, _, digest = redemption.rpartition(".")
     try:
-        code = codes.require_valid(code)
+        code = codes.require_valid(code, codes.WITH_HYPHENS)
     except InvalidRequest:
         raise NotFound(f"Unknown redemption {redemption!r}") from None
     if code != redemption.rpartition(".")[0] or len(digest) != 24 or not all(c in "0123456789abcdef" for c in digest):

@@ -1,19 +1,41 @@
-"""Code rules shared by every contract: one namespace, case-insensitive, A-Z and 0-9 only.
+"""Code rules shared by every contract: one namespace, case-insensitive.
 
 The canonical form of a code is its upper-cased form; it is the table key, so two codes that
 differ only in letter case are the same code (the failure class of Vendure #1604, Shopware #14397).
+Nothing else is cleaned up: ``FRIEND-OFFER-1`` and ``FRIENDOFFER1`` are two different codes.
+
+Which characters a code may hold depends on who makes it: Brandbassador and Affonso document
+letters and digits (``ALPHANUMERIC``, the default); Friendbuy's own examples and the codes shops
+bulk-generate carry hyphens (``WITH_HYPHENS``), so Friendbuy banks and the checkout that redeems
+their codes pass that alphabet explicitly.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from coupons.core.errors import InvalidRequest
 
 MIN_LENGTH = 3
 MAX_LENGTH = 64
-_VALID = re.compile(rf"[A-Z0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Alphabet:
+    """The characters a code may hold: ``pattern`` matches a whole canonical (upper-case) code."""
+
+    pattern: re.Pattern[str]
+    described: str  # for the refusal: "may only contain ..."
+
+
+ALPHANUMERIC = Alphabet(re.compile(rf"[A-Z0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}", re.ASCII), "letters A-Z and digits 0-9")
+# Hyphens inside a code only: a leading or trailing hyphen is a copy-paste accident, not a code.
+WITH_HYPHENS = Alphabet(
+    re.compile(rf"(?=.{{{MIN_LENGTH},{MAX_LENGTH}}}\Z)[A-Z0-9](?:[A-Z0-9-]*[A-Z0-9])?", re.ASCII),
+    "letters A-Z, digits 0-9 and hyphens (not first or last)",
+)
 
 # Generated codes avoid characters people misread when typing a code off a screen or a receipt.
 UNAMBIGUOUS_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -24,7 +46,7 @@ def canonical(code: str) -> str:
     return code.upper()
 
 
-def require_valid(code: str | None) -> str:
+def require_valid(code: str | None, alphabet: Alphabet = ALPHANUMERIC) -> str:
     """Return the canonical form of ``code`` or raise ``InvalidRequest`` saying what is wrong."""
     if code is None or code == "":
         raise InvalidRequest("The discount code is missing")
@@ -34,12 +56,12 @@ def require_valid(code: str | None) -> str:
         raise InvalidRequest(f"The discount code may only contain letters A-Z and digits 0-9; "
                              f"{foreign!r} (U+{ord(foreign):04X}) is not one of them")
     upper = canonical(code)
-    if not _VALID.fullmatch(upper):
+    if not alphabet.pattern.fullmatch(upper):
         if not MIN_LENGTH <= len(code) <= MAX_LENGTH:
             raise InvalidRequest(
                 f"The discount code must be {MIN_LENGTH} to {MAX_LENGTH} characters long, got {len(code)}"
             )
-        raise InvalidRequest(f"The discount code {code!r} may only contain letters A-Z and digits 0-9")
+        raise InvalidRequest(f"The discount code {code!r} may only contain {alphabet.described}")
     return upper
 
 

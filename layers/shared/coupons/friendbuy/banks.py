@@ -28,6 +28,14 @@ PARTNER = "friendbuy"
 # rarely pick the same one, and a code still listed by the (eventually consistent) index after
 # it was taken is one of ten, not the only choice.
 CANDIDATES_PER_QUERY = 10
+# Friendbuy's codes may carry hyphens (its own examples: FRIEND-OFFER-244432; shops' bulk
+# generators add them); the canonical form keeps them, so FRIEND-OFFER-1 is not FRIENDOFFER1.
+CODE_ALPHABET = codes.WITH_HYPHENS
+
+
+def require_code(text: str | None) -> str:
+    """The canonical form of a Friendbuy bank or named code (letters, digits, hyphens)."""
+    return codes.require_valid(text, CODE_ALPHABET)
 
 
 class BankEmpty(CouponError):
@@ -55,9 +63,11 @@ class BankSettings(BaseModel):
         self.prefix, self.alphabet = codes.canonical(self.prefix), codes.canonical(self.alphabet)
         if len(set(self.alphabet)) != len(self.alphabet) or len(self.alphabet) < 2:
             raise ValueError("the alphabet needs at least two distinct characters")
+        if "-" in self.alphabet:  # a drawn hyphen could end a code; put hyphens in the prefix
+            raise ValueError("the alphabet may not hold a hyphen (a prefix may: FRIEND-OFFER-)")
         try:
-            codes.require_valid(self.prefix + self.alphabet[0] * self.length)
-            codes.require_valid(self.prefix + self.alphabet.upper())
+            require_code(self.prefix + self.alphabet[0] * self.length)
+            require_code(self.prefix + self.alphabet.upper())
         except InvalidRequest as bad:
             raise ValueError(f"the pattern makes invalid codes: {bad.message}") from None
         return self

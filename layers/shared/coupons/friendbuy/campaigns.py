@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
@@ -33,6 +34,9 @@ class CampaignSettings(BaseModel):
     # The referral link is link_base + referral code (Friendbuy's own links look like https://fbuy.io/cPw5).
     link_base: str = "https://fbuy.io/"
     destination_url: str | None = None
+    # Personal referral links (POST /v1/personal-referral-link) are this URL with the referral code,
+    # the share's attributionId and the caller's destinationUrlQueryParams in its query.
+    referral_url: str | None = None
 
 
 class Campaign(BaseModel):
@@ -42,6 +46,16 @@ class Campaign(BaseModel):
     def link(self, referral_code: str) -> str:
         return f"{self.settings.link_base}{referral_code}"
 
+    def personal_link(self, referral_code: str, attribution_id: str | None, params: dict[str, str]) -> str:
+        """The referral URL (else the destination URL, else link base + code) with the referral
+        code and attributionId in its query, then the caller's parameters (ours win a clash)."""
+        base = self.settings.referral_url or self.settings.destination_url or self.link(referral_code)
+        parts = urlsplit(base)
+        ours = {"referralCode": referral_code, **({"attributionId": attribution_id} if attribution_id else {})}
+        query = [*((k, v) for k, v in parse_qsl(parts.query) if k not in ours),
+                 *((k, v) for k, v in params.items() if k not in ours), *ours.items()]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -49,6 +63,19 @@ class Caller:
 
     access_key: str
     campaigns: frozenset[str]
+
+    @property
+    def home(self) -> str:
+        """Where the caller's unattributed purchases and events are kept: its campaign, or for a
+        key opening several campaigns, the key itself (never another key's or campaign's)."""
+        if len(self.campaigns) == 1:
+            return next(iter(self.campaigns))
+        return f"key:{self.access_key}"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """Every scope this caller's records can be kept under (for erasure)."""
+        return self.campaigns | {self.home}
 
 
 @dataclass(frozen=True)
@@ -94,7 +121,8 @@ def caller(table: Table, presented: Presented) -> Caller:
         return Caller(item["access_key"], frozenset(item.get("campaigns", ())))
     if presented.scheme == "basic":
         return _check_key(table, presented.key, presented.secret)
-    raise Unauthenticated("Send Authorization: Bearer <token> (from POST /v1/authorization) or Basic key:secret")
+    raise Unauthenticated("Send Authorization: Bearer <token> (from POST /v1/authorization), the bare token, "
+                          "or Basic key:secret")
 
 
 def admit(caller: Caller, campaign_id: str, item: dict[str, Any] | None) -> Campaign:

@@ -1,9 +1,12 @@
-"""Purchases, recorded once per order id and attributed to the advocate whose code was used.
+"""Purchases, recorded once per order id (per campaign) and credited to the advocate whose code was used.
 
-Friendbuy attributes by referral code first, then by coupon code; a coupon code is enough
-(in-store and offline orders carry no referral code). An order nobody can be credited with is
-still recorded, unattributed, with the reason. ``record_purchase`` is the entry point for any
-caller (the Friendbuy purchase route, and the brand's checkout for sales made with a bank code).
+Attribution follows Friendbuy's order: coupon code, then ``attributionId``, then referral code
+(``coupons.friendbuy.attribution``); a coupon code is enough (in-store and offline orders carry no
+referral code). An order nobody can be credited with is still recorded, unattributed, with the
+reason. ``record_purchase`` is the entry point for every caller: the Merchant API's purchase event,
+the older REST API's ``POST /v1/purchases``, and the brand's checkout for sales made with a
+Friendbuy code (``checkout_reporter``, which also sends the sale on to Friendbuy when the campaign
+is linked to the brand's Friendbuy account).
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from coupons.core import code_items, codes
 from coupons.core.errors import InvalidRequest, Unavailable
 from coupons.core.models import utcnow
-from coupons.core.sales import DELIVERED, SALE, SKIPPED, DeliveryFailed, SaleEvent
+from coupons.core.sales import DELIVERED, SALE, SKIPPED, DeliveryFailed, Reporter, SaleEvent
 from coupons.core.table import Table
-from coupons.friendbuy import referral_items
+from coupons.friendbuy import outbound, referral_items
+from coupons.friendbuy.attribution import Target, attribute, canonical_or_none
 from coupons.friendbuy.referral_items import Attribution
 
 PARTNER = "friendbuy"
+UNSCOPED = "none"
+# Friendbuy's Merchant API host (template.yaml's FriendbuyMapiUrl may point elsewhere).
+DEFAULT_MAPI_URL = outbound.DEFAULT_BASE_URL  # where a trusted caller's (no key) unattributed purchase is kept
 
 
 class Product(BaseModel):
@@ -46,7 +52,11 @@ class Purchase(BaseModel):
     referral_code: str | None = None
     attribution_id: str | None = None
     products: list[Product] = Field(default_factory=list)
-    source: str = "friendbuy"  # who reported it: the Friendbuy route, or "checkout"
+    gift_card_codes: list[str] = Field(default_factory=list)
+    ip_address: str | None = None
+    user_agent: str | None = None
+    additional_properties: dict[str, str] = Field(default_factory=dict)
+    source: str = "friendbuy"  # who reported it: the Merchant API route, "rest" (POST /v1/purchases) or "checkout"
 
 
 class PurchaseEvent(BaseModel):
@@ -57,30 +67,33 @@ class PurchaseEvent(BaseModel):
     referral_code: str | None = None
     coupon_code: str | None = None
     campaign_id: str | None = None
+    attributed_by: str | None = None  # couponCode, attributionId or referralCode: which field won
     reason: str | None = None  # why it is not attributed
     replayed: bool = False  # True: the order id was recorded before; this is that first event
 
 
-def record_purchase(table: Table, purchase: Purchase, campaigns: frozenset[str] | None = None) -> PurchaseEvent:
+def record_purchase(table: Table, purchase: Purchase, campaigns: frozenset[str] | None = None,
+                    home: str = UNSCOPED) -> PurchaseEvent:
     """Record ``purchase`` once per order id and credit the advocate, if any, with a conversion and
-    its amount. ``campaigns`` limits attribution to those campaigns (None: any). A repeated order
-    id answers the first event, whatever the repeat says."""
+    its amount. ``campaigns`` limits attribution to those campaigns (None: any); the purchase is kept
+    under the campaign it is credited to, else under ``home`` (the caller's campaign, ``Caller.home``),
+    so one campaign's order ids never answer or swallow another's. A repeated order id answers the
+    first event, whatever the repeat says."""
     if purchase.amount < 0:
         raise InvalidRequest("The amount must not be negative")
-    target, reason = _attribution(table, purchase, campaigns)
+    found = attribute(table, purchase.coupon_code, purchase.attribution_id, purchase.referral_code, campaigns)
+    target, reason = found.target, found.reason
     for _ in range(2):  # a second time only when the referral vanished: record it unattributed
-        event = PurchaseEvent(
-            event_id=str(uuid.uuid4()), created_on=utcnow(), order_id=purchase.order_id, attributed=target is not None,
-            referral_code=target["referral_code"] if target else None,
-            coupon_code=target.get("coupon_code") if target else _canonical_or_none(purchase.coupon_code),
-            campaign_id=target["campaign_id"] if target else None, reason=reason,
-        )
-        item = {**purchase.model_dump(), **referral_items.purchase_key(purchase.order_id), "event": event.model_dump()}
+        event = _event(purchase, target, reason)
+        scope = target.campaign_id if target else home
+        key = referral_items.purchase_key(scope, purchase.order_id)
+        item = {**purchase.model_dump(), **key, "scope": scope, "event": event.model_dump()}
         if target:
             item.update(gsi1pk=f"FRIENDBUY#CONVERSIONS#{event.referral_code}", gsi1sk=event.created_on.isoformat())
-        attribution = Attribution(event.referral_code, purchase.currency, purchase.amount) if target else None
+        attribution = Attribution(target.referral_code, purchase.currency, purchase.amount) if target else None
+        markers = referral_items.person_markers(scope, key, purchase.customer_id, purchase.email)
         try:
-            referral_items.put_purchase(table, item, attribution)
+            referral_items.put_purchase(table, item, attribution, markers)
             return event
         except referral_items.PurchaseExists as clash:
             return _replayed(clash.existing)
@@ -89,67 +102,51 @@ def record_purchase(table: Table, purchase: Purchase, campaigns: frozenset[str] 
     raise Unavailable("Purchases of this advocate are arriving very fast; please send the same purchase again")
 
 
+def _event(purchase: Purchase, target: Target | None, reason: str | None) -> PurchaseEvent:
+    return PurchaseEvent(
+        event_id=str(uuid.uuid4()), created_on=utcnow(), order_id=purchase.order_id, attributed=target is not None,
+        referral_code=target.referral_code if target else None,
+        coupon_code=target.coupon_code if target else canonical_or_none(purchase.coupon_code),
+        campaign_id=target.campaign_id if target else None, attributed_by=target.by if target else None,
+        reason=None if target else reason,
+    )
+
+
 def _replayed(item: dict[str, Any]) -> PurchaseEvent:
     return PurchaseEvent.model_validate({**item["event"], "replayed": True})
 
 
-def _canonical_or_none(code: str | None) -> str | None:
-    return codes.canonical(code) if code else None
+def checkout_reporter(mapi_base_url: str = DEFAULT_MAPI_URL) -> Reporter:
+    """The sale reporter for Friendbuy's codes. A checkout sale becomes a purchase here, once per
+    order id (the same order sent through /friendbuy/v1/event/purchase as well is still one
+    purchase), crediting the advocate who owns the code; when the code's campaign is linked to the
+    brand's Friendbuy account (``coupons-admin campaigns link-friendbuy``), the sale is also sent to
+    Friendbuy's ``POST /v1/event/purchase``, once per order id."""
+    client = outbound.MerchantApi(mapi_base_url)
 
+    def report(table: Table, event: SaleEvent) -> tuple[str, str]:
+        if event.kind != SALE:
+            return SKIPPED, "Friendbuy purchase events have no cancellation"
+        r = event.redemption
+        purchase = Purchase(
+            order_id=r.order_id, customer_id=r.customer.id, email=r.customer.email, amount=r.cart.subtotal,
+            currency=r.cart.currency, coupon_code=r.code, source="checkout",
+        )
+        try:
+            recorded = record_purchase(table, purchase, home=r.owner.account)
+        except Unavailable as busy:
+            raise DeliveryFailed(busy.message) from None
+        credited = f"credited to referral {recorded.referral_code}" if recorded.attributed else recorded.reason
+        note = f"purchase {recorded.event_id}: {credited}"
+        link = outbound.linked(table, r.owner.account)
+        if link is None:
+            return DELIVERED, note
+        scope = recorded.campaign_id or r.owner.account
+        sent = outbound.send_purchase_once(table, client, link, referral_items.purchase_key(scope, r.order_id), {
+            "orderId": r.order_id, "amount": r.paid_goods_total, "currency": r.cart.currency, "couponCode": r.code,
+            "customerId": r.customer.id, "email": r.customer.email,
+        }, event.timeout_seconds)
+        return DELIVERED, f"{note}; {sent}"
 
-def _attribution(table: Table, purchase: Purchase, campaigns: frozenset[str] | None) -> tuple[dict | None, str | None]:
-    """The referral to credit (referral code first, then coupon code), or why there is none.
-    Both candidates are read in one call."""
-    keys: list[dict[str, Any]] = []
-    if len(purchase.referral_code or "") > codes.MAX_LENGTH or len(purchase.coupon_code or "") > codes.MAX_LENGTH:
-        return None, "The coupon code or referral code is longer than any code this service issues"
-    if purchase.referral_code:
-        keys.append(referral_items.referral_key(purchase.referral_code))
-    coupon = _canonical_or_none(purchase.coupon_code)
-    if coupon:
-        keys.append(code_items.key(coupon))
-    if not keys:
-        return None, "The purchase has neither a coupon code nor a referral code"
-    found = table.get_many(keys, consistent=True)
-    referral = found[0] if purchase.referral_code else None
-    code_item = found[-1] if coupon else None
+    return report
 
-    def opens(campaign_id: str) -> bool:
-        return campaigns is None or campaign_id in campaigns
-
-    if referral is not None and opens(referral["campaign_id"]):
-        return {"referral_code": referral["referral_code"], "campaign_id": referral["campaign_id"],
-                "coupon_code": coupon or referral.get("coupon_code")}, None
-    if code_item is not None and code_item.get("partner") == PARTNER and code_item.get("referral_code"):
-        if opens(code_item["account"]):
-            return {"referral_code": code_item["referral_code"], "campaign_id": code_item["account"],
-                    "coupon_code": coupon}, None
-    # Nobody to credit: say why, naming the coupon code when there is one.
-    if coupon and code_item is None:
-        return None, f"Coupon code {coupon} is unknown"
-    if coupon and code_item.get("partner") != PARTNER:
-        return None, f"Coupon code {coupon} is not a Friendbuy code"
-    if coupon and not code_item.get("referral_code"):
-        return None, f"Coupon code {coupon} has not been given to an advocate"
-    if coupon:
-        return None, f"Coupon code {coupon} belongs to a campaign this key does not open"
-    return None, f"Referral code {purchase.referral_code} is unknown"
-
-
-def report_checkout_sale(table: Table, event: SaleEvent) -> tuple[str, str]:
-    """The sale reporter for Friendbuy's codes: a checkout sale becomes a Friendbuy purchase, once
-    per order id (the same order sent through /friendbuy/v1/event/purchase as well is still one
-    purchase), crediting the advocate who owns the code."""
-    if event.kind != SALE:
-        return SKIPPED, "Friendbuy purchase events have no cancellation"
-    r = event.redemption
-    purchase = Purchase(
-        order_id=r.order_id, customer_id=r.customer.id, email=r.customer.email, amount=r.cart.subtotal,
-        currency=r.cart.currency, coupon_code=r.code, source="checkout",
-    )
-    try:
-        recorded = record_purchase(table, purchase)
-    except Unavailable as busy:
-        raise DeliveryFailed(busy.message) from None
-    credited = f"credited to referral {recorded.referral_code}" if recorded.attributed else recorded.reason
-    return DELIVERED, f"purchase {recorded.event_id}: {credited}"

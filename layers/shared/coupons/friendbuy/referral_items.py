@@ -8,7 +8,15 @@
 - ``pk = FRIENDBUY#ADVOCATE#<campaign>#<identity>``, ``sk = ADVOCATE``: "this advocate has that
   referral code"; its conditional put is what makes one advocate get one code. Listed per email on
   gsi1 (``FRIENDBUY#EMAIL#<email>``) for the lookup by email.
-- ``pk = FRIENDBUY#PURCHASE#<order id>``, ``sk = PURCHASE``: a purchase event, once per order id.
+- ``pk = FRIENDBUY#SHARE#<attribution id>``, ``sk = SHARE``: the ``attributionId`` a personal referral
+  link carries, naming the referral it was shared from (no personal data).
+- ``pk = FRIENDBUY#PURCHASE#<scope>#<order id>``, ``sk = PURCHASE``: a purchase, once per order id
+  and scope. The scope is the campaign the purchase is credited to, else the caller's own campaign
+  (``Caller.home``): one campaign's key can neither read nor shadow another campaign's order ids.
+- ``pk = FRIENDBUY#EVENT#<scope>#<kind>#<identity>``, ``sk = EVENT``: a sign-up, customer or custom event.
+- ``pk = FRIENDBUY#PERSON#<scope>#<digest>``, ``sk = <the item's pk>``: "this purchase or event names
+  this person", written with it, so that an erasure request finds them (``digest`` is a hash of the
+  customer id or the email: the marker itself holds no personal data).
 """
 
 from __future__ import annotations
@@ -35,8 +43,32 @@ def advocate_key(campaign_id: str, identity: str) -> dict[str, Any]:
     return {"pk": f"FRIENDBUY#ADVOCATE#{campaign_id}#{identity}", "sk": "ADVOCATE"}
 
 
-def purchase_key(order_id: str) -> dict[str, Any]:
-    return {"pk": f"FRIENDBUY#PURCHASE#{order_id}", "sk": "PURCHASE"}
+def share_key(attribution_id: str) -> dict[str, Any]:
+    return {"pk": f"FRIENDBUY#SHARE#{attribution_id}", "sk": "SHARE"}
+
+
+def purchase_key(scope: str, order_id: str) -> dict[str, Any]:
+    return {"pk": f"FRIENDBUY#PURCHASE#{scope}#{order_id}", "sk": "PURCHASE"}
+
+
+def event_key(scope: str, kind: str, identity: str) -> dict[str, Any]:
+    return {"pk": f"FRIENDBUY#EVENT#{scope}#{kind}#{identity}", "sk": "EVENT"}
+
+
+def person_digest(customer_id: str | None = None, email: str | None = None) -> str:
+    identity = f"id:{customer_id}" if customer_id else f"email:{(email or '').strip().lower()}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:40]
+
+
+def person_partition(scope: str, digest: str) -> str:
+    return f"FRIENDBUY#PERSON#{scope}#{digest}"
+
+
+def person_markers(scope: str, item_key: dict[str, Any], customer_id: str | None, email: str | None) -> list[dict[str, Any]]:
+    """The marker items of a purchase or event naming ``customer_id`` and/or ``email``."""
+    digests = [person_digest(customer_id=customer_id)] if customer_id else []
+    digests += [person_digest(email=email)] if email else []
+    return [{"pk": person_partition(scope, d), "sk": item_key["pk"], "target_sk": item_key["sk"]} for d in digests]
 
 
 REFERRAL_SHARDS = 4  # 1,000 assignments/s -> 250 index writes/s per key
@@ -79,6 +111,7 @@ def claim(
     code: str,
     person: str,
     owner: tuple[str, str],
+    existing_referral: bool = False,
 ) -> None:
     """Give ``code`` to an advocate in ONE transaction: record the advocate (only if new), create
     the referral code (only if new), and set the code's advocate (only if it has none), which takes
@@ -86,24 +119,59 @@ def claim(
     (``ClaimRefused``); a failed advocate condition hands back the advocate's existing item, so a
     repeated request is answered without a read."""
     partner, account = owner
-    parts: dict[str, dict[str, Any]] = {
-        "advocate": {"Put": {"Item": table.serialize(advocate), "ConditionExpression": "attribute_not_exists(pk)"}},
-        "referral": {"Put": {"Item": table.serialize(referral), "ConditionExpression": "attribute_not_exists(pk)"}},
-        "owner": {"Update": {
-            "Key": table.serialize(code_items.key(code)),
-            "UpdateExpression": f"SET person = :person, referral_code = :ref {bank_items.LEAVE_POOL}",
-            "ConditionExpression": "partner = :partner AND account = :account AND attribute_not_exists(person)",
-            "ExpressionAttributeValues": table.values({":person": person, ":ref": referral["referral_code"],
-                                                       ":partner": partner, ":account": account}),
-        }},
-    }
+    parts: dict[str, dict[str, Any]] = {}
+    if existing_referral:
+        # The advocate has a referral without a coupon code (a personal referral link made first):
+        # the code joins it, once (the coupon_code condition), and the referral code stays the same.
+        bank = referral.get("bank_id")
+        values = {":code": code, **({":bank": bank} if bank else {})}
+        for name, key in (("advocate", {"pk": advocate["pk"], "sk": advocate["sk"]}),
+                          ("referral", referral_key(referral["referral_code"]))):
+            parts[name] = {"Update": {
+                "Key": table.serialize(key),
+                "UpdateExpression": "SET coupon_code = :code" + (", bank_id = :bank" if bank else ""),
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(coupon_code)",
+                "ExpressionAttributeValues": table.values(values),
+            }}
+    else:
+        parts["advocate"] = {"Put": {"Item": table.serialize(advocate), "ConditionExpression": "attribute_not_exists(pk)"}}
+        parts["referral"] = {"Put": {"Item": table.serialize(referral), "ConditionExpression": "attribute_not_exists(pk)"}}
+        if referral.get("attribution_id"):
+            share = {**share_key(referral["attribution_id"]), "referral_code": referral["referral_code"],
+                     "campaign_id": referral["campaign_id"]}
+            parts["share"] = {"Put": {"Item": table.serialize(share), "ConditionExpression": "attribute_not_exists(pk)"}}
+    parts["owner"] = {"Update": {
+        "Key": table.serialize(code_items.key(code)),
+        "UpdateExpression": f"SET person = :person, referral_code = :ref {bank_items.LEAVE_POOL}",
+        "ConditionExpression": "partner = :partner AND account = :account AND attribute_not_exists(person)",
+        "ExpressionAttributeValues": table.values({":person": person, ":ref": referral["referral_code"],
+                                                   ":partner": partner, ":account": account}),
+    }}
     try:
         table.transact(parts)
     except ConditionsFailed as refused:
-        if "advocate" in refused:
-            raise ClaimRefused(ClaimRefused.ADVOCATE_HAS_ONE, refused.item("advocate")) from None
+        if "advocate" in refused or (existing_referral and "referral" in refused):
+            raise ClaimRefused(ClaimRefused.ADVOCATE_HAS_ONE,
+                               None if existing_referral else refused.item("advocate")) from None
         if "owner" in refused:
             raise ClaimRefused(ClaimRefused.CODE_GONE) from None
+        raise ClaimRefused(ClaimRefused.REFERRAL_CODE_TAKEN) from None
+
+
+def put_referral(table: Table, referral: dict[str, Any], advocate: dict[str, Any]) -> None:
+    """A referral without a coupon code (a personal referral link): the advocate (only if new), the
+    referral code (only if new) and its share, in one transaction."""
+    share = {**share_key(referral["attribution_id"]), "referral_code": referral["referral_code"],
+             "campaign_id": referral["campaign_id"]}
+    try:
+        table.transact({
+            "advocate": {"Put": {"Item": table.serialize(advocate), "ConditionExpression": "attribute_not_exists(pk)"}},
+            "referral": {"Put": {"Item": table.serialize(referral), "ConditionExpression": "attribute_not_exists(pk)"}},
+            "share": {"Put": {"Item": table.serialize(share), "ConditionExpression": "attribute_not_exists(pk)"}},
+        })
+    except ConditionsFailed as refused:
+        if "advocate" in refused:
+            raise ClaimRefused(ClaimRefused.ADVOCATE_HAS_ONE, refused.item("advocate")) from None
         raise ClaimRefused(ClaimRefused.REFERRAL_CODE_TAKEN) from None
 
 
@@ -139,8 +207,10 @@ class Attribution:
 
 
 class PurchaseExists(Exception):
+    """The purchase (or event) is recorded already; ``existing`` is its item."""
+
     def __init__(self, existing: dict[str, Any]):
-        super().__init__(existing.get("order_id"))
+        super().__init__(existing.get("pk"))
         self.existing = existing
 
 
@@ -148,32 +218,39 @@ class ReferralMissing(Exception):
     """The referral the purchase was to be attributed to does not exist."""
 
 
-def put_purchase(table: Table, purchase: dict[str, Any], attribution: Attribution | None) -> None:
-    """Record a purchase once per order id; with an attribution, the referral's conversions and
-    revenue grow in the same transaction, so a repeated order id can never count twice."""
-    put = {"Item": table.serialize(purchase), "ConditionExpression": "attribute_not_exists(pk)",
-           "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-    if attribution is None:
+def put_once(table: Table, item: dict[str, Any], markers: list[dict[str, Any]],
+             attribution: Attribution | None = None) -> None:
+    """Record a purchase or event once (its key), with its person markers; with an attribution, the
+    referral's conversions and revenue grow in the same transaction, so a repeat never counts twice."""
+    put = {"Item": table.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    parts: dict[str, dict[str, Any]] = {"record": {"Put": put}}
+    for number, marker in enumerate(markers):
+        parts[f"marker{number}"] = {"Put": {"Item": table.serialize(marker)}}
+    if attribution is not None:
+        parts["referral"] = {"Update": {
+            "Key": table.serialize(referral_key(attribution.referral_code)),
+            "UpdateExpression": "ADD conversions :one SET revenue.#cur = if_not_exists(revenue.#cur, :zero) + :amount",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {"#cur": attribution.currency},
+            "ExpressionAttributeValues": table.values({":one": 1, ":zero": Decimal(0), ":amount": attribution.amount}),
+        }}
+    if len(parts) == 1:
         try:
-            table.call("put_item", **put)
+            table.call("put_item", **put, ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise PurchaseExists(table.deserialize(error.response["Item"])) from None  # type: ignore[typeddict-item]
             raise
         return
     try:
-        table.transact({
-            "purchase": {"Put": put},
-            "referral": {"Update": {
-                "Key": table.serialize(referral_key(attribution.referral_code)),
-                "UpdateExpression": "ADD conversions :one SET revenue.#cur = if_not_exists(revenue.#cur, :zero) + :amount",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeNames": {"#cur": attribution.currency},
-                "ExpressionAttributeValues": table.values({":one": 1, ":zero": Decimal(0), ":amount": attribution.amount}),
-            }},
-        })
+        table.transact(parts)
     except ConditionsFailed as refused:
-        existing = refused.item("purchase")
-        if "purchase" in refused and existing is not None:
+        existing = refused.item("record")
+        if "record" in refused and existing is not None:
             raise PurchaseExists(existing) from None
-        raise ReferralMissing(attribution.referral_code) from None
+        raise ReferralMissing(attribution.referral_code if attribution else "") from None
+
+
+def put_purchase(table: Table, purchase: dict[str, Any], attribution: Attribution | None,
+                 markers: list[dict[str, Any]] | None = None) -> None:
+    put_once(table, purchase, markers or [], attribution)

@@ -10,6 +10,7 @@ between advocates, and takes the code out of its bank's free pool in the same wr
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -63,11 +64,12 @@ class ReferralRequest(BaseModel):
 class Referral(BaseModel):
     referral_code: str
     campaign_id: str
-    coupon_code: str
+    coupon_code: str | None = None  # None: a personal referral link made before any code
     bank_id: str | None = None
     link: str
+    attribution_id: str | None = None  # the share a personal referral link carries (FRIENDBUY#SHARE#)
     customer_id: str | None = None
-    email: str
+    email: str | None = None  # None once erased
     first_name: str | None = None
     last_name: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -104,9 +106,12 @@ def refer(table: Table, caller: Caller, request: ReferralRequest) -> Referred:
     keys = [referral_items.advocate_key(request.campaign_id, request.advocate.identity), code_items.key(code)]
     advocate_item, code_item = table.get_many(keys)  # one call for both
     campaign = _campaign(table, caller, request.campaign_id)
-    if advocate_item is not None and (code_item is not None or advocate_item.get("coupon_code") == code):
+    # An advocate with a personal referral link but no code yet keeps that referral code: the code joins it.
+    pending = advocate_item if advocate_item is not None and not advocate_item.get("coupon_code") else None
+    if pending is None and advocate_item is not None and (
+            code_item is not None or advocate_item.get("coupon_code") == code):
         return _existing(request, advocate_item)
-    return _with_code(table, campaign, request, code, code_item)
+    return _with_code(table, campaign, request, code, code_item, pending)
 
 
 def _campaign(table: Table, caller: Caller, campaign_id: str) -> Campaign:
@@ -125,12 +130,12 @@ def _existing(request: ReferralRequest, item: dict[str, Any]) -> Referred:
     return Referred(referral, created=False)
 
 
-def _new_referral(campaign: Campaign, request: ReferralRequest, coupon_code: str, bank_id: str | None) -> Referral:
+def _new_referral(campaign: Campaign, advocate: Advocate, coupon_code: str | None, bank_id: str | None) -> Referral:
     code = new_referral_code()
-    a = request.advocate
+    a = advocate
     return Referral(referral_code=code, campaign_id=campaign.id, coupon_code=coupon_code, bank_id=bank_id,
-                    link=campaign.link(code), customer_id=a.customer_id, email=a.email, first_name=a.first_name,
-                    last_name=a.last_name)
+                    link=campaign.link(code), attribution_id=str(uuid.uuid4()), customer_id=a.customer_id,
+                    email=a.email, first_name=a.first_name, last_name=a.last_name)
 
 
 def _items(referral: Referral, identity: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -144,28 +149,37 @@ def _items(referral: Referral, identity: str) -> tuple[dict[str, Any], dict[str,
     advocate_item = {
         **{k: v for k, v in data.items() if k not in ("conversions", "revenue")},
         **referral_items.advocate_key(referral.campaign_id, identity),
-        "gsi1pk": referral_items.email_partition(referral.email),
-        "gsi1sk": f"{referral.campaign_id}#{referral.referral_code}",
+        **({"gsi1pk": referral_items.email_partition(referral.email),
+            "gsi1sk": f"{referral.campaign_id}#{referral.referral_code}"} if referral.email else {}),
     }
     return referral_item, advocate_item
 
 
-def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_code: str,
-           bank_id: str | None) -> Referred | None:
-    """One claim, redrawing the referral code on a clash; None when the code went to someone else."""
+def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_code: str, bank_id: str | None,
+           pending: dict[str, Any] | None = None) -> Referred | None:
+    """One claim, redrawing the referral code on a clash; None when the code went to someone else.
+    ``pending``: the advocate's referral without a code (a personal referral link made first),
+    which the code joins; found by the claim's own condition when the caller did not read it."""
     for _ in range(3):
-        referral = _new_referral(campaign, request, coupon_code, bank_id)
+        if pending is not None:
+            referral = _referral_from(pending).model_copy(update={"coupon_code": coupon_code, "bank_id": bank_id})
+        else:
+            referral = _new_referral(campaign, request.advocate, coupon_code, bank_id)
         referral_item, advocate_item = _items(referral, request.advocate.identity)
         try:
             referral_items.claim(table, referral_item, advocate_item, coupon_code, request.advocate.person,
-                                 (banks.PARTNER, campaign.id))
+                                 (banks.PARTNER, campaign.id), existing_referral=pending is not None)
             return Referred(referral, created=True)
         except ClaimRefused as refused:
             if refused.reason == ClaimRefused.ADVOCATE_HAS_ONE:
                 # Asked before, or the same advocate's parallel request won: answer what it got.
                 existing = refused.existing or _advocate_item(table, campaign.id, request)
-                if existing is None:  # deleted meanwhile: not something a request can fix
-                    raise Unavailable("The advocate changed meanwhile; please send the same request again") from None
+                if existing is None:  # the winner's advocate item vanished (erased): try again
+                    pending = None
+                    continue
+                if pending is None and not existing.get("coupon_code"):
+                    pending = existing  # a personal referral link came first: the code joins its referral
+                    continue
                 return _existing(request, existing)
             if refused.reason != ClaimRefused.REFERRAL_CODE_TAKEN:
                 return None
@@ -185,7 +199,7 @@ def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: Refe
         except banks.BankEmpty:
             # An advocate who has a code still gets it from an empty bank: one read, off the happy path.
             existing = _advocate_item(table, campaign.id, request)
-            if existing is not None:
+            if existing is not None and existing.get("coupon_code"):
                 return _existing(request, existing)
             raise
         for free in found:
@@ -199,7 +213,7 @@ def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: Refe
 
 
 def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code: str,
-               code_item: dict[str, Any] | None) -> Referred:
+               code_item: dict[str, Any] | None, pending: dict[str, Any] | None = None) -> Referred:
     if code_item is None:
         raise NotFound(f"Coupon code {code} was not found; upload it to a coupon bank of campaign {campaign.id} first")
     if code_item.get("partner") != banks.PARTNER or code_item.get("account") != campaign.id:
@@ -207,10 +221,46 @@ def _with_code(table: Table, campaign: Campaign, request: ReferralRequest, code:
     if code_item.get("person") is not None:
         raise CodeTaken(f"Coupon code {code} is already associated with another advocate")
     # The code's own condition (no advocate yet) decides a race; it leaves its bank's pool with it.
-    referred = _claim(table, campaign, request, code, code_item.get("bank"))
+    referred = _claim(table, campaign, request, code, code_item.get("bank"), pending)
     if referred is None:
         raise CodeTaken(f"Coupon code {code} is already associated with another advocate")
     return referred
+
+
+# ---- personal referral links (Merchant API) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalLink:
+    referral: Referral
+    link: str
+    created: bool
+
+
+def personal_link(table: Table, caller: Caller, campaign_id: str, advocate: Advocate,
+                  params: dict[str, str]) -> PersonalLink:
+    """The advocate's personal referral link in the campaign: built on the advocate's referral (the
+    same referral code ``refer`` gives them, whichever comes first), created without a coupon code
+    when there is none yet. Unknown, inactive or closed campaigns are 404 (Friendbuy documents it)."""
+    key = referral_items.advocate_key(campaign_id, advocate.identity)
+    campaign_item, advocate_item = table.get_many([campaigns.account_key(campaign_id), key], consistent=True)
+    campaign = campaigns.admit(caller, campaign_id, campaign_item)
+    for _ in range(3):
+        if advocate_item is not None:
+            referral = _referral_from(advocate_item)
+            return PersonalLink(referral, campaign.personal_link(referral.referral_code, referral.attribution_id, params),
+                                created=False)
+        referral = _new_referral(campaign, advocate, None, None)
+        referral_item, new_advocate = _items(referral, advocate.identity)
+        try:
+            referral_items.put_referral(table, referral_item, new_advocate)
+        except ClaimRefused as refused:
+            if refused.reason == ClaimRefused.ADVOCATE_HAS_ONE:
+                advocate_item = refused.existing or table.get_many([key], consistent=True)[0]
+            continue  # a referral code clash: draw another
+        return PersonalLink(referral, campaign.personal_link(referral.referral_code, referral.attribution_id, params),
+                            created=True)
+    raise Unavailable("Referral codes are very busy right now; please send the same request again")
 
 
 # ---- lookups -----------------------------------------------------------------------------------

@@ -11,8 +11,17 @@ referral codes with coupon banks (seed 001 and shared/CONTRACTS.md).
 - ``POST /v1/event/purchase`` (Merchant API fields, camelCase) -> 201 ``{"eventId", "createdOn",
   "attribution": {...}}``; ``attribution`` is our addition, saying whom the purchase was credited to
   or why nobody.
-- Errors, every route: ``{"error": "<HTTP reason>", "message": "<what to fix>", "code": <status>}``.
-  Friendbuy documents the statuses (400, 401, 422, 429), not the body; this shape is our choice.
+- ``POST /v1/personal-referral-link`` -> 201 new / 200 existing ``{"link", "referralCode", "createdOn"}``.
+- ``POST /v1/event/account-sign-up``, ``POST /v1/event/custom`` -> 201 ``{"eventId", "createdOn", "attribution"}``;
+  ``POST /v1/customer`` -> 201 new / 200 updated ``{"eventId", "createdOn"}``.
+- ``DELETE /v1/user-data?customerId=|email=`` -> 200 ``{"jobId", "scrubbed"}``.
+- ``POST /v1/purchases`` (the older REST API, snake_case ``order`` object) -> 201 like the purchase event.
+- Errors, every route: Friendbuy's Error schema (friendbuy/slate, ``_api_docs.md`` "Errors"):
+  ``{"error": "<HTTP reason>", "message": "<what to fix>", "code": <status>, "reference": "<request id>"}``;
+  ``reference`` is API Gateway's request id (the logs' correlation id), for a brand to quote.
+- Credentials: ``Authorization: Bearer <token>``, the bare token (Segment's Friendbuy destination sends
+  ``Authorization: <token>``, segmentio/action-destinations ``friendbuy/cloudUtil.ts``), or HTTP Basic
+  ``key:secret`` (the older REST API's).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from pydantic import (
     StrictStr,
 )
 
-from coupons.core import codes, credentials, money
+from coupons.core import credentials, money
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -45,14 +54,18 @@ from coupons.core.errors import (
     Unauthenticated,
     Unavailable,
 )
+from coupons.core.observability import logger
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
-from coupons.friendbuy.banks import BankEmpty
+from coupons.friendbuy import events
+from coupons.friendbuy.banks import BankEmpty, require_code
 from coupons.friendbuy.campaigns import Token
+from coupons.friendbuy.events import Event, Recorded
 from coupons.friendbuy.purchases import Product, Purchase, PurchaseEvent
 from coupons.friendbuy.referrals import (
     Advocate,
     AdvocateHasCode,
+    PersonalLink,
     Referral,
     ReferralRequest,
 )
@@ -84,7 +97,10 @@ def _plain_text(value: str) -> str:
 
 
 Text = Annotated[StrictStr, Field(max_length=256), AfterValidator(_plain_text)]
+LongText = Annotated[StrictStr, Field(max_length=1024), AfterValidator(_plain_text)]  # user agents
 Number = StrictInt | StrictFloat
+# Friendbuy documents additionalProperties as string values (Segment's destination drops the others).
+Properties = Annotated[dict[Annotated[StrictStr, Field(max_length=128)], LongText], Field(max_length=100)]
 
 
 # ---- request bodies (everything optional, so that a missing field is explained in our words) ----
@@ -144,8 +160,108 @@ class PurchaseBody(BaseModel):
     referralCode: Text | None = None
     refCode: Text | None = Field(None, description="Alias of referralCode (Friendbuy's examples use it)")
     attributionId: Text | None = None
-    additionalProperties: dict | None = None
+    additionalProperties: Properties | None = None
     products: list[ProductIn] | None = Field(None, max_length=500)
+    giftCardCodes: list[Text] | None = Field(None, max_length=50, description="Segment's destination sends them")
+    ipAddress: Text | None = None
+    userAgent: LongText | None = None
+
+
+class Birthday(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    day: StrictInt = Field(ge=1, le=31)
+    month: StrictInt = Field(ge=1, le=12)
+    year: StrictInt | None = Field(None, ge=1800, le=2200)
+
+
+class PersonFields(BaseModel):
+    """Fields sign-ups, customers and custom events share (friendbuy/slate ``_api_docs.md``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    email: Text | None = None
+    customerId: StrictInt | Text | None = None
+    firstName: Text | None = None
+    lastName: Text | None = None
+    isNewCustomer: StrictBool | None = None
+    couponCode: Text | None = None
+    attributionId: Text | None = None
+    referralCode: Text | None = None
+    additionalProperties: Properties | None = None
+    ipAddress: Text | None = None
+    userAgent: LongText | None = None
+
+
+class SignUpBody(PersonFields):
+    """``POST /v1/event/account-sign-up``: email and customerId required."""
+
+    timezone: Text | None = None
+    birthday: Birthday | None = None
+    age: StrictInt | None = Field(None, ge=0, le=200)
+    loyaltyStatus: Text | None = None  # Segment's destination sends it
+
+
+class CustomerBody(SignUpBody):
+    """``POST /v1/customer``: email and customerId required."""
+
+    gender: Text | None = None
+    zipCode: Text | None = None
+    state: Text | None = None
+    city: Text | None = None
+    category: Text | None = None
+    country: Text | None = None
+    language: Text | None = None
+
+
+class CustomEventBody(PersonFields):
+    """``POST /v1/event/custom``: eventType required (see ``parse_event`` for email)."""
+
+    eventType: Text | None = None
+    deduplicationId: Text | None = None
+
+
+class ReferralLinkBody(BaseModel):
+    """``POST /v1/personal-referral-link``: email and campaignId required."""
+
+    model_config = ConfigDict(extra="ignore")
+    email: Text | None = None
+    campaignId: StrictInt | Text | None = Field(None, description="A string in Friendbuy's docs; a number is accepted")
+    customerId: StrictInt | Text | None = None
+    firstName: Text | None = None
+    lastName: Text | None = None
+    destinationUrlQueryParams: Properties | None = None
+    seed: Text | None = None  # documented (vanity URL); not used: links here are built from the referral code
+    channel: Text | None = None
+    ipAddress: Text | None = None
+    userAgent: LongText | None = None
+
+
+class LegacyOrder(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: StrictInt | Text | None = None
+    amount: Number | None = Field(None, ge=0, le=1_000_000_000_000)
+    currency: Text | None = None
+    email: Text | None = None
+    new_customer: StrictBool | None = None
+
+
+class LegacyProduct(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sku: StrictInt | Text | None = None
+    description: Text | None = None
+    quantity: StrictInt | None = Field(None, ge=0, le=1_000_000)
+    price: Number | None = Field(None, ge=0, le=1_000_000_000_000)
+
+
+class LegacyPurchaseBody(BaseModel):
+    """The older REST API's ``POST /v1/purchases`` (help.friendbuy.com "Using the REST API to record
+    conversions"; seed 001: ``coupon_code`` may stand in for ``referral_code``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    order: LegacyOrder | None = None
+    referral_code: Text | None = None
+    coupon_code: Text | None = None
+    customer: CustomerIn | None = None
+    products: list[LegacyProduct] | None = Field(None, max_length=500)
 
 
 # ---- parsing -----------------------------------------------------------------------------------
@@ -197,7 +313,7 @@ def parse_referral_request(body: ReferralCodeBody) -> ReferralRequest:
         return ReferralRequest(campaign_id=campaign_id, advocate=advocate,
                                bank_id=_id(body.coupon_bank_id.id, "coupon_bank_id.id"))
     if body.coupon_code is not None:
-        return ReferralRequest(campaign_id=campaign_id, advocate=advocate, coupon_code=codes.require_valid(body.coupon_code))
+        return ReferralRequest(campaign_id=campaign_id, advocate=advocate, coupon_code=require_code(body.coupon_code))
     raise InvalidRequest("Send coupon_bank_id (a code from a bank) or coupon_code (an existing code)")
 
 
@@ -209,7 +325,7 @@ def parse_lookup(
         raise InvalidRequest("Look up by email or by customerId (one of them)")
     if email:
         return _email(email, "email"), None, campaign
-    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in customer_id):
+    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in customer_id or ""):
         raise InvalidRequest("customerId must be text without control characters")
     return None, _customer_id(customer_id), campaign
 
@@ -229,10 +345,92 @@ def parse_purchase(body: PurchaseBody) -> Purchase:
         currency=money.require_currency(body.currency),
         email=_email(body.email, "email") if body.email else None,
         first_name=body.firstName, last_name=body.lastName, is_new_customer=body.isNewCustomer,
-        coupon_code=body.couponCode or None, referral_code=referral_code or None, attribution_id=body.attributionId,
+        coupon_code=body.couponCode or None, referral_code=referral_code or None,
+        attribution_id=body.attributionId or None,
         products=[Product(sku=p.sku, name=p.name, quantity=p.quantity,
                           price=_decimal(p.price) if p.price is not None else None) for p in body.products or []],
+        gift_card_codes=body.giftCardCodes or [], ip_address=body.ipAddress, user_agent=body.userAgent,
+        additional_properties=body.additionalProperties or {},
     )
+
+
+def parse_legacy_purchase(body: LegacyPurchaseBody) -> Purchase:
+    """The older REST API's purchase as the same ``Purchase`` the Merchant API's makes (so one order
+    id is one purchase, whichever API reported it). ``coupon_code`` and ``referral_code`` may both
+    come; attribution tries the coupon code first."""
+    order = body.order
+    if order is None:
+        raise InvalidRequest("order is required: {\"order\": {\"id\", \"amount\", ...}}")
+    order_id = str(order.id) if order.id is not None else ""
+    if not order_id or len(order_id) > 200:
+        raise InvalidRequest("order.id must be 1 to 200 characters")
+    if order.amount is None:
+        raise InvalidRequest("order.amount is required")
+    customer = body.customer or CustomerIn()
+    email = order.email or customer.email
+    return Purchase(
+        order_id=order_id, customer_id=_customer_id(customer.id), amount=_decimal(order.amount),
+        # The legacy examples carry no currency; Friendbuy's legacy platform reported in the account's
+        # currency, US dollars for the examples. Sent, it is checked like the Merchant API's.
+        currency=money.require_currency(order.currency or "USD"),
+        email=_email(email, "order.email") if email else None, first_name=customer.first_name,
+        last_name=customer.last_name, is_new_customer=order.new_customer,
+        coupon_code=body.coupon_code or None, referral_code=body.referral_code or None,
+        products=[Product(sku=str(p.sku) if p.sku is not None else None, name=p.description, quantity=p.quantity,
+                          price=_decimal(p.price) if p.price is not None else None) for p in body.products or []],
+        source="rest",
+    )
+
+
+def parse_event(body: PersonFields, kind: str) -> Event:
+    """A sign-up, customer or custom event. Required as Friendbuy documents them: email and
+    customerId for sign-ups and customers; eventType for custom events, whose documented-required
+    email Friendbuy's own Segment destination omits (its test bodies), so it is optional here."""
+    customer_id = _customer_id(body.customerId)
+    email: str | None
+    if kind in (events.SIGN_UP, events.CUSTOMER):
+        email = _email(body.email, "email")
+        if customer_id is None:
+            raise InvalidRequest("customerId is required")
+    else:
+        email = _email(body.email, "email") if body.email else None
+    profile: dict[str, Any] = {}
+    if isinstance(body, SignUpBody):
+        extras = body.model_dump(include={"timezone", "age", "loyaltyStatus", "gender", "zipCode", "state", "city",
+                                          "category", "country", "language"}, exclude_none=True)
+        profile = {_snake(k): v for k, v in extras.items()}
+        if body.birthday is not None:
+            profile["birthday"] = body.birthday.model_dump(exclude_none=True)
+    custom = body if isinstance(body, CustomEventBody) else None
+    if custom is not None and not custom.eventType:
+        raise InvalidRequest("eventType is required")
+    return Event(
+        kind=kind, email=email or "", customer_id=customer_id,
+        event_type=custom.eventType if custom else None, deduplication_id=custom.deduplicationId if custom else None,
+        first_name=body.firstName, last_name=body.lastName, is_new_customer=body.isNewCustomer,
+        coupon_code=body.couponCode or None, attribution_id=body.attributionId or None,
+        referral_code=body.referralCode or None, ip_address=body.ipAddress, user_agent=body.userAgent,
+        additional_properties=body.additionalProperties or {}, profile=profile,
+    )
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def parse_referral_link(body: ReferralLinkBody) -> tuple[str, Advocate, dict[str, str]]:
+    campaign_id = _id(body.campaignId, "campaignId")
+    advocate = Advocate(customer_id=_customer_id(body.customerId), email=_email(body.email, "email"),
+                        first_name=body.firstName, last_name=body.lastName)
+    return campaign_id, advocate, dict(body.destinationUrlQueryParams or {})
+
+
+def parse_erasure(customer_id: str | None, email: str | None) -> tuple[str | None, str | None]:
+    if not customer_id and not email:
+        raise InvalidRequest("Name the person to erase: customerId or email (or both)")
+    if customer_id and any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in customer_id):
+        raise InvalidRequest("customerId must be text without control characters")
+    return _customer_id(customer_id), _email(email, "email") if email else None
 
 
 def _decimal(value: int | float) -> Decimal:
@@ -279,20 +477,47 @@ def token(t: Token) -> Response:
     return _json(200, {"tokenType": "Bearer", "token": t.token, "expires": _iso(t.expires)})
 
 
+def _attribution(attributed: bool, by: str | None, referral_code: str | None, campaign_id: str | None,
+                 reason: str | None, coupon_code: str | None = None) -> dict[str, Any]:
+    """Our addition to Friendbuy's answer: whom the event was credited to, by which field, or why nobody."""
+    if not attributed:
+        return {"status": "unattributed", "reason": reason}
+    answer = {"status": "attributed", "by": by, "referralCode": referral_code, "couponCode": coupon_code,
+              "campaignId": _campaign_id(campaign_id or "")}
+    return answer
+
+
 def purchase_recorded(event: PurchaseEvent) -> Response:
-    if event.attributed:
-        attribution = {"status": "attributed", "referralCode": event.referral_code, "couponCode": event.coupon_code,
-                       "campaignId": _campaign_id(event.campaign_id)}
-    else:
-        attribution = {"status": "unattributed", "reason": event.reason}
+    attribution = _attribution(event.attributed, event.attributed_by, event.referral_code, event.campaign_id,
+                               event.reason, event.coupon_code)
     return _json(201, {"eventId": event.event_id, "createdOn": _iso(event.created_on), "attribution": attribution})
 
 
-def error(exc: CouponError) -> Response:
+def event_recorded(kind: str, recorded: Recorded) -> Response:
+    body: dict[str, Any] = {"eventId": recorded.event_id, "createdOn": _iso(recorded.created_on)}
+    if kind == events.CUSTOMER:  # Friendbuy: 201 created, 200 "Customer already exists - updated"
+        return _json(200 if recorded.replayed else 201, body)
+    body["attribution"] = _attribution(recorded.attributed, recorded.attributed_by, recorded.referral_code,
+                                       recorded.campaign_id, recorded.reason)
+    return _json(201, body)
+
+
+def referral_link(made: PersonalLink) -> Response:
+    return _json(201 if made.created else 200, {"link": made.link, "referralCode": made.referral.referral_code,
+                                                "createdOn": _iso(made.referral.created_at)})
+
+
+def erased(job_id: str, scrubbed: int) -> Response:
+    """Friendbuy answers ``{"jobId"}``; ``scrubbed`` (items changed) is ours: erasure here is done, not queued."""
+    return _json(200, {"jobId": job_id, "scrubbed": scrubbed})
+
+
+def error(exc: CouponError, reference: str | None = None) -> Response:
     status = 400 if isinstance(exc, MalformedBody) else next(
         code for cls, code in _STATUS.items() if isinstance(exc, cls))
     headers = {"Retry-After": "1"} if status == 429 else None
-    return _json(status, {"error": HTTPStatus(status).phrase, "message": exc.message, "code": status}, headers)
+    return _json(status, {"error": HTTPStatus(status).phrase, "message": exc.message, "code": status,
+                          "reference": reference or logger.get_correlation_id() or ""}, headers)
 
 
 def malformed(problems: list[dict[str, Any]]) -> Response:
@@ -316,9 +541,16 @@ def _amount(value: Decimal) -> str:
 
 
 def credentials_of(authorization: str | None) -> credentials.Presented:
-    """Who is calling, as Friendbuy's clients say it: ``Authorization: Bearer <token>`` or HTTP
-    Basic ``key:secret`` (the older REST API's)."""
-    return credentials.from_authorization(authorization)
+    """Who is calling, as Friendbuy's clients say it: ``Authorization: Bearer <token>``, the bare
+    ``<token>`` (Segment's Friendbuy destination: ``headers: {Authorization: authToken}``), or HTTP
+    Basic ``key:secret`` (the older REST API's). Anything else is no credential (401)."""
+    presented = credentials.from_authorization(authorization)
+    if presented.scheme != "none":
+        return presented
+    value = (authorization or "").strip()
+    if value and not any(c.isspace() for c in value) and value.lower() not in ("bearer", "basic"):
+        return credentials.Presented("bearer", value)
+    return credentials.NOTHING
 
 
 # The refusals' shape, for OpenAPI (the routes' responses=).
@@ -326,3 +558,4 @@ class FriendbuyError(BaseModel):
     error: str = Field(description="The status's reason phrase", examples=["Unprocessable Entity"])
     message: str
     code: int = Field(description="The HTTP status again")
+    reference: str = Field(description="API Gateway's request id (the logs' correlation id), for a brand to quote")

@@ -1,0 +1,125 @@
+"""Erasure (``DELETE /v1/user-data?customerId=…|email=…``, Friendbuy's CCPA/GDPR route): a person's
+personal data leaves every Friendbuy item of the caller's campaigns, and counts and money stay, so
+reports still add up.
+
+Found through what already indexes a person — advocates by email (gsi1) or by customer id (their
+key) — and through the person markers each purchase and event is written with
+(``referral_items.person_markers``). Personal data: email, names, IP address, user agent, free-form
+properties and profile fields (``events.PERSONAL_FIELDS``). The customer id is the brand's own key
+for the person and is kept (Friendbuy's erasure is keyed by it too). An advocate known by email
+alone was stored under a key holding the email: that item is deleted, and the referral and its code
+keep a pseudonym (``erased:<hash>``) so the code stays the advocate's and keeps counting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from coupons.core import code_items
+from coupons.core.errors import InvalidRequest
+from coupons.core.table import Table, error_code
+from coupons.friendbuy import referral_items
+from coupons.friendbuy.campaigns import Caller
+from coupons.friendbuy.events import PERSONAL_FIELDS
+
+_NAMES = ("email", "first_name", "last_name")
+
+
+def erase(table: Table, caller: Caller, customer_id: str | None = None, email: str | None = None) -> int:
+    """Scrub the person from the caller's campaigns; answers how many items were changed."""
+    if not customer_id and not email:
+        raise InvalidRequest("Name the person: customerId or email")
+    scrubbed = sum(_advocate(table, item) for item in _advocates(table, caller, customer_id, email))
+    digests = [referral_items.person_digest(customer_id=customer_id)] if customer_id else []
+    digests += [referral_items.person_digest(email=email)] if email else []
+    for scope in sorted(caller.scopes):
+        for digest in digests:
+            for marker in list(table.query_all(
+                    KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues=table.values({":p": referral_items.person_partition(scope, digest)}),
+                    ConsistentRead=True)):
+                scrubbed += _record(table, scope, {"pk": marker["sk"], "sk": marker["target_sk"]})
+                _delete(table, {"pk": marker["pk"], "sk": marker["sk"]})
+    return scrubbed
+
+
+def _advocates(table: Table, caller: Caller, customer_id: str | None, email: str | None) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    if email:
+        for item in referral_items.advocates_by_email(table, email):
+            if item.get("campaign_id") in caller.campaigns:
+                found[item["pk"]] = item
+    if customer_id:
+        wanted = sorted(caller.campaigns)
+        for start in range(0, len(wanted), 100):
+            keys = [referral_items.advocate_key(c, f"ID#{customer_id}") for c in wanted[start:start + 100]]
+            for advocate in table.get_many(keys, consistent=True):
+                if advocate is not None:
+                    found[advocate["pk"]] = advocate
+    return list(found.values())
+
+
+def _advocate(table: Table, item: dict[str, Any]) -> int:
+    """The advocate item, its referral and (when it was known by email) its code's owner."""
+    identity = str(item.get("identity") or item["pk"].split("#", 3)[-1])
+    by_email = identity.startswith("EMAIL#") or not item.get("customer_id")
+    pseudonym = f"erased:{referral_items.person_digest(email=item.get('email') or identity)[:16]}"
+    changed = 0
+    if by_email:
+        _delete(table, {"pk": item["pk"], "sk": item["sk"]})  # its key holds the email
+    else:
+        changed += _remove(table, {"pk": item["pk"], "sk": item["sk"]}, (*_NAMES, "gsi1pk", "gsi1sk"))
+    referral_key = referral_items.referral_key(item["referral_code"])
+    changed += _remove(table, referral_key, _NAMES, {"identity": pseudonym} if by_email else None)
+    if by_email and item.get("coupon_code"):
+        changed += _set_if(table, code_items.key(item["coupon_code"]), "person", item.get("email"), pseudonym)
+    return changed + (1 if by_email else 0)
+
+
+def _record(table: Table, scope: str, key: dict[str, Any]) -> int:
+    """A purchase or event: its personal fields, and its other marker (email and customer id each have one)."""
+    got = table.call("get_item", Key=table.serialize(key), ConsistentRead=True).get("Item")
+    if not got:
+        return 0
+    item = table.deserialize(got)
+    for marker in referral_items.person_markers(scope, key, item.get("customer_id"), item.get("email")):
+        _delete(table, {"pk": marker["pk"], "sk": marker["sk"]})
+    return _remove(table, key, PERSONAL_FIELDS)
+
+
+def _remove(table: Table, key: dict[str, Any], fields: tuple[str, ...], sets: dict[str, Any] | None = None) -> int:
+    names = {f"#r{i}": f for i, f in enumerate(fields)}
+    expression = "REMOVE " + ", ".join(names)
+    kwargs: dict[str, Any] = {}
+    if sets:
+        names.update({f"#s{i}": f for i, f in enumerate(sets)})
+        expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets))) + " " + expression
+        kwargs["ExpressionAttributeValues"] = table.values({f":s{i}": v for i, v in enumerate(sets.values())})
+    try:
+        table.call("update_item", Key=table.serialize(key), UpdateExpression=expression,
+                   ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names, **kwargs)
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return 0
+        raise
+    return 1
+
+
+def _set_if(table: Table, key: dict[str, Any], field: str, was: Any, value: Any) -> int:
+    if was is None:
+        return 0
+    try:
+        table.call("update_item", Key=table.serialize(key), UpdateExpression="SET #f = :v",
+                   ConditionExpression="#f = :was", ExpressionAttributeNames={"#f": field},
+                   ExpressionAttributeValues=table.values({":v": value, ":was": was}))
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return 0
+        raise
+    return 1
+
+
+def _delete(table: Table, key: dict[str, Any]) -> None:
+    table.call("delete_item", Key=table.serialize(key))
