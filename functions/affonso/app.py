@@ -1,13 +1,14 @@
 """Affonso embed API: an embed token for an affiliate, its dashboard data, and its self-service
-coupon. Wire format: coupons.affonso.wire."""
+coupon; and the affiliate portal page that uses them. Wire format: coupons.affonso.wire."""
 
+from pathlib import Path
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from coupons.affonso import affiliates, programmes
+from coupons.affonso import affiliates, portal, programmes
 from coupons.affonso import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
@@ -16,6 +17,8 @@ from coupons.core.table import Table
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()
 
+# Read once per cold start; the same file a brand may host on its own site (docs/affonso.md).
+PORTAL = portal.Page.load(Path(__file__).with_name("portal.html"))
 _ENVELOPE = '{"success": false, "error": {"code": "...", "message": "..."}}'
 
 
@@ -40,17 +43,30 @@ def create_token(request: contract.AffonsoTokenRequest) -> Response[dict]:
 
 @app.get(
     "/affonso/v1/embed/data",
-    summary="The affiliate's coupon, or the programme's coupon blueprint",
+    summary="The affiliate's dashboard: coupon or blueprint, programme settings, sales and earnings",
     tags=["Affonso"],
     responses={
-        200: {"description": '{"success": true, "data": {..., "coupon", "couponBlueprint"}}'},
+        200: {"description": '{"success": true, "data": {"affiliate", "link", "websiteUrl", "rewards", '
+                             '"incentives", "stats", "earnings", "portalUrl", "coupon", "couponBlueprint", '
+                             '"creatives", "program", "theme", "token"}}'},
         400: {"description": "VALIDATION_ERROR: no token parameter"},
         401: {"description": "TOKEN_EXPIRED: unknown, tampered, expired or replaced token"},
     },
 )
 @tracer.capture_method
 def embed_data(token: Annotated[str, Query(description="The embed token")]) -> Response[dict]:
-    return contract.embed_data(affiliates.open_session(table, token))
+    return contract.embed_data(affiliates.open_dashboard(table, token))
+
+
+@app.get(
+    "/affonso/portal",
+    summary="The affiliate portal page (HTML): open it with #token=<embed token>",
+    tags=["Affonso"],
+    responses={200: {"description": "text/html; the page calls the embed routes of this API"}},
+)
+@tracer.capture_method
+def portal_page() -> Response[str]:
+    return PORTAL.response()
 
 
 @app.post(
