@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-import warnings
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +22,7 @@ from coupons.affonso.programmes import ProgrammeSettings
 from coupons.core.models import Discount, DiscountKind
 from coupons_admin.programmes import add_programme
 from localrun import template
+from tests.conftest import BROWSER_SKIPPED
 
 pytestmark = pytest.mark.local_stack
 
@@ -36,10 +36,8 @@ CART = {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}
 
 
 def _skip_loudly(why: str) -> None:
-    message = f"BROWSER TESTS SKIPPED: {why}"
-    warnings.warn(message, stacklevel=2)
-    print(f"\n*** {message} ***")  # noqa: T201 - shown with -rs and in the log
-    pytest.skip(message)
+    # tests/conftest.py repeats this reason in a banner at the end of the run.
+    pytest.skip(f"{BROWSER_SKIPPED}: {why}")
 
 
 @pytest.fixture(scope="module")
