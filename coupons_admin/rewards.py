@@ -96,15 +96,16 @@ def _reason(problem: Exception) -> str:
 def describe(settings: RewardSettings) -> str:
     """One line a person reads: what the reward gives and how its codes look."""
     parts = [f"header={settings.header_name}"]
-    if not settings.gives_code:
+    d = settings.discount
+    if not settings.gives_code or d is None:  # a reward that gives a code always has a discount
         parts.append("no code")
     else:
-        d = settings.discount
-        gives = {
-            DiscountKind.PERCENT: lambda: f"{d.value}% off",
-            DiscountKind.FIXED: lambda: f"{money.to_wire(Decimal(d.value))} {d.currency} off",
-            DiscountKind.FREE_SHIPPING: lambda: "free shipping",
-        }[d.kind]()
+        if d.kind is DiscountKind.PERCENT:
+            gives = f"{d.value}% off"
+        elif d.kind is DiscountKind.FIXED:
+            gives = f"{money.to_wire(Decimal(d.value or 0))} {d.currency} off"
+        else:
+            gives = "free shipping"
         p = settings.pattern
         parts += [
             gives,
