@@ -129,7 +129,7 @@ def test_a_newer_token_retires_the_older_one(local_stack):
         (TOKEN, {"json": {"programId": "demo", "partner": {"email": "a@b.co"}}}, (401, "UNAUTHORIZED")),
         (TOKEN, {"headers": {"Authorization": "Bearer nope"}, "json": {"programId": "demo", "partner": {"email": "a@b.co"}}},
          (401, "UNAUTHORIZED")),
-        (TOKEN, {"headers": AUTH, "json": {"programId": "nope", "partner": {"email": "a@b.co"}}}, (404, "NOT_FOUND")),
+        (TOKEN, {"headers": AUTH, "json": {"programId": "nope", "partner": {"email": "a@b.co"}}}, (401, "UNAUTHORIZED")),
         (COUPON, {"data": "[]"}, (400, "VALIDATION_ERROR")),
         (COUPON, {"json": {"code": "ABC"}}, (400, "VALIDATION_ERROR")),
     ],
