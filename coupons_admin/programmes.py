@@ -1,18 +1,23 @@
-"""Affonso programmes: ``programmes add | update | list | rotate-key | coupons | export | disable``."""
+"""Affonso programmes: ``programmes add | update | list | rotate-key | coupons | export | disable |
+creative-add | creative-remove``."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import getpass
+import hashlib
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
 
 from coupons.affonso import affiliates
 from coupons.affonso import items as affiliate_items
-from coupons.affonso.programmes import PARTNER, ProgrammeSettings
+from coupons.affonso.programmes import PARTNER, Creative, ProgrammeSettings
 from coupons.core import account_items as accounts
 from coupons.core import code_items as codes
 from coupons.core import money
@@ -44,11 +49,11 @@ def blueprint(kind: str | None, value: str | None, currency: str | None) -> Disc
         if not currency:
             raise InvalidRequest("A flat blueprint needs --currency")
         currency = money.require_currency(currency)
-    elif currency:
-        raise InvalidRequest("--currency applies to flat blueprints only")
+    else:
+        currency = None  # a percent discount has none; --currency is then the programme's alone
     try:
         return Discount(kind=BLUEPRINT_TYPES[kind], value=amount, currency=currency)
-    except ValueError as problem:
+    except ValidationError as problem:
         raise InvalidRequest(f"Invalid blueprint: {problem.errors()[0]['msg']}") from None
 
 
@@ -67,33 +72,104 @@ def _key(args: argparse.Namespace) -> str:
     return key
 
 
+def _validated(fields: dict[str, Any]) -> ProgrammeSettings:
+    try:
+        return ProgrammeSettings.model_validate(fields)
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidRequest(f"Invalid programme setting {where}: {first['msg'].removeprefix('Value error, ')}") from None
+
+
+def _changes(args: argparse.Namespace, current: ProgrammeSettings | None) -> dict[str, Any]:
+    """The settings the command line names, as ProgrammeSettings fields (absent: left as they are)."""
+    changes: dict[str, Any] = {}
+    currency = money.require_currency(args.currency) if args.currency else None
+    if currency:
+        changes["currency"] = currency
+    if args.name:
+        changes["name"] = args.name
+    if getattr(args, "no_blueprint", False):
+        changes["blueprint"] = None
+    elif args.blueprint_type:
+        changes["blueprint"] = blueprint(args.blueprint_type, args.blueprint_value,
+                                         currency or (current.currency if current else None))
+    if args.self_service:
+        changes["self_service"] = args.self_service == "on"
+    for option in ("website_url", "portal_url", "logo_url"):
+        if getattr(args, option) is not None:
+            changes[option] = getattr(args, option) or None  # "" clears it
+    theme = dict(current.theme.model_dump()) if current else {}
+    for option in ("primary_color", "secondary_color"):
+        if getattr(args, option) is not None:
+            theme[option] = getattr(args, option) or None
+    changes["theme"] = theme
+    if getattr(args, "no_rewards", False):
+        changes["rewards"] = None
+    elif args.reward_type:
+        changes["rewards"] = {"type": args.reward_type, "amount": _number(args.reward_amount, "--reward-amount"),
+                              "recurring": args.reward_recurring == "on", "duration": args.reward_duration}
+        programme_currency = currency or (current.totals_currency if current else None)
+        if args.reward_type == "flat" and not programme_currency:
+            raise InvalidRequest("A flat reward needs the programme's --currency")
+    if getattr(args, "no_incentives", False):
+        changes["incentives"] = []
+    elif args.incentive:
+        changes["incentives"] = [_incentive(text) for text in args.incentive]
+    return changes
+
+
+def _number(text: str | None, option: str) -> Decimal:
+    try:
+        return Decimal(text or "")
+    except InvalidOperation:
+        raise InvalidRequest(f"{option} {text!r} is not a number") from None
+
+
+def _incentive(text: str) -> dict[str, str | None]:
+    """``"Name: description"`` or just ``"Name"``."""
+    name, _, description = text.partition(":")
+    return {"name": name.strip(), "description": description.strip() or None}
+
+
 def _add(table: Table, args: argparse.Namespace) -> None:
-    settings = ProgrammeSettings(
-        name=args.name,
-        blueprint=blueprint(args.blueprint_type, args.blueprint_value, args.currency),
-        self_service=args.self_service == "on",
-        website_url=args.website_url,
-    )
+    settings = _validated({"name": args.name, **_changes(args, None), "self_service": args.self_service == "on"})
     add_programme(table, args.programme, _key(args), settings)
     print(f"programme {args.programme} saved: {_describe(settings)}")
 
 
 def _update(table: Table, args: argparse.Namespace) -> None:
     account, settings = _settings(table, args.programme)
-    changes: dict = {}
-    if args.name:
-        changes["name"] = args.name
-    if args.no_blueprint:
-        changes["blueprint"] = None
-    elif args.blueprint_type:
-        changes["blueprint"] = blueprint(args.blueprint_type, args.blueprint_value, args.currency)
-    if args.self_service:
-        changes["self_service"] = args.self_service == "on"
-    if args.website_url is not None:
-        changes["website_url"] = args.website_url or None
-    settings = settings.model_copy(update=changes)
-    accounts.put(table, account.model_copy(update={"settings": settings.model_dump(mode="json")}))
+    settings = _validated({**settings.model_dump(), **_changes(args, settings)})
+    _save(table, account, settings)
     print(f"programme {args.programme} saved: {_describe(settings)}")
+
+
+def _save(table: Table, account: Account, settings: ProgrammeSettings) -> None:
+    accounts.put(table, account.model_copy(update={"settings": settings.model_dump(mode="json")}))
+
+
+def _creative_add(table: Table, args: argparse.Namespace) -> None:
+    account, settings = _settings(table, args.programme)
+    # A stable id (programme, name and URL), so adding the same creative twice replaces it.
+    creative_id = "cr_" + hashlib.sha256(f"{args.programme}\n{args.name}\n{args.url}".encode()).hexdigest()[:10]
+    try:
+        creative = Creative(id=creative_id, name=args.name, url=args.url, description=args.description,
+                            category=args.category, width=args.width, height=args.height)
+    except ValidationError as problem:
+        raise InvalidRequest(f"Invalid creative: {problem.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+    kept = [c for c in settings.creatives if c.id != creative_id]
+    _save(table, account, settings.model_copy(update={"creatives": [*kept, creative]}))
+    print(f"creative {creative_id} saved in programme {args.programme}")
+
+
+def _creative_remove(table: Table, args: argparse.Namespace) -> None:
+    account, settings = _settings(table, args.programme)
+    kept = [c for c in settings.creatives if c.id != args.creative]
+    if len(kept) == len(settings.creatives):
+        raise NotFound(f"Programme {args.programme!r} has no creative {args.creative!r}")
+    _save(table, account, settings.model_copy(update={"creatives": kept}))
+    print(f"creative {args.creative} removed from programme {args.programme}")
 
 
 def _describe(settings: ProgrammeSettings) -> str:
@@ -102,7 +178,11 @@ def _describe(settings: ProgrammeSettings) -> str:
     else:
         b = settings.blueprint
         shape = f"{b.value} %" if b.kind is DiscountKind.PERCENT else f"{b.value} {b.currency} flat"
-    return f"{settings.name!r}, blueprint {shape}, self-service {'on' if settings.self_service else 'off'}"
+    said = f"{settings.name!r}, blueprint {shape}, self-service {'on' if settings.self_service else 'off'}"
+    if settings.rewards is not None:
+        r = settings.rewards
+        said += f", rewards {r.amount} {'%' if r.type.value == 'percentage' else settings.totals_currency} per sale"
+    return said
 
 
 def _list(table: Table, args: argparse.Namespace) -> None:
@@ -154,7 +234,8 @@ def _with_coupon(rows: Iterable[dict], everyone: bool) -> Iterable[dict]:
 
 def _disable(table: Table, args: argparse.Namespace) -> None:
     record = affiliates.disable_coupon(table, args.code, by=args.by)
-    print(f"coupon {record.code} disabled by {record.disabled_by} at {record.disabled_at.isoformat()}; "
+    when = record.disabled_at.isoformat() if record.disabled_at else "now"
+    print(f"coupon {record.code} disabled by {record.disabled_by} at {when}; "
           "checkout refuses it from now on")
 
 
@@ -167,10 +248,24 @@ def register(groups: argparse._SubParsersAction) -> None:
         command.add_argument("--name", required=creating, help="programme name shown to affiliates")
         command.add_argument("--blueprint-type", choices=sorted(BLUEPRINT_TYPES), help="discount of every coupon")
         command.add_argument("--blueprint-value", help="percent (e.g. 20) or flat amount (e.g. 10.00)")
-        command.add_argument("--currency", help="ISO 4217 currency of a flat blueprint")
+        command.add_argument("--currency", help="the programme's ISO 4217 currency: a flat blueprint's and a flat "
+                                                "reward's, and the one sales totals are counted in")
         command.add_argument("--self-service", choices=["on", "off"], default="off" if creating else None,
                              help="may affiliates create their own coupon")
         command.add_argument("--website-url", help="brand site; affiliate links are <url>?via=<tracking id>")
+        command.add_argument("--portal-url", help="where the brand hosts the affiliate portal page (portalUrl)")
+        command.add_argument("--logo-url", help="the programme's logo, shown in the portal")
+        command.add_argument("--primary-color", help="portal theme colour, #rrggbb (buttons, header rule)")
+        command.add_argument("--secondary-color", help="portal theme colour, #rrggbb (light backgrounds)")
+        command.add_argument("--reward-type", choices=["percentage", "flat"],
+                             help="commission per sale: a percent of the paid goods total, or a flat amount")
+        command.add_argument("--reward-amount", help="percent (e.g. 10) or flat amount in --currency (e.g. 5.00)")
+        command.add_argument("--reward-recurring", choices=["on", "off"], default="off",
+                             help="shown to affiliates as Affonso's rewards.recurring")
+        command.add_argument("--reward-duration", help='shown to affiliates, e.g. "lifetime" or "12 months"')
+        command.add_argument("--incentive", action="append",
+                             help='a bonus shown to affiliates, "Name: description"; repeat for more '
+                                  "(update: replaces the list)")
 
     add = commands.add_parser("add", help="add or replace a programme")
     settings_options(add, creating=True)
@@ -181,6 +276,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     update = commands.add_parser("update", help="change a programme's settings (not its key)")
     settings_options(update, creating=False)
     update.add_argument("--no-blueprint", action="store_true", help="remove the blueprint")
+    update.add_argument("--no-rewards", action="store_true", help="remove the commission terms")
+    update.add_argument("--no-incentives", action="store_true", help="remove every incentive")
     update.set_defaults(run=_update)
 
     commands.add_parser("list", help="list programmes").set_defaults(run=_list)
@@ -198,6 +295,21 @@ def register(groups: argparse._SubParsersAction) -> None:
         if name == "export":
             command.add_argument("-o", "--output", help="file to write (default: standard output)")
         command.set_defaults(run=run)
+
+    creative = commands.add_parser("creative-add", help="add (or replace) a creative affiliates can use")
+    creative.add_argument("programme")
+    creative.add_argument("--name", required=True)
+    creative.add_argument("--url", required=True, help="http(s) URL of the asset")
+    creative.add_argument("--description")
+    creative.add_argument("--category", help="e.g. banners, logos, videos")
+    creative.add_argument("--width", type=int)
+    creative.add_argument("--height", type=int)
+    creative.set_defaults(run=_creative_add)
+
+    remove = commands.add_parser("creative-remove", help="remove a creative by its id")
+    remove.add_argument("programme")
+    remove.add_argument("creative", help="the id creative-add printed (cr_...)")
+    remove.set_defaults(run=_creative_remove)
 
     disable = commands.add_parser("disable", help="disable an affiliate's coupon (checkout refuses it)")
     disable.add_argument("code")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import getpass
+import re
 import sys
 from datetime import date
 from decimal import Decimal
@@ -60,8 +61,16 @@ def _settings(args: argparse.Namespace) -> RewardSettings:
         expires_on=date.fromisoformat(args.expires_on) if args.expires_on else None,
         valid_days=args.valid_days,
         pattern=CodePattern(prefix=args.prefix, length=args.length, alphabet=args.alphabet or CodePattern().alphabet),
-        retry_window_seconds=args.retry_window,
+        retry_window_seconds=retry_window(args.retry_window),
     )
+
+
+def retry_window(text: str | None) -> int:
+    """Seconds from ``30``, ``30s`` or ``2m`` (none: 0, no window)."""
+    found = re.fullmatch(r"\s*(\d{1,6})\s*([sm]?)\s*", text or "0")
+    if not found:
+        raise InvalidRequest(f"--retry-window {text!r}: give seconds like 30s, or minutes like 2m")
+    return int(found[1]) * (60 if found[2] == "m" else 1)
 
 
 def _add(table: Table, args: argparse.Namespace) -> None:
@@ -87,15 +96,16 @@ def _reason(problem: Exception) -> str:
 def describe(settings: RewardSettings) -> str:
     """One line a person reads: what the reward gives and how its codes look."""
     parts = [f"header={settings.header_name}"]
-    if not settings.gives_code:
+    d = settings.discount
+    if not settings.gives_code or d is None:  # a reward that gives a code always has a discount
         parts.append("no code")
     else:
-        d = settings.discount
-        gives = {
-            DiscountKind.PERCENT: lambda: f"{d.value}% off",
-            DiscountKind.FIXED: lambda: f"{money.to_wire(Decimal(d.value))} {d.currency} off",
-            DiscountKind.FREE_SHIPPING: lambda: "free shipping",
-        }[d.kind]()
+        if d.kind is DiscountKind.PERCENT:
+            gives = f"{d.value}% off"
+        elif d.kind is DiscountKind.FIXED:
+            gives = f"{money.to_wire(Decimal(d.value or 0))} {d.currency} off"
+        else:
+            gives = "free shipping"
         p = settings.pattern
         parts += [
             gives,
@@ -104,7 +114,8 @@ def describe(settings: RewardSettings) -> str:
             else f"valid_days={settings.valid_days}" if settings.valid_days else "no expiry",
             f"pattern={p.prefix}+{p.length}x[{p.alphabet}]",
         ]
-    parts.append(f"retry_window={settings.retry_window_seconds}s")
+    parts.append(f"retry_window={settings.retry_window_seconds}s" if settings.retry_window_seconds
+                 else "new code every request")
     return "\t".join(parts)
 
 
@@ -177,8 +188,10 @@ def register(groups: argparse._SubParsersAction) -> None:
     add.add_argument("--prefix", default="", help="code prefix, A-Z and 0-9 (e.g. SV)")
     add.add_argument("--length", type=int, default=8, help="random characters after the prefix (default 8)")
     add.add_argument("--alphabet", help="characters to draw from (default: A-Z and 2-9 without look-alikes)")
-    add.add_argument("--retry-window", type=int, default=60,
-                     help="seconds in which the same email gets the same code back (default 60)")
+    add.add_argument("--retry-window", default="0",
+                     help="opt-in: within this time (30s, 2m) the same email gets its earlier code back instead "
+                          "of a new one; SiteVibes refuses a code it has seen, so a real second redemption in "
+                          "the window is lost (default 0: every request gets a new code)")
     add.set_defaults(run=_add)
 
     commands.add_parser("list", help="list rewards and their settings").set_defaults(run=_list)

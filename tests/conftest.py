@@ -143,6 +143,20 @@ def local_stack() -> Iterator[LocalStack]:
             gateway.close()
 
 
+BROWSER_SKIPPED = "BROWSER TESTS SKIPPED"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """A skipped browser test is easy to miss among dots: say it in a banner at the end."""
+    reasons = {str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+               for report in terminalreporter.stats.get("skipped", [])
+               if BROWSER_SKIPPED in str(report.longrepr)}
+    if reasons:
+        terminalreporter.write_sep("!", BROWSER_SKIPPED, red=True, bold=True)
+        for reason in sorted(reasons):
+            terminalreporter.write_line(reason, red=True)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the local stack is a ``local_stack`` test whether or not it says so, so
     that ``make unit`` (``-m "not local_stack"``) never starts DynamoDB Local."""

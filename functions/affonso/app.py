@@ -1,6 +1,7 @@
 """Affonso embed API: an embed token for an affiliate, its dashboard data, and its self-service
-coupon. Wire format: coupons.affonso.wire."""
+coupon; and the affiliate portal page that uses them. Wire format: coupons.affonso.wire."""
 
+from pathlib import Path
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -8,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
-from coupons.affonso import affiliates, programmes
+from coupons.affonso import affiliates, portal, programmes
 from coupons.affonso import wire as contract
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
@@ -18,6 +19,8 @@ from coupons.core.table import Table
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()
 
+# Read once per cold start; the same file a brand may host on its own site (docs/affonso.md).
+PORTAL = portal.Page.load(Path(__file__).with_name("portal.html"))
 _ENVELOPE = '{"success": false, "error": {"code": "...", "message": "..."}}'
 
 
@@ -44,18 +47,31 @@ def create_token(request: contract.AffonsoTokenRequest) -> Response[dict]:
 
 @app.get(
     "/affonso/v1/embed/data",
-    summary="The affiliate's coupon, or the programme's coupon blueprint",
+    summary="The affiliate's dashboard: coupon or blueprint, programme settings, sales and earnings",
     tags=["Affonso"],
     responses={
         503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", contract.AffonsoError),
-        200: documented('{"success": true, "data": {..., "coupon", "couponBlueprint"}}', contract.AffonsoOk),
+        200: documented('{"success": true, "data": {"affiliate", "link", "websiteUrl", "rewards", "incentives", '
+                        '"stats", "earnings", "portalUrl", "coupon", "couponBlueprint", "creatives", "program", '
+                        '"theme", "token"}}', contract.AffonsoOk),
         400: documented("VALIDATION_ERROR: no token parameter", contract.AffonsoError),
         401: documented("TOKEN_EXPIRED: unknown, tampered, expired or replaced token", contract.AffonsoError),
     },
 )
 @tracer.capture_method
 def embed_data(token: Annotated[str, Query(description="The embed token")]) -> Response[dict]:
-    return contract.embed_data(affiliates.open_session(table, token))
+    return contract.embed_data(affiliates.open_dashboard(table, token))
+
+
+@app.get(
+    "/affonso/portal",
+    summary="The affiliate portal page (HTML): open it with #token=<embed token>",
+    tags=["Affonso"],
+    responses={200: {"description": "text/html; the page calls the embed routes of this API"}},
+)
+@tracer.capture_method
+def portal_page() -> Response[str]:
+    return PORTAL.response()
 
 
 @app.post(

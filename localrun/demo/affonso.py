@@ -1,5 +1,8 @@
-"""Affonso demo: programme ``demo`` (API key ``demo-key``, blueprint 20 percentage, self-service on),
-and programme ``demo-closed`` (same key, no blueprint, self-service off).
+"""Affonso demo: programme ``demo`` (API key ``demo-key``, blueprint 20 percentage, self-service on,
+10 % commission per sale in EUR, a theme, an incentive and a creative), and programme
+``demo-closed`` (same key, no blueprint, self-service off, nothing else configured).
+
+The affiliate portal page: http://127.0.0.1:3000/affonso/portal#token=demo-token-jane
 
 Embed tokens are random and live 30 minutes, which would make the events/affonso/ samples useless
 a moment after they were written. So the demo also stores a few FIXED embed tokens (demo only,
@@ -22,7 +25,7 @@ from decimal import Decimal
 from coupons.affonso import affiliates
 from coupons.affonso import items as affiliate_items
 from coupons.affonso.affiliates import PartnerProfile
-from coupons.affonso.programmes import ProgrammeSettings
+from coupons.affonso.programmes import Creative, Incentive, ProgrammeSettings, Rewards, RewardType, Theme
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
 from coupons_admin.programmes import add_programme
@@ -39,12 +42,21 @@ DEMO_TOKENS = {  # token -> (programme, e-mail, name)
 SAM_COUPON = "SAMSAVES"
 UNKNOWN_TOKEN = "a1b2c3d4e5f6789"  # the placeholder in Affonso's docs: never issued here
 _DEMO_TOKENS_EXPIRE = datetime(2099, 12, 31, tzinfo=UTC)
+DEMO_SETTINGS = ProgrammeSettings(
+    name="Demo affiliate programme", blueprint=Discount(kind=DiscountKind.PERCENT, value=Decimal(20)),
+    self_service=True, website_url="https://shop.example.com",
+    portal_url="https://shop.example.com/affiliates", currency="EUR",
+    theme=Theme(primary_color="#881337", secondary_color="#f5f5f4"),
+    rewards=Rewards(type=RewardType.PERCENTAGE, amount=Decimal(10), recurring=False, duration="lifetime"),
+    incentives=[Incentive(name="Launch bonus", description="50.00 EUR once your code has 10 sales")],
+    creatives=[Creative(id="cr_demo_banner", name="Banner 300x250", description="Spring collection banner",
+                        category="banners", url="https://shop.example.com/creatives/banner-300x250.png",
+                        width=300, height=250)],
+)
 
 
 def seed(table: Table) -> None:
-    add_programme(table, PROGRAMME, KEY, ProgrammeSettings(
-        name="Demo affiliate programme", blueprint=Discount(kind=DiscountKind.PERCENT, value=Decimal(20)),
-        self_service=True, website_url="https://shop.example.com"))
+    add_programme(table, PROGRAMME, KEY, DEMO_SETTINGS)
     add_programme(table, CLOSED_PROGRAMME, KEY, ProgrammeSettings(name="Demo programme without self-service"))
     now = datetime.now(UTC)
     for token, (programme, email, name) in DEMO_TOKENS.items():
@@ -69,6 +81,7 @@ def curl_lines(base_url: str) -> list[str]:
         "# seed's fixed token for jane@example.com (demo-token-jane; see localrun/demo/affonso.py)",
         _post(f"{embed}/token", {"programId": PROGRAMME, "partner": {"email": "john@example.com", "name": "John Doe"}}, KEY),
         f"curl '{embed}/data?token=demo-token-jane'",
+        f"# the affiliate portal page, in a browser: {base_url}/affonso/portal#token=demo-token-jane",
         _post(f"{embed}/coupon", {"token": "demo-token-jane", "code": "jane-20"}),
         "# Affonso's five errors: already has coupon, code taken, self-service not enabled, invalid code format, token expired",
         _post(f"{embed}/coupon", {"token": "demo-token-sam", "code": "SAM30"}),
@@ -79,8 +92,8 @@ def curl_lines(base_url: str) -> list[str]:
     ]
 
 
-_TOKEN_ROUTE = ("POST", "/affonso/v1/embed/token", {})
-_DATA_ROUTE = ("GET", "/affonso/v1/embed/data", {})
+_TOKEN_ROUTE: tuple[str, str, dict[str, str]] = ("POST", "/affonso/v1/embed/token", {})
+_DATA_ROUTE: tuple[str, str, dict[str, str]] = ("GET", "/affonso/v1/embed/data", {})
 _AUTH = {"authorization": f"Bearer {KEY}"}
 _JOHN = {"email": "john@example.com", "name": "John Doe", "image": "https://example.com/avatar.jpg"}
 
@@ -97,6 +110,7 @@ SAMPLES = {
     "data-with-coupon": {"route": _DATA_ROUTE, "query": "token=demo-token-sam"},
     "data-self-service-off": {"route": _DATA_ROUTE, "query": "token=demo-token-kim"},
     "data-token-expired": {"route": _DATA_ROUTE, "query": f"token={UNKNOWN_TOKEN}"},
+    "portal": {"route": ("GET", "/affonso/portal", {})},
     "coupon": {"body": {"token": "demo-token-jane", "code": "jane-20"}},
     "coupon-already-has-coupon": {"body": {"token": "demo-token-sam", "code": "SAM30"}},
     "coupon-code-taken": {"body": {"token": "demo-token-alex", "code": "samsaves"}},
@@ -106,4 +120,4 @@ SAMPLES = {
     "coupon-not-json": {"body": '{"token": "demo-token-alex", "code": ', "headers": {"content-type": "application/json"}},
     "coupon-missing-code": {"body": {"token": "demo-token-alex"}},
 }
-SAMPLE_ROUTE = ("POST", "/affonso/v1/embed/coupon", {})
+SAMPLE_ROUTE: tuple[str, str, dict[str, str]] = ("POST", "/affonso/v1/embed/coupon", {})

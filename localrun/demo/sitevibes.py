@@ -1,5 +1,7 @@
 """SiteVibes demo: reward ``demo`` (header ``X-Api-Key: demo-key``, 10 % off, single use, 30 days,
-prefix SV) and reward ``demo-nocode`` (same header, a reward without a code)."""
+prefix SV; a new code for every request), reward ``demo-window`` (the same with a 60 s retry window:
+the same email within 60 s gets the same code) and reward ``demo-nocode`` (same header, a reward
+without a code)."""
 
 from decimal import Decimal
 
@@ -9,19 +11,22 @@ from coupons.sitevibes.rewards import CodePattern, RewardSettings
 from coupons_admin.rewards import add_reward
 
 REWARD = "demo"
+WINDOW_REWARD = "demo-window"
 NO_CODE_REWARD = "demo-nocode"
 HEADER = "X-Api-Key"
 KEY = "demo-key"
 
 
 def seed(table: Table) -> None:
-    add_reward(table, REWARD, KEY, RewardSettings(
+    settings = RewardSettings(
         header_name=HEADER,
         discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(10)),
         max_uses=1,
         valid_days=30,
         pattern=CodePattern(prefix="SV"),
-    ))
+    )
+    add_reward(table, REWARD, KEY, settings)
+    add_reward(table, WINDOW_REWARD, KEY, settings.model_copy(update={"retry_window_seconds": 60}))
     add_reward(table, NO_CODE_REWARD, KEY, RewardSettings(header_name=HEADER, gives_code=False))
 
 
@@ -29,8 +34,8 @@ def curl_lines(base_url: str) -> list[str]:
     url = f"{base_url}/sitevibes/rewards/{REWARD}/coupons"
     json_headers = f"-H '{HEADER}: {KEY}' -H 'content-type: application/json'"
     return [
-        "# SiteVibes: a 10 % single-use code for a shopper (the same email again within 60 s: the same code),",
-        "# a reward without a code, then a wrong key",
+        "# SiteVibes: a 10 % single-use code for a shopper (a new code for every request; reward demo-window",
+        "# answers the same email within 60 s with the same code), a reward without a code, then a wrong key",
         f"curl -X POST {url} {json_headers} -d '{{\"email\":\"john.smith@email.com\"}}'",
         f"curl -X POST {base_url}/sitevibes/rewards/{NO_CODE_REWARD}/coupons {json_headers} "
         "-d '{\"email\":\"john.smith@email.com\"}'",

@@ -52,10 +52,13 @@ def test_rotate_key(table, capsys):
         (["--blueprint-type", "flat", "--blueprint-value", "5"], "--currency"),
         (["--blueprint-type", "percentage", "--blueprint-value", "120"], "at most 100"),
         (["--blueprint-type", "percentage", "--blueprint-value", "ten"], "not a number"),
-        (["--blueprint-type", "percentage", "--blueprint-value", "10", "--currency", "EUR"], "flat blueprints only"),
+        (["--reward-type", "flat", "--reward-amount", "5"], "--currency"),
+        (["--reward-type", "percentage", "--reward-amount", "150"], "at most 100"),
+        (["--primary-color", "red"], "#881337"),
+        (["--portal-url", "javascript:alert(1)"], "not an http(s) URL"),
     ],
 )
-def test_bad_blueprints_are_refused_with_a_message(table, capsys, argv, says):
+def test_bad_settings_are_refused_with_a_message(table, capsys, argv, says):
     assert main(["--table", table.name, "programmes", "add", "p", "--name", "P", "--api-key", "k", *argv]) == 1
     assert says in capsys.readouterr().err
 
@@ -78,3 +81,31 @@ def test_export_lists_affiliates_coupons_and_disable_records_who(affonso_table, 
     listed = cli(affonso_table, capsys, "programmes", "coupons", "demo")
     assert "ann@example.com\tAnn\t" in listed and "\tdisabled" in listed
     assert main(["--table", affonso_table.name, "programmes", "disable", "NOPE"]) == 1
+
+
+def test_portal_settings_rewards_incentives_and_creatives_are_stored_as_the_portal_shows_them(table, capsys):
+    cli(table, capsys, "programmes", "add", "p", "--name", "P", "--api-key", "k", "--currency", "eur",
+        "--blueprint-type", "percentage", "--blueprint-value", "15", "--self-service", "on",
+        "--website-url", "https://shop.example", "--portal-url", "https://shop.example/partners",
+        "--logo-url", "https://shop.example/logo.png", "--primary-color", "#1D4ED8",
+        "--reward-type", "percentage", "--reward-amount", "12.5", "--reward-recurring", "on",
+        "--reward-duration", "12 months", "--incentive", "Launch bonus: 50 EUR at 10 sales", "--incentive", "Swag")
+    saved = programmes.open_programme(table, "p", "k").settings
+    assert (saved.currency, saved.portal_url, saved.logo_url, saved.theme.primary_color) == (
+        "EUR", "https://shop.example/partners", "https://shop.example/logo.png", "#1d4ed8")
+    assert (saved.rewards.type.value, saved.rewards.amount, saved.rewards.recurring, saved.rewards.duration) == (
+        "percentage", 12.5, True, "12 months")
+    assert [(i.name, i.description) for i in saved.incentives] == [("Launch bonus", "50 EUR at 10 sales"), ("Swag", None)]
+
+    added = cli(table, capsys, "programmes", "creative-add", "p", "--name", "Banner", "--url",
+                "https://cdn.example/b.png", "--category", "banners", "--width", "300", "--height", "250")
+    creative_id = added.split()[1]
+    assert [c.id for c in programmes.open_programme(table, "p", "k").settings.creatives] == [creative_id]
+
+    cli(table, capsys, "programmes", "update", "p", "--no-rewards", "--no-incentives", "--primary-color", "")
+    saved = programmes.open_programme(table, "p", "k").settings
+    assert saved.rewards is None and saved.incentives == [] and saved.theme.primary_color is None
+    assert saved.creatives and saved.blueprint.value == 15  # untouched by the update
+    cli(table, capsys, "programmes", "creative-remove", "p", creative_id)
+    assert programmes.open_programme(table, "p", "k").settings.creatives == []
+    assert main(["--table", table.name, "programmes", "creative-remove", "p", creative_id]) == 1

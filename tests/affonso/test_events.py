@@ -28,17 +28,39 @@ def link(token: str) -> str:
 
 
 BLUEPRINT = {"discountType": "percentage", "discountValue": 20}
+NO_SALES = {"clicks": None, "leads": None, "sales": 0, "salesAmount": 0, "currency": "EUR",
+            "earnings": {"pending": 0, "approved": None, "paid": None}}
+# Everything the demo programme configures (localrun/demo/affonso.py), as Affonso's payload shows it.
+DEMO_PROGRAMME = {
+    "websiteUrl": "https://shop.example.com",
+    "rewards": {"type": "percentage", "amount": 10, "recurring": False, "duration": "lifetime", "currency": "EUR"},
+    "incentives": [{"name": "Launch bonus", "description": "50.00 EUR once your code has 10 sales"}],
+    "portalUrl": "https://shop.example.com/affiliates",
+    "creatives": [{"id": "cr_demo_banner", "name": "Banner 300x250", "description": "Spring collection banner",
+                   "category": "banners", "url": "https://shop.example.com/creatives/banner-300x250.png",
+                   "dimensions": {"width": 300, "height": 250}}],
+    "program": {"name": "Demo affiliate programme", "logoUrl": None},
+    "theme": {"primaryColor": "#881337", "secondaryColor": "#f5f5f4"},
+}
+# demo-closed configures only its name: nothing is invented for the rest.
+CLOSED_PROGRAMME = {
+    "websiteUrl": None, "rewards": None, "incentives": [], "portalUrl": None, "creatives": [],
+    "program": {"name": "Demo programme without self-service", "logoUrl": None},
+    "theme": {"primaryColor": None, "secondaryColor": None},
+}
+
+
+def dashboard(token: str, programme: dict, coupon: dict | None, blueprint: dict | None, stats: dict) -> tuple:
+    return 200, {"success": True, "data": {
+        "affiliate": affiliate(token), "link": link(token) if programme["websiteUrl"] else None, **programme,
+        "stats": stats, "earnings": [], "coupon": coupon, "couponBlueprint": blueprint, "token": token}}
+
+
 EXPECTED = {
-    "data": (200, {"success": True, "data": {
-        "affiliate": affiliate("demo-token-jane"), "link": link("demo-token-jane"),
-        "program": {"name": "Demo affiliate programme"}, "coupon": None, "couponBlueprint": BLUEPRINT}}),
-    "data-with-coupon": (200, {"success": True, "data": {
-        "affiliate": affiliate("demo-token-sam"), "link": link("demo-token-sam"),
-        "program": {"name": "Demo affiliate programme"}, "coupon": {"code": "SAMSAVES", **BLUEPRINT},
-        "couponBlueprint": None}}),
-    "data-self-service-off": (200, {"success": True, "data": {
-        "affiliate": affiliate("demo-token-kim"), "link": None,
-        "program": {"name": "Demo programme without self-service"}, "coupon": None, "couponBlueprint": None}}),
+    "data": dashboard("demo-token-jane", DEMO_PROGRAMME, None, BLUEPRINT, NO_SALES),
+    "data-with-coupon": dashboard("demo-token-sam", DEMO_PROGRAMME, {"code": "SAMSAVES", **BLUEPRINT}, None, NO_SALES),
+    "data-self-service-off": dashboard("demo-token-kim", CLOSED_PROGRAMME, None, None, {
+        **NO_SALES, "currency": None, "earnings": {"pending": None, "approved": None, "paid": None}}),
     "data-token-expired": error(401, "TOKEN_EXPIRED", "Token Expired"),
     "coupon": (200, {"success": True, "data": {"code": "JANE20", **BLUEPRINT}}),
     "coupon-already-has-coupon": error(409, "ALREADY_HAS_COUPON", "Already Has Coupon"),
@@ -56,7 +78,16 @@ EXPECTED = {
 
 
 def test_every_sample_event_has_an_expectation():
-    assert set(event_names("affonso")) == set(EXPECTED) | {"token"}
+    assert set(event_names("affonso")) == set(EXPECTED) | {"token", "portal"}
+
+
+def test_portal_event_serves_the_page_under_a_policy_that_allows_its_own_script(handler):
+    response = handler(FUNCTION)(load_event("affonso", "portal"))
+    assert response["statusCode"] == 200 and response["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    policy = response["headers"]["Content-Security-Policy"]
+    assert "script-src 'sha256-" in policy and "unsafe-inline" not in policy
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"
+    assert '<label for="code-input">' in response["body"] and 'aria-live="polite"' in response["body"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -70,7 +101,8 @@ def test_token_event_gives_a_working_token_for_the_affiliate(handler):
     invoke = handler(FUNCTION)
     response = invoke(load_event("affonso", "token"))
     data = body(response)["data"]
-    assert response["statusCode"] == 200 and set(data) == {"publicToken", "expiresAt", "link"}
+    assert response["statusCode"] == 200 and set(data) == {"publicToken", "expiresAt", "link", "partnershipStatus"}
+    assert data["partnershipStatus"] == "APPROVED"
     assert data["expiresAt"].endswith("Z") and data["link"].startswith("https://shop.example.com?via=aff_")
     event = load_event("affonso", "data")
     event["queryStringParameters"] = {"token": data["publicToken"]}

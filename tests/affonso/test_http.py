@@ -74,6 +74,33 @@ def test_token_then_blueprint_then_coupon_then_data_shows_it(local_stack):
     assert (stored.discount.kind.value, stored.discount.value, stored.status) == ("percent", 20, "active")
 
 
+# Every field of Affonso's documented Get Embed Data payload (docs.affonso.io, get-data).
+DOCUMENTED = {"affiliate", "link", "websiteUrl", "rewards", "incentives", "stats", "earnings", "portalUrl", "coupon",
+              "couponBlueprint", "creatives", "program", "theme", "token"}
+
+
+def test_token_says_approved_and_data_counts_the_checkouts_sales_of_the_affiliates_code(local_stack):
+    email = f"{unique('sales')}@example.com".lower()
+    issued = post(local_stack, TOKEN, headers=AUTH, json={"programId": "demo", "partner": {"email": email}})
+    assert issued.json()["data"]["partnershipStatus"] == "APPROVED"
+    token = issued.json()["data"]["publicToken"]
+    code = unique("SALE")
+    assert create(local_stack, token, code).status_code == 200
+    cart = {"subtotal": "59.99", "shipping": "4.90", "currency": "EUR"}
+    for order in ("1", "2"):
+        sold = local_stack.post("/checkout/redemptions", headers=AUTH,
+                                json={"code": code, "order_id": f"{code}-{order}", "cart": cart})
+        assert sold.status_code == 201, sold.text
+
+    data = local_stack.get(DATA, params={"token": token}).json()["data"]
+    assert set(data) == DOCUMENTED and data["token"] == token
+    assert set(data["affiliate"]) == {"name", "email", "trackingId", "avatarUrl"}
+    # 59.99 - 20 % = 47.99 paid for the goods (shipping left out); 10 % commission = 4.80 (4.799 half up).
+    assert data["stats"] == {"clicks": None, "leads": None, "sales": 2, "salesAmount": 95.98, "currency": "EUR",
+                             "earnings": {"pending": 9.6, "approved": None, "paid": None}}
+    assert [(e["amount"], e["commission"], e["status"]) for e in data["earnings"]] == [(47.99, 4.8, "PENDING")] * 2
+
+
 def test_the_five_errors(local_stack):
     token = new_token(local_stack)
     assert create(local_stack, token, unique("MINE")).status_code == 200

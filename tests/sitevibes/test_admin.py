@@ -37,10 +37,23 @@ def test_add_a_reward_with_every_setting_then_redeem_it(table, capsys):
     assert code.startswith("SPR") and len(code) == 9
 
 
-def test_defaults_are_single_use_and_sixty_seconds(table):
+def test_defaults_are_single_use_and_no_retry_window(table):
     cli("rewards", "add", "plain", "--header", "X-Api-Key", "--secret", "k", "--percent", "15", "--valid-days", "30")
     settings = rewards.RewardSettings.model_validate(accounts.get(table, "sitevibes", "plain").settings)
-    assert (settings.max_uses, settings.retry_window_seconds, settings.valid_days) == (1, 60, 30)
+    assert (settings.max_uses, settings.retry_window_seconds, settings.valid_days) == (1, 0, 30)
+
+
+@pytest.mark.parametrize("given, seconds", [("30s", 30), ("30", 30), ("2m", 120), ("0", 0)])
+def test_the_retry_window_is_an_opt_in_in_seconds_or_minutes(table, given, seconds):
+    cli("rewards", "add", "w", "--header", "X-Api-Key", "--secret", "k", "--percent", "15", "--retry-window", given)
+    settings = rewards.RewardSettings.model_validate(accounts.get(table, "sitevibes", "w").settings)
+    assert settings.retry_window_seconds == seconds
+
+
+def test_a_retry_window_that_is_not_a_duration_is_refused(table, capsys):
+    assert main(["--table", table.name, "rewards", "add", "w", "--header", "X-Api-Key", "--secret", "k",
+                 "--percent", "15", "--retry-window", "soon"]) == 1
+    assert "--retry-window" in capsys.readouterr().err
 
 
 def test_list_shows_each_reward_s_settings(table, capsys):

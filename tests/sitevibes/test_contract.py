@@ -104,9 +104,9 @@ def test_success_is_the_coupon_code_alone():
 PERCENT = Discount(kind=DiscountKind.PERCENT, value=Decimal(10))
 
 
-def test_defaults_are_a_60_second_window_and_no_look_alikes():
+def test_defaults_are_no_retry_window_and_no_look_alikes():
     settings = RewardSettings(header_name="X-Api-Key", discount=PERCENT)
-    assert settings.retry_window_seconds == 60
+    assert settings.retry_window_seconds == 0  # every request a new code; the window is an opt-in
     assert not set(settings.pattern.alphabet) & set("01OI")
 
 

@@ -46,32 +46,42 @@ def test_a_redemption_creates_a_normal_code_checkout_can_redeem(demo_table, cloc
     assert stored.created_at == clock()
 
 
-def test_the_same_email_within_the_window_gets_the_same_code_and_nothing_new_is_written(demo_table, clock):
+def test_by_default_the_same_email_twice_gets_two_codes(demo_table, clock):
+    # SiteVibes refuses a code it has seen ("the coupon code already exists -> the reward will not be
+    # created"): answering a second redemption with the first one's code would lose that reward.
     first = redeem(demo_table, clock)
-    clock.advance(59)
     again = redeem(demo_table, clock, email="  John.Smith@EMAIL.com")
+    assert again.code != first.code and not again.replayed
+    assert sorted(sitevibes_codes(demo_table)) == sorted([first.code, again.code])
+    assert redemption_items.get_claim(demo_table, "demo", EMAIL).code == again.code  # the latest
+
+
+def test_with_a_retry_window_the_same_email_within_it_gets_the_same_code_and_nothing_new_is_written(demo_table, clock):
+    first = redeem(demo_table, clock, reward="demo-window")
+    clock.advance(59)
+    again = redeem(demo_table, clock, email="  John.Smith@EMAIL.com", reward="demo-window")
     assert (again.code, again.replayed, again.issued_at) == (first.code, True, first.issued_at)
     assert sitevibes_codes(demo_table) == [first.code]
 
 
 def test_after_the_window_a_new_redemption_gets_a_new_code(demo_table, clock):
-    first = redeem(demo_table, clock)
+    first = redeem(demo_table, clock, reward="demo-window")
     clock.advance(60.001)
-    second = redeem(demo_table, clock)
+    second = redeem(demo_table, clock, reward="demo-window")
     clock.advance(30)
-    retry_of_second = redeem(demo_table, clock)
+    retry_of_second = redeem(demo_table, clock, reward="demo-window")
     assert second.code != first.code and not second.replayed
     assert retry_of_second.code == second.code and retry_of_second.replayed
-    assert {r.code for r in code_items.list_by_owner(demo_table, "sitevibes", "demo")} == {first.code, second.code}
-    assert redemption_items.get_claim(demo_table, "demo", EMAIL).code == second.code
+    assert {r.code for r in code_items.list_by_owner(demo_table, "sitevibes", "demo-window")} == {first.code, second.code}
+    assert redemption_items.get_claim(demo_table, "demo-window", EMAIL).code == second.code
 
 
 def test_the_window_is_per_reward_and_per_email(demo_table, clock):
     add_reward(demo_table, "other", "demo-key", RewardSettings(
-        header_name="X-Api-Key", discount=Discount(kind=DiscountKind.FREE_SHIPPING)))
-    one = redeem(demo_table, clock)
+        header_name="X-Api-Key", discount=Discount(kind=DiscountKind.FREE_SHIPPING), retry_window_seconds=60))
+    one = redeem(demo_table, clock, reward="demo-window")
     other_reward = redeem(demo_table, clock, reward="other")
-    other_email = redeem(demo_table, clock, email="jane@email.com")
+    other_email = redeem(demo_table, clock, email="jane@email.com", reward="demo-window")
     assert len({one.code, other_reward.code, other_email.code}) == 3
     assert not (other_reward.replayed or other_email.replayed)
 
@@ -116,18 +126,27 @@ def test_when_every_attempt_collides_the_answer_is_unavailable_and_nothing_is_wr
     assert redeem(demo_table, clock, generate=draws("SVDDDD5555")).code == "SVDDDD5555"
 
 
-def test_a_reward_without_a_code_answers_empty_and_records_the_redemption(demo_table, clock):
+def test_a_reward_without_a_code_answers_empty_and_records_every_redemption(demo_table, clock):
     first = redeem(demo_table, clock, reward="demo-nocode")
     clock.advance(10)
-    retry = redeem(demo_table, clock, reward="demo-nocode")
-    clock.advance(60)
-    later = redeem(demo_table, clock, reward="demo-nocode")
-    assert (first.code, retry.code, later.code) == ("", "", "")
-    assert (first.replayed, retry.replayed, later.replayed) == (False, True, False)
+    second = redeem(demo_table, clock, reward="demo-nocode")
+    assert (first.code, second.code, first.replayed, second.replayed) == ("", "", False, False)
     assert sitevibes_codes(demo_table) == []
     recorded = list(redemption_items.list_codeless(demo_table, "demo-nocode"))
     assert [r["person"] for r in recorded] == [EMAIL, EMAIL]
-    assert [r["issued_at"] for r in recorded] == [first.issued_at.isoformat(), later.issued_at.isoformat()]
+    assert [r["issued_at"] for r in recorded] == [first.issued_at.isoformat(), second.issued_at.isoformat()]
+
+
+def test_a_reward_without_a_code_with_a_window_records_a_retry_once(demo_table, clock):
+    add_reward(demo_table, "thanks", "demo-key", RewardSettings(header_name="X-Api-Key", gives_code=False,
+                                                               retry_window_seconds=60))
+    first = redeem(demo_table, clock, reward="thanks")
+    clock.advance(10)
+    retry = redeem(demo_table, clock, reward="thanks")
+    clock.advance(60)
+    later = redeem(demo_table, clock, reward="thanks")
+    assert (first.replayed, retry.replayed, later.replayed) == (False, True, False)
+    assert len(list(redemption_items.list_codeless(demo_table, "thanks"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -213,11 +232,12 @@ class RaceOnce:
         return self._client.transact_write_items(**kwargs)
 
 
-def test_a_parallel_copy_of_the_redemption_that_commits_first_is_answered_with_its_code(demo_table, clock):
+def test_with_a_window_a_parallel_copy_of_the_redemption_that_commits_first_is_answered_with_its_code(
+        demo_table, clock):
     winner = {}
     raced = Table(demo_table.name, RaceOnce(demo_table.client, lambda: winner.update(
-        code=rewards.redeem(demo_table, open_demo(demo_table), EMAIL, now=clock).code)))
-    issued = rewards.redeem(raced, open_demo(demo_table), EMAIL, now=clock)
+        code=rewards.redeem(demo_table, open_demo(demo_table, "demo-window"), EMAIL, now=clock).code)))
+    issued = rewards.redeem(raced, open_demo(demo_table, "demo-window"), EMAIL, now=clock)
     assert issued.replayed and issued.code == winner["code"]
     assert sitevibes_codes(demo_table) == [winner["code"]]
 

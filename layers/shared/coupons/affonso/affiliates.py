@@ -21,8 +21,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from coupons.affonso import items
+from coupons.affonso.earnings import Earnings, earnings
 from coupons.affonso.programmes import PARTNER, Programme, load_programme
-from coupons.core import credentials
+from coupons.core import credentials, sale_items
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -97,6 +98,15 @@ class Session:
 
 
 @dataclass(frozen=True)
+class Dashboard:
+    """What the affiliate portal shows: the session, the token that opened it, and the sales."""
+
+    session: Session
+    token: str
+    earnings: Earnings
+
+
+@dataclass(frozen=True)
 class Claimed:
     coupon: Coupon
     replayed: bool  # True: the affiliate's earlier request made this coupon; nothing new was written
@@ -152,6 +162,14 @@ def open_session(table: Table, token: str | None, now: datetime | None = None) -
     affiliate = Affiliate(id=stored["affiliate"], programme=programme.id, email=profile["email"],
                           name=profile.get("name"), image=profile.get("image"))
     return Session(programme=programme, affiliate=affiliate, coupon=_coupon(claim) if claim else None)
+
+
+def open_dashboard(table: Table, token: str | None, now: datetime | None = None) -> Dashboard:
+    """The session an embed token opens, with the affiliate's sales: the redemptions of its coupon
+    (one more Query, of the code's partition, and only when the affiliate has a coupon)."""
+    session = open_session(table, token, now)
+    sales = sale_items.sales_of_code(table, session.coupon.code) if session.coupon else []
+    return Dashboard(session=session, token=token or "", earnings=earnings(session.programme.settings, sales))
 
 
 def normalise_code(requested: str) -> str:

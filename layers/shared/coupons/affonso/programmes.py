@@ -1,13 +1,19 @@
-"""Affiliate programmes (Affonso): settings, the coupon blueprint, and API-key access.
+"""Affiliate programmes (Affonso): settings, the coupon blueprint, commission terms, and API-key access.
 
 A programme is a partner account (``ACCOUNT#affonso#<programme id>``) whose secret is the API key
 the brand's server presents when it asks for an embed token. The blueprint is the discount every
-self-service coupon of the programme gets; affiliates choose only the code.
+self-service coupon of the programme gets; affiliates choose only the code. Everything else here is
+what the affiliate portal shows (Affonso's "Get Embed Data"): links, logo, theme colours, the
+commission terms (``rewards``), incentives and creatives, all set by the brand with the admin CLI.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from coupons.core import account_items
 from coupons.core.accounts import authenticate
@@ -15,6 +21,85 @@ from coupons.core.models import Discount
 from coupons.core.table import Table
 
 PARTNER = "affonso"
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}", re.ASCII)
+_URL = re.compile(r"https?://[^\s<>\"']+", re.ASCII)
+CENT = Decimal("0.01")
+
+
+def _url_or_none(value: str | None) -> str | None:
+    if value is not None and not _URL.fullmatch(value):
+        raise ValueError(f"{value[:80]!r} is not an http(s) URL")
+    return value
+
+
+class Theme(BaseModel):
+    """The portal's colours, as Affonso's ``theme`` carries them (``#rrggbb``)."""
+
+    primary_color: str | None = None
+    secondary_color: str | None = None
+
+    @field_validator("primary_color", "secondary_color")
+    @classmethod
+    def _hex_colour(cls, value: str | None) -> str | None:
+        if value is not None and not _COLOUR.fullmatch(value):
+            raise ValueError(f"{value!r} is not a colour like #881337")
+        return value.lower() if value else value
+
+
+class RewardType(str, Enum):
+    PERCENTAGE = "percentage"  # a percent of each sale's paid goods total
+    FLAT = "flat"  # a fixed amount per sale, in the programme's currency
+
+
+class Rewards(BaseModel):
+    """The affiliate's commission terms (Affonso's ``rewards``).
+
+    ``recurring`` and ``duration`` are shown as the brand states them: this service sees one-off
+    checkout redemptions, so every redemption of the affiliate's code is one sale with one commission.
+    """
+
+    type: RewardType
+    amount: Decimal = Field(gt=0)
+    recurring: bool = False
+    duration: str | None = Field(None, max_length=40)  # e.g. "lifetime", "12 months"
+
+    @model_validator(mode="after")
+    def _percent_at_most_100(self) -> Rewards:
+        if self.type is RewardType.PERCENTAGE and self.amount > 100:
+            raise ValueError("a percentage reward is at most 100")
+        return self
+
+    def commission(self, paid: Decimal, sale_currency: str, programme_currency: str | None) -> Decimal | None:
+        """The commission on one sale of ``paid`` (half up to the cent), or None when the terms
+        cannot price it: a flat amount in the programme's currency does not apply to a sale in
+        another currency (no exchange rates here)."""
+        if self.type is RewardType.PERCENTAGE:
+            return (paid * self.amount / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        return self.amount if sale_currency == programme_currency else None
+
+
+class Incentive(BaseModel):
+    """A bonus the brand offers its affiliates, shown as written (Affonso documents no fields)."""
+
+    name: str = Field(min_length=1, max_length=120)
+    description: str | None = Field(None, max_length=500)
+
+
+class Creative(BaseModel):
+    """A marketing asset for affiliates: Affonso's ``creatives[]`` entry."""
+
+    id: str
+    name: str = Field(min_length=1, max_length=120)
+    url: str
+    description: str | None = Field(None, max_length=500)
+    category: str | None = Field(None, max_length=60)
+    width: int | None = Field(None, gt=0)
+    height: int | None = Field(None, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _url_or_none(value) or value
 
 
 class ProgrammeSettings(BaseModel):
@@ -23,11 +108,29 @@ class ProgrammeSettings(BaseModel):
     blueprint: Discount | None = None
     self_service: bool = False  # may affiliates create their own coupon?
     website_url: str | None = None  # the brand's site; the affiliate link is <website_url>?via=<tracking id>
+    portal_url: str | None = None  # where the brand hosts the affiliate portal page
+    logo_url: str | None = None
+    theme: Theme = Field(default_factory=Theme)
+    # The programme's currency: a flat reward's, and the one sales totals are counted in.
+    currency: str | None = None
+    rewards: Rewards | None = None
+    incentives: list[Incentive] = Field(default_factory=list)
+    creatives: list[Creative] = Field(default_factory=list)
+
+    @field_validator("website_url", "portal_url", "logo_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _url_or_none(value)
 
     @property
     def coupon_blueprint(self) -> Discount | None:
         """The blueprint affiliates may use now: none when self-service is off or unconfigured."""
         return self.blueprint if self.self_service else None
+
+    @property
+    def totals_currency(self) -> str | None:
+        """The currency sales totals are in: the programme's, else a flat blueprint's."""
+        return self.currency or (self.blueprint.currency if self.blueprint else None)
 
 
 class Programme(BaseModel):

@@ -26,13 +26,15 @@ from pydantic import BaseModel, Field, field_validator
 from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
     Coupon,
+    Dashboard,
     InvalidCodeFormat,
     IssuedToken,
     PartnerProfile,
     SelfServiceNotEnabled,
-    Session,
     TokenExpired,
 )
+from coupons.affonso.earnings import Earning
+from coupons.affonso.programmes import Creative, ProgrammeSettings
 from coupons.core import credentials
 from coupons.core.errors import (
     CodeTaken,
@@ -61,6 +63,10 @@ _ERRORS: list[tuple[type[CouponError], int, str, str]] = [
     (InvalidRequest, 400, "VALIDATION_ERROR", ""),
     (Unavailable, 503, "SERVICE_UNAVAILABLE", ""),
 ]
+
+# Every affiliate is approved: the brand's own server asks for its token, so it has chosen who is
+# an affiliate already (Affonso's "Public" access mode). The service has no approval queue.
+PARTNERSHIP_STATUS = "APPROVED"
 
 _DISCOUNT_TYPE = {DiscountKind.PERCENT: "percentage", DiscountKind.FIXED: "flat"}
 
@@ -124,20 +130,62 @@ def token_created(issued: IssuedToken) -> Response:
         "publicToken": issued.token,
         "expiresAt": _timestamp(issued.expires_at),
         "link": _link(issued.programme.settings.website_url, issued.affiliate.id),
+        "partnershipStatus": PARTNERSHIP_STATUS,
     })
 
 
-def embed_data(session: Session) -> Response:
+def embed_data(dashboard: Dashboard) -> Response:
+    """Affonso's "Get Embed Data" payload, field for field (docs/affonso.md says where each comes from)."""
+    session = dashboard.session
     affiliate, settings = session.affiliate, session.programme.settings
     blueprint = settings.coupon_blueprint if session.coupon is None else None
+    stats = dashboard.earnings.stats
     return _ok({
         "affiliate": {"name": affiliate.name, "email": affiliate.email, "trackingId": affiliate.id,
                       "avatarUrl": affiliate.image},
         "link": _link(settings.website_url, affiliate.id),
-        "program": {"name": settings.name},
+        "websiteUrl": settings.website_url,
+        "rewards": _rewards(settings),
+        "incentives": [{"name": i.name, "description": i.description} for i in settings.incentives],
+        "stats": {
+            "clicks": None,  # not tracked: links lead to the brand's site, not through this service
+            "leads": None,  # not tracked
+            "sales": stats.sales,
+            "salesAmount": _number(stats.sales_amount),
+            "currency": stats.currency,
+            # Approval and payout happen outside this service: only pending is known.
+            "earnings": {"pending": _number(stats.pending), "approved": None, "paid": None},
+        },
+        "earnings": [_earning(e) for e in dashboard.earnings.listed],
+        "portalUrl": settings.portal_url,
         "coupon": coupon(session.coupon) if session.coupon else None,
         "couponBlueprint": _discount(blueprint) if blueprint else None,
+        "creatives": [_creative(c) for c in settings.creatives],
+        "program": {"name": settings.name, "logoUrl": settings.logo_url},
+        "theme": {"primaryColor": settings.theme.primary_color, "secondaryColor": settings.theme.secondary_color},
+        "token": dashboard.token,
     })
+
+
+def _rewards(settings: ProgrammeSettings) -> dict[str, Any] | None:
+    terms = settings.rewards
+    if terms is None:
+        return None
+    return {"type": terms.type.value, "amount": _number(terms.amount), "recurring": terms.recurring,
+            "duration": terms.duration, "currency": settings.currency}
+
+
+def _earning(earning: Earning) -> dict[str, Any]:
+    return {"id": earning.id, "customerId": earning.customer_id, "date": _timestamp(earning.date),
+            "amount": _number(earning.amount), "currency": earning.currency,
+            "commission": _number(earning.commission), "status": earning.status}
+
+
+def _creative(creative: Creative) -> dict[str, Any]:
+    dimensions = ({"width": creative.width, "height": creative.height}
+                  if creative.width and creative.height else None)
+    return {"id": creative.id, "name": creative.name, "description": creative.description,
+            "category": creative.category, "url": creative.url, "dimensions": dimensions}
 
 
 def coupon(created: Coupon) -> dict[str, Any]:
@@ -162,10 +210,16 @@ def malformed(problems: list[dict[str, Any]]) -> Response:
 
 
 def _discount(discount: Discount) -> dict[str, Any]:
-    value = discount.value if discount.value is not None else Decimal(0)
-    shown: Any = int(value) if value == value.to_integral_value() else float(value)
     # Exactly Affonso's two fields; a flat blueprint's currency is the programme's (admin CLI).
-    return {"discountType": _DISCOUNT_TYPE[discount.kind], "discountValue": shown}
+    return {"discountType": _DISCOUNT_TYPE[discount.kind], "discountValue": _number(discount.value or Decimal(0))}
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    """A JSON number as Affonso writes them (20, 19.8). Decimal all the way here; only the JSON
+    text is a float, and a two-decimal amount below 10^15 reads back exactly."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _link(website_url: str | None, tracking_id: str) -> str | None:

@@ -1,7 +1,8 @@
 """Reward redemptions: one partition per reward and person, ``pk = SITEVIBES#<reward>#<person>``.
 
-- ``sk = CLAIM``: the person's latest redemption of the reward. Its ``issued_at`` (epoch ms) guards
-  the retry window: the claim is overwritten only once it is older than the window.
+- ``sk = CLAIM``: the person's latest redemption of the reward. For a reward with a retry window,
+  its ``issued_at`` (epoch ms) guards the window: the claim is overwritten only once it is older than
+  the window. Without a window (the default) it is simply overwritten.
 - ``sk = REDEMPTION#<issued_at>``: a redemption that gave no code (a code's own item records who,
   when and which reward for the others); listed per reward on ``gsi1``.
 
@@ -95,12 +96,12 @@ def claim(
             "gsi1sk": f"{issued_at.isoformat()}#{person}",
         }
     try:
+        claim_put: dict[str, Any] = {"Item": table.serialize(claim_item)}
+        if window:  # without a window every redemption is new: the claim just records the latest
+            claim_put.update(ConditionExpression="attribute_not_exists(pk) OR issued_at < :window_start",
+                             ExpressionAttributeValues=table.values({":window_start": epoch_ms(issued_at - window)}))
         table.transact({
-            "claim": {"Put": {
-                "Item": table.serialize(claim_item),
-                "ConditionExpression": "attribute_not_exists(pk) OR issued_at < :window_start",
-                "ExpressionAttributeValues": table.values({":window_start": epoch_ms(issued_at - window)}),
-            }},
+            "claim": {"Put": claim_put},
             "given": {"Put": {"Item": table.serialize(given), "ConditionExpression": "attribute_not_exists(pk)"}},
         })
     except ConditionsFailed as refused:

@@ -2,8 +2,10 @@
 
 A reward is configured once by the brand (admin CLI). When a shopper redeems it, SiteVibes sends
 the shopper's email; we answer with a new code that the brand's checkout redeems like any other,
-owned by ``sitevibes`` / the reward / the shopper's email. A retry of the same redemption (same
-email, same reward, within the reward's retry window) gets the same code back.
+owned by ``sitevibes`` / the reward / the shopper's email. Every redemption gets a new code:
+SiteVibes sends no idempotency key, so a retry cannot be told from a second redemption, and SiteVibes
+refuses a reward whose code it has seen before. A reward may opt in to a retry window, within which
+the same email gets the same code back (docs/sitevibes.md weighs the two).
 """
 
 from __future__ import annotations
@@ -88,7 +90,10 @@ class RewardSettings(BaseModel):
     expires_on: date | None = None  # a fixed last valid day ...
     valid_days: int | None = Field(default=None, ge=1)  # ... or N days from the redemption
     pattern: CodePattern = Field(default_factory=CodePattern)
-    retry_window_seconds: int = Field(default=60, ge=0, le=86_400)
+    # 0 (the default): every redemption gets a new code. N: the same email within N seconds gets
+    # its earlier code again (a retry after a timeout), which SiteVibes then refuses as a duplicate
+    # if it was in fact a second redemption.
+    retry_window_seconds: int = Field(default=0, ge=0, le=86_400)
 
     @field_validator("header_name")
     @classmethod
