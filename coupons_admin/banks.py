@@ -9,6 +9,7 @@ counts as "already present", nothing is written twice.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from datetime import date
@@ -17,10 +18,10 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from coupons.core import code_items, codes, money
+from coupons.core import codes, money
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.table import Table
-from coupons.friendbuy import banks, campaigns
+from coupons.friendbuy import bank_items, banks, campaigns, referrals
 from coupons.friendbuy.banks import BankSettings
 from coupons_admin import bank_loading
 from coupons_admin.bank_loading import LoadReport
@@ -138,16 +139,14 @@ def _export(table: Table, args: argparse.Namespace) -> None:
 
 def _write_codes(table: Table, bank: banks.Bank, out: TextIO, style: str) -> int:
     ending = "\r\n" if style == "friendbuy" else "\n"  # CSV's line ending (RFC 4180)
-    owner = code_items.owner_partition(banks.PARTNER, bank.settings.campaign_id)
     count = 0
-    # The campaign's codes (gsi1, page by page), this bank's active ones.
-    for item in table.query_all(
-        IndexName="gsi1", KeyConditionExpression="gsi1pk = :owner",
-        FilterExpression="#bank = :bank AND #status = :active", ProjectionExpression="code",
-        ExpressionAttributeNames={"#bank": "bank", "#status": "status"},
-        ExpressionAttributeValues=table.values({":owner": owner, ":bank": bank.id, ":active": "active"}),
-    ):
-        out.write(f"{item['code']}{ending}")
+    # The bank's free codes (its sharded pool on gsi1), then those already given to advocates (the
+    # campaign's referrals): a bank code is not listed per owner (see friendbuy.bank_items).
+    free = bank_items.free_codes_all(table, bank.id, bank.settings.shards)
+    given = (r.coupon_code for r in referrals.of_campaign(table, bank.settings.campaign_id)
+             if r.bank_id == bank.id and r.coupon_code)
+    for code in itertools.chain(free, given):
+        out.write(f"{code}{ending}")
         count += 1
     return count
 

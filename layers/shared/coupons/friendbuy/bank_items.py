@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,3 +156,13 @@ def count_free(table: Table, bank_id: str, shards: int) -> int:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return total
+
+
+def free_codes_all(table: Table, bank_id: str, shards: int) -> Iterator[str]:
+    """Every free code of the bank, shard by shard (the admin CLI's export, not for requests)."""
+    for shard in range(shards):
+        for item in table.query_all(
+            IndexName=INDEX, KeyConditionExpression="gsi1pk = :pk", ProjectionExpression="code",
+            ExpressionAttributeValues=table.values({":pk": free_partition(bank_id, shard)}),
+        ):
+            yield item["code"]
