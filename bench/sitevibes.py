@@ -10,7 +10,7 @@ from bench.harness import Context, Row, per_second, unique
 from coupons.core import account_items, code_items
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
-from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes import items as claim_items
 from coupons.sitevibes import rewards
 from localrun.samples import sample_event
 
@@ -79,13 +79,13 @@ def _transaction(ctx: Context, reward: rewards.Reward) -> list[dict]:
     table, now, person = ctx.table, utcnow(), f"{unique('f')}@email.com"
     record = rewards._code_record(reward, person, now, reward.settings.pattern.generate())
     window = timedelta(seconds=reward.settings.retry_window_seconds)
-    claim_item = {"pk": redemption_items.partition("demo", person), "sk": redemption_items.CLAIM_SK,
-                  "code": record.code, "issued_at": redemption_items.epoch_ms(now),
-                  "expires_at": int((now + window + redemption_items.CLAIM_KEPT).timestamp())}
+    claim_item = {"pk": claim_items.partition("demo", person), "sk": claim_items.CLAIM_SK,
+                  "code": record.code, "issued_at": claim_items.epoch_ms(now),
+                  "expires_at": int((now + window + claim_items.CLAIM_KEPT).timestamp())}
     claim_put: dict = {"TableName": table.name, "Item": table.serialize(claim_item)}
     if window:  # as the store does: the claim is conditional only for a reward with a retry window
         claim_put.update(ConditionExpression="attribute_not_exists(pk) OR issued_at < :w",
-                         ExpressionAttributeValues=table.values({":w": redemption_items.epoch_ms(now - window)}),
+                         ExpressionAttributeValues=table.values({":w": claim_items.epoch_ms(now - window)}),
                          ReturnValuesOnConditionCheckFailure="ALL_OLD")
     return [
         {"Put": claim_put},

@@ -18,7 +18,7 @@ from coupons.core.credentials import hash_secret
 from coupons.core.errors import InvalidRequest
 from coupons.core.models import Account, Discount, DiscountKind, utcnow
 from coupons.core.table import Table
-from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes import items as claim_items
 from coupons.sitevibes.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
 from coupons_admin.codes import COLUMNS, rows
 
@@ -159,7 +159,7 @@ def _redemptions(table: Table, args: argparse.Namespace) -> None:
     """Every redemption of the reward, oldest first: the codes it issued and those without a code."""
     found = [(r.created_at.isoformat(), r.owner.person or "-", r.code)
              for r in code_items.list_by_owner(table, PARTNER, args.reward)]
-    found += [(str(r["issued_at"]), r["person"], "(no code)") for r in redemption_items.list_codeless(table, args.reward)]
+    found += [(str(r["issued_at"]), r["person"], "(no code)") for r in claim_items.list_codeless(table, args.reward)]
     for issued_at, person, code in sorted(found):
         print(f"{issued_at}\t{person}\t{code}")
 

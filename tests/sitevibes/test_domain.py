@@ -12,11 +12,11 @@ from coupons.core import account_items, code_items, codes
 from coupons.core.errors import Forbidden, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.table import Table
-from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes import items as claim_items
 from coupons.sitevibes import rewards
 from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
 from coupons_admin.rewards import add_reward
-from tests.sitevibes.conftest import open_demo, sitevibes_codes
+from tests.sitevibes.conftest import open_demo, sitevibes_codes, stored_claim
 
 EMAIL = "john.smith@email.com"
 
@@ -53,7 +53,7 @@ def test_by_default_the_same_email_twice_gets_two_codes(demo_table, clock):
     again = redeem(demo_table, clock, email="  John.Smith@EMAIL.com")
     assert again.code != first.code and not again.replayed
     assert sorted(sitevibes_codes(demo_table)) == sorted([first.code, again.code])
-    assert redemption_items.get_claim(demo_table, "demo", EMAIL).code == again.code  # the latest
+    assert stored_claim(demo_table, "demo", EMAIL).code == again.code  # the latest
 
 
 def test_with_a_retry_window_the_same_email_within_it_gets_the_same_code_and_nothing_new_is_written(demo_table, clock):
@@ -73,7 +73,7 @@ def test_after_the_window_a_new_redemption_gets_a_new_code(demo_table, clock):
     assert second.code != first.code and not second.replayed
     assert retry_of_second.code == second.code and retry_of_second.replayed
     assert {r.code for r in code_items.list_by_owner(demo_table, "sitevibes", "demo-window")} == {first.code, second.code}
-    assert redemption_items.get_claim(demo_table, "demo-window", EMAIL).code == second.code
+    assert stored_claim(demo_table, "demo-window", EMAIL).code == second.code
 
 
 def test_the_window_is_per_reward_and_per_email(demo_table, clock):
@@ -102,7 +102,7 @@ def test_a_collision_in_any_case_with_any_partner_draws_a_new_code(demo_table, c
     assert issued.code == "SVCCCC4444"
     assert code_items.get(demo_table, "SVAAAA2222").owner.partner == "brandbassador"  # untouched
     assert code_items.get(demo_table, "SVCCCC4444").owner.person == EMAIL
-    assert redemption_items.get_claim(demo_table, "demo", EMAIL).code == "SVCCCC4444"
+    assert stored_claim(demo_table, "demo", EMAIL).code == "SVCCCC4444"
 
 
 def test_collisions_with_the_reward_s_own_random_generator(demo_table, clock, monkeypatch):
@@ -120,7 +120,7 @@ def test_when_every_attempt_collides_the_answer_is_unavailable_and_nothing_is_wr
     taken(demo_table, "SVAAAA2222")
     with pytest.raises(Unavailable):
         redeem(demo_table, clock, generate=lambda: "SVAAAA2222")
-    assert redemption_items.get_claim(demo_table, "demo", EMAIL) is None
+    assert stored_claim(demo_table, "demo", EMAIL) is None
     assert sitevibes_codes(demo_table) == []
     # The shopper is not stuck: SiteVibes' retry gets a code.
     assert redeem(demo_table, clock, generate=draws("SVDDDD5555")).code == "SVDDDD5555"
@@ -132,7 +132,7 @@ def test_a_reward_without_a_code_answers_empty_and_records_every_redemption(demo
     second = redeem(demo_table, clock, reward="demo-nocode")
     assert (first.code, second.code, first.replayed, second.replayed) == ("", "", False, False)
     assert sitevibes_codes(demo_table) == []
-    recorded = list(redemption_items.list_codeless(demo_table, "demo-nocode"))
+    recorded = list(claim_items.list_codeless(demo_table, "demo-nocode"))
     assert [r["person"] for r in recorded] == [EMAIL, EMAIL]
     assert [r["issued_at"] for r in recorded] == [first.issued_at.isoformat(), second.issued_at.isoformat()]
 
@@ -146,7 +146,7 @@ def test_a_reward_without_a_code_with_a_window_records_a_retry_once(demo_table, 
     clock.advance(60)
     later = redeem(demo_table, clock, reward="thanks")
     assert (first.replayed, retry.replayed, later.replayed) == (False, True, False)
-    assert len(list(redemption_items.list_codeless(demo_table, "thanks"))) == 2
+    assert len(list(claim_items.list_codeless(demo_table, "thanks"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_a_reward_past_its_fixed_expiry_issues_nothing(demo_table, clock):
         header_name="X-Api-Key", discount=Discount(kind=DiscountKind.FREE_SHIPPING), expires_on=date(2026, 2, 28)))
     with pytest.raises(RewardExpired, match="2026-02-28"):
         rewards.redeem(demo_table, rewards.open_reward(demo_table, "old", {"X-Api-Key": "k"}), EMAIL, now=clock)
-    assert sitevibes_codes(demo_table) == [] and redemption_items.get_claim(demo_table, "old", EMAIL) is None
+    assert sitevibes_codes(demo_table) == [] and stored_claim(demo_table, "old", EMAIL) is None
 
 
 @pytest.mark.parametrize("name", ["X-Api-Key", "x-api-key", "X-API-KEY"])

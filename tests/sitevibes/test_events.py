@@ -5,7 +5,7 @@ import re
 import pytest
 
 from coupons.core import code_items
-from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes import items as claim_items
 from tests.conftest import body, event_names, load_event
 
 CONTRACT = "sitevibes"
@@ -41,7 +41,7 @@ def test_coupon_creates_a_stored_code_and_the_same_request_again_a_new_one(handl
 def test_no_code_reward_answers_an_empty_code_and_records_it(handler, demo_table):
     response = handler("SiteVibesFunction")(load_event(CONTRACT, "no-code-reward"))
     assert (response["statusCode"], body(response)) == (200, {"coupon_code": ""})
-    assert [r["person"] for r in redemption_items.list_codeless(demo_table, "demo-nocode")] == ["john.smith@email.com"]
+    assert [r["person"] for r in claim_items.list_codeless(demo_table, "demo-nocode")] == ["john.smith@email.com"]
 
 
 @pytest.mark.parametrize("name", sorted(REFUSALS))

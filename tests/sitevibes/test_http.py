@@ -8,7 +8,8 @@ import pytest
 
 from coupons.core import code_items
 from coupons.core.models import DiscountKind
-from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes import items as claim_items
+from tests.sitevibes.conftest import stored_claim
 
 pytestmark = pytest.mark.local_stack
 
@@ -50,14 +51,14 @@ def test_by_default_the_same_email_twice_gets_two_codes_sitevibes_will_accept(lo
     email = shopper()
     got = [local_stack.post(URL, headers=KEY, json={"email": email}).json()["coupon_code"] for _ in range(2)]
     assert got[0] != got[1]
-    assert redemption_items.get_claim(local_stack.table, "demo", email).code == got[1]
+    assert stored_claim(local_stack.table, "demo", email).code == got[1]
 
 
 def test_a_reward_without_a_code(local_stack):
     email = shopper()
     response = local_stack.post("/sitevibes/rewards/demo-nocode/coupons", headers=KEY, json={"email": email})
     assert (response.status_code, response.json()) == (200, {"coupon_code": ""})
-    assert email in [r["person"] for r in redemption_items.list_codeless(local_stack.table, "demo-nocode")]
+    assert email in [r["person"] for r in claim_items.list_codeless(local_stack.table, "demo-nocode")]
 
 
 def test_json_is_read_whatever_the_content_type_says(local_stack):

@@ -112,16 +112,6 @@ def claim(
         raise CodeCollision() from None
 
 
-def get_claim(table: Table, reward: str, person: str) -> Claim | None:
-    item = table.call(
-        "get_item", Key=table.serialize({"pk": partition(reward, person), "sk": CLAIM_SK}), ConsistentRead=True
-    ).get("Item")
-    if not item:
-        return None
-    found = table.deserialize(item)
-    return Claim(code=found.get("code", ""), issued_at=from_epoch_ms(found["issued_at"]))
-
-
 def list_codeless(table: Table, reward: str) -> Iterator[dict[str, Any]]:
     """Redemptions of ``reward`` that gave no code, oldest first: ``person``, ``issued_at``."""
     for item in table.query_all(

@@ -28,7 +28,7 @@ from coupons.core.errors import (
 )
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
-from coupons.sitevibes import items as redemption_items
+from coupons.sitevibes import items as claim_items
 
 PARTNER = "sitevibes"
 REWARD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
@@ -120,7 +120,7 @@ class Reward(BaseModel):
 
 
 @dataclass(frozen=True)
-class Redemption:
+class Issued:
     code: str  # "" for a reward without a code
     issued_at: datetime
     replayed: bool  # True: a retry within the window, answered with the earlier code; nothing written
@@ -160,7 +160,7 @@ def redeem(
     *,
     now: Callable[[], datetime] = utcnow,
     generate: Callable[[], str] | None = None,
-) -> Redemption:
+) -> Issued:
     """Issue the reward to ``email``: a new code, the same code again within the retry window, or
     ``""`` for a reward without a code. Every redemption is recorded.
 
@@ -175,12 +175,12 @@ def redeem(
         issued_at = now()
         record = _code_record(reward, person, issued_at, draw()) if settings.gives_code else None
         try:
-            redemption_items.claim(table, reward.id, person, issued_at, window, record)
-        except redemption_items.ClaimedWithinWindow as retry:
-            return Redemption(retry.claim.code, retry.claim.issued_at, replayed=True)
-        except redemption_items.CodeCollision:
+            claim_items.claim(table, reward.id, person, issued_at, window, record)
+        except claim_items.ClaimedWithinWindow as retry:
+            return Issued(retry.claim.code, retry.claim.issued_at, replayed=True)
+        except claim_items.CodeCollision:
             continue
-        return Redemption(record.code if record else "", issued_at, replayed=False)
+        return Issued(record.code if record else "", issued_at, replayed=False)
     raise Unavailable(f"No code could be issued for reward {reward.id!r} right now; please retry")
 
 
