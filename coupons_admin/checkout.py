@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import urllib.parse
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -111,6 +112,10 @@ def _report(table: Table, args: argparse.Namespace) -> None:
 def _set_webhook(table: Table, args: argparse.Namespace) -> None:
     if args.partner not in ("sitevibes", "affonso"):
         raise InvalidRequest("Webhooks are for sitevibes and affonso; Brandbassador gets its tracking pixel")
+    parts = urllib.parse.urlsplit(args.url)
+    local = parts.hostname in ("127.0.0.1", "localhost")  # make run's partner stub
+    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
+        raise InvalidRequest(f"The webhook URL must be https:// (sales and a signature go there), got {args.url!r}")
     secret = args.secret or new_token()
     webhooks.put(table, args.partner, args.url, secret)
     print(f"sales of {args.partner} codes are POSTed to {args.url}"
@@ -169,7 +174,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     dead = commands.add_parser("dead-letters", help="sale events that could not be delivered (tab-separated)")
     dead.add_argument("--state", choices=[outbox.DEAD, outbox.SKIPPED, outbox.PENDING], default=outbox.DEAD)
     dead.set_defaults(run=_dead_letters)
-    redrive = commands.add_parser("redrive", help="deliver dead (or skipped) sale events again")
+    redrive = commands.add_parser("redrive", help="deliver dead, skipped or stuck pending sale events again")
     redrive.add_argument("event", nargs="*", help="event ids as dead-letters lists them (default: all)")
-    redrive.add_argument("--state", choices=[outbox.DEAD, outbox.SKIPPED], default=outbox.DEAD)
+    redrive.add_argument("--state", choices=[outbox.DEAD, outbox.SKIPPED, outbox.PENDING], default=outbox.DEAD,
+                         help="pending: events stuck before the queue (never claimed, or a lease long over)")
     redrive.set_defaults(run=_redrive)

@@ -10,6 +10,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +26,7 @@ from coupons.core.credentials import hash_secret
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import Account, Discount, DiscountKind
 from coupons.core.table import Table
+from coupons_admin.durations import duration
 
 BLUEPRINT_TYPES = {"percentage": DiscountKind.PERCENT, "flat": DiscountKind.FIXED}
 _BLUEPRINT_WORDS = {kind: word for word, kind in BLUEPRINT_TYPES.items()}
@@ -191,8 +193,9 @@ def _list(table: Table, args: argparse.Namespace) -> None:
 
 
 def _rotate(table: Table, args: argparse.Namespace) -> None:
-    accounts.set_secret(table, PARTNER, args.programme, hash_secret(_key(args)))
-    print(f"API key of programme {args.programme} replaced; the old key stops working now")
+    accounts.set_secret(table, PARTNER, args.programme, hash_secret(_key(args)), args.grace)
+    when = f"in {args.grace}" if args.grace else "now"
+    print(f"API key of programme {args.programme} replaced; the old key stops working {when}")
 
 
 def coupon_rows(table: Table, programme_id: str) -> Iterator[dict]:
@@ -285,6 +288,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     rotate = commands.add_parser("rotate-key", help="replace a programme's API key")
     rotate.add_argument("programme")
     rotate.add_argument("--api-key")
+    rotate.add_argument("--grace", type=duration, default=timedelta(0),
+                        help="how long the old key keeps working (30s, 10m, 1h, 2d; default: stops now)")
     rotate.set_defaults(run=_rotate)
 
     for name, run, text in (("coupons", _coupons, "print affiliates' coupons"),

@@ -164,7 +164,7 @@ def test_report_cli_writes_csv(demo_table, capsys):
 
 @pytest.mark.parametrize("partner", ["sitevibes", "affonso"])
 def test_webhook_cli_stores_url_and_secret(demo_table, capsys, partner):
-    assert admin(["--table", demo_table.name, "checkout", "set-webhook", partner, "--url", "http://x/y"]) == 0
+    assert admin(["--table", demo_table.name, "checkout", "set-webhook", partner, "--url", "https://x/y"]) == 0
     secret = capsys.readouterr().out.rsplit(": ", 1)[1].strip()
-    assert webhooks.get(demo_table, partner) | {} == {**webhooks.key(partner), "partner": partner, "url": "http://x/y",
+    assert webhooks.get(demo_table, partner) | {} == {**webhooks.key(partner), "partner": partner, "url": "https://x/y",
                                                       "secret": secret}

@@ -15,6 +15,7 @@ copies of one message (SQS delivers at least once, re-drives) never send a sale 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -148,15 +149,19 @@ def rearm(table: Table, pk: str, from_states: tuple[str, ...] = (DEAD,)) -> bool
     item = table.deserialize(got)
     index = _index(PENDING, pk, str(item["created_at"]))
     placeholders = {f":s{i}": s for i, s in enumerate(from_states)}
+    # A pending event that never reached the queue (the pipe lost it) may be sent again, but never
+    # one a sender holds right now: its lease must be absent or over.
+    free = "(attribute_not_exists(lease_until) OR lease_until < :now)"
     try:
         table.call(
             "update_item",
             Key=table.serialize(key(pk)),
             UpdateExpression="SET #state = :pending, attempts = :zero, gsi1pk = :gpk, gsi1sk = :gsk "
             "REMOVE next_attempt_at, lease_until, lease_token",
-            ConditionExpression=f"#state IN ({', '.join(placeholders)})",
+            ConditionExpression=f"#state IN ({', '.join(placeholders)}) AND {free}",
             ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=table.values({":pending": PENDING, ":zero": 0, **index, **placeholders}),
+            ExpressionAttributeValues=table.values({":pending": PENDING, ":zero": 0, ":now": int(time.time()),
+                                                    **index, **placeholders}),
         )
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from coupons.core import account_items, cache
 from coupons.core.credentials import Presented, hash_secret, new_token, verify_secret
-from coupons.core.errors import NotFound, Unauthenticated
+from coupons.core.errors import InvalidRequest, NotFound, Unauthenticated
 from coupons.core.models import Account, utcnow
 from coupons.core.table import Table
 from coupons.friendbuy import key_items as campaign_keys
@@ -107,6 +107,8 @@ def _check_key(table: Table, key: str, secret: str) -> Caller:
     # verify_secret compares against a dummy hash when the key is unknown: same time either way.
     if not verify_secret(secret, item.get("secret_hash") if item else None) or item is None:
         raise Unauthenticated("The access key or the secret is not valid")
+    if not item.get("campaigns"):  # a key that opens nothing gets no token either
+        raise Unauthenticated("The access key or the secret is not valid")
     return Caller(key, frozenset(item.get("campaigns", ())))
 
 
@@ -146,8 +148,17 @@ def account_key(campaign_id: str) -> dict[str, Any]:
 def add_campaign(table: Table, campaign_id: str, secret: str, settings: CampaignSettings) -> None:
     """Create or replace a campaign, opened by ``settings.access_key`` with ``secret`` (stored hashed)."""
     previous = account_items.get(table, PARTNER, campaign_id)
+    existing_key = campaign_keys.get_key(table, settings.access_key)
+    checked = existing_key.get("secret_hash") if existing_key else None
+    if existing_key is not None and not verify_secret(secret, checked):
+        # Another campaign's integration uses this key with its secret: re-keying it would break that one.
+        raise InvalidRequest(f"Access key {settings.access_key!r} is already used with another secret; "
+                             "give that secret, or use a new access key")
     account_items.put(table, Account(partner=PARTNER, account_id=campaign_id, settings=settings.model_dump()))
-    campaign_keys.grant(table, settings.access_key, hash_secret(secret), campaign_id)
+    try:
+        campaign_keys.grant(table, settings.access_key, hash_secret(secret), campaign_id, checked)
+    except campaign_keys.KeyChanged:
+        raise InvalidRequest(f"Access key {settings.access_key!r} changed meanwhile; run the command again") from None
     cache.forget(table, ("friendbuy-key", settings.access_key))
     if previous is not None:
         old_key = CampaignSettings.model_validate(previous.settings).access_key

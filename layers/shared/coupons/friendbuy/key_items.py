@@ -23,14 +23,27 @@ def token_item_key(token_hash: str) -> dict[str, Any]:
     return {"pk": f"FRIENDBUY#TOKEN#{token_hash}", "sk": "TOKEN"}
 
 
-def grant(table: Table, access_key: str, secret_hash: str, campaign_id: str) -> None:
-    """Let ``access_key`` open ``campaign_id``; the key's secret becomes ``secret_hash`` (one secret per key)."""
-    table.call(
-        "update_item",
-        Key=table.serialize(key_item_key(access_key)),
-        UpdateExpression="SET secret_hash = :h ADD campaigns :c",
-        ExpressionAttributeValues=table.values({":h": secret_hash, ":c": {campaign_id}}),
-    )
+class KeyChanged(Exception):
+    """The key's secret changed between the caller's check and the grant."""
+
+
+def grant(table: Table, access_key: str, secret_hash: str, campaign_id: str, checked_hash: str | None) -> None:
+    """Let ``access_key`` open ``campaign_id``. A new key gets ``secret_hash``; an existing key keeps
+    its secret, which the caller checked (``checked_hash``, the hash it verified the secret against):
+    the condition makes sure nobody changed it meanwhile, so a shared key is never silently re-keyed."""
+    if checked_hash is None:
+        update, condition = "SET secret_hash = :h ADD campaigns :c", "attribute_not_exists(pk)"
+        values = {":h": secret_hash, ":c": {campaign_id}}
+    else:
+        update, condition = "ADD campaigns :c", "secret_hash = :checked"
+        values = {":c": {campaign_id}, ":checked": checked_hash}
+    try:
+        table.call("update_item", Key=table.serialize(key_item_key(access_key)), UpdateExpression=update,
+                   ConditionExpression=condition, ExpressionAttributeValues=table.values(values))
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        raise KeyChanged(access_key) from None
 
 
 def revoke(table: Table, access_key: str, campaign_id: str) -> None:
@@ -43,6 +56,9 @@ def revoke(table: Table, access_key: str, campaign_id: str) -> None:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=table.values({":c": {campaign_id}}),
         )
+        # A key that opens no campaign any more is removed (DynamoDB drops an emptied set).
+        table.call("delete_item", Key=table.serialize(key_item_key(access_key)),
+                   ConditionExpression="attribute_exists(pk) AND attribute_not_exists(campaigns)")
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":
             raise
