@@ -7,7 +7,7 @@ import csv
 import getpass
 import re
 import sys
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from coupons.core.table import Table
 from coupons.sitevibes import items as claim_items
 from coupons.sitevibes.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
 from coupons_admin.codes import COLUMNS, rows
+from coupons_admin.durations import duration
 
 
 def add_reward(table: Table, reward_id: str, secret: str, settings: RewardSettings) -> None:
@@ -129,6 +130,13 @@ def _rotate(table: Table, args: argparse.Namespace) -> None:
     if account is None:
         raise InvalidRequest(f"Unknown reward {args.reward!r}")
     settings = RewardSettings.model_validate(account.settings)
+    if args.grace and args.header and args.header != settings.header_name:
+        raise InvalidRequest("A grace period keeps the old secret in the same header; rotate the secret first, "
+                             "then change the header")
+    if args.grace:
+        accounts.set_secret(table, PARTNER, args.reward, hash_secret(_secret(args)), args.grace)
+        print(f"secret of reward {args.reward} replaced; the old one stops working in {args.grace}")
+        return
     if args.header:
         try:
             settings = RewardSettings.model_validate({**settings.model_dump(), "header_name": args.header})
@@ -200,6 +208,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     rotate.add_argument("reward")
     rotate.add_argument("--header", help="new header name (default: keep)")
     rotate.add_argument("--secret", help="the header's new value (prompted if absent)")
+    rotate.add_argument("--grace", type=duration, default=timedelta(0),
+                        help="how long the old secret keeps working (30s, 10m, 1h, 2d; default: stops now)")
     rotate.set_defaults(run=_rotate)
 
     codes = commands.add_parser("codes", help="print the codes a reward issued")

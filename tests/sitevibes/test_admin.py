@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from coupons.core import account_items as accounts
+from coupons.core import models
 from coupons.core.errors import Forbidden
 from coupons.core.models import DiscountKind
 from coupons.sitevibes import rewards
@@ -95,6 +96,17 @@ def test_rotate_secret_stops_the_old_one(table):
     assert redeem(table, "r1", "x-secret", "new", "a@b.co").code
     with pytest.raises(Forbidden):
         rewards.open_reward(table, "r1", {"X-Secret": "old"})
+
+
+def test_rotate_secret_with_a_grace_keeps_the_old_one_until_it_ends(table, monkeypatch):
+    cli("rewards", "add", "r9", "--header", "X-Api-Key", "--secret", "old", "--percent", "10")
+    cli("rewards", "rotate-secret", "r9", "--secret", "new", "--grace", "10m")
+    assert rewards.open_reward(table, "r9", {"X-Api-Key": "old"}).id == "r9"  # SiteVibes switches at its pace
+    assert rewards.open_reward(table, "r9", {"X-Api-Key": "new"}).id == "r9"
+    later = models.utcnow() + timedelta(minutes=10, seconds=1)
+    monkeypatch.setattr(models, "utcnow", lambda: later)
+    with pytest.raises(Forbidden):
+        rewards.open_reward(table, "r9", {"X-Api-Key": "old"})
 
 
 def test_codes_export_and_redemptions_show_what_a_reward_issued(table, capsys, tmp_path):

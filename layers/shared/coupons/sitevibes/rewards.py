@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from coupons.core import account_items, codes, issuing
-from coupons.core.credentials import verify_secret
 from coupons.core.errors import (
     Forbidden,
     InvalidRequest,
@@ -148,7 +147,7 @@ def open_reward(table: Table, reward_id: str, headers: Mapping[str, str]) -> Rew
     if not presented:
         raise Unauthenticated(f"The {settings.header_name} header for reward {reward_id!r} is missing")
     # A value no configured secret can have (control characters, lone surrogates) is simply wrong.
-    if not presented.isprintable() or not verify_secret(presented, account.secret_hash):
+    if not presented.isprintable() or not account.opens_with(presented):  # the new secret, or the old in its grace
         raise Forbidden(f"The {settings.header_name} header for reward {reward_id!r} is not valid")
     return Reward(id=reward_id, settings=settings)
 
