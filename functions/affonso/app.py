@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.affonso import affiliates, portal, programmes
 from coupons.affonso import wire as contract
+from coupons.core.errors import Unauthenticated
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.responses import documented
@@ -98,5 +99,13 @@ def create_coupon(request: contract.AffonsoCouponRequest) -> Response[dict]:
     return contract.coupon_created(claimed.coupon)
 
 
-refuse_with(app, contract)
+def _api_key_present() -> None:
+    """The token route's key belongs to the programme named in the body, so a malformed body can only
+    be told apart from a missing key: that much is checked first."""
+    if app.current_event.path.endswith("/embed/token") and not contract.api_key(
+            app.current_event.headers.get("authorization")):
+        raise Unauthenticated("Send the programme's API key as 'Authorization: Bearer <key>'")
+
+
+refuse_with(app, contract, authenticate_first=_api_key_present)
 lambda_handler = entry_point(app, json_bodies=True)

@@ -110,5 +110,5 @@ def gift_card(code: str) -> Response[dict]:
     return contract.gift_card(card.record, card.history)
 
 
-refuse_with(app, contract)
+refuse_with(app, contract, authenticate_first=lambda: redemptions.authenticate(table, _key()))
 lambda_handler = entry_point(app, json_bodies=True)

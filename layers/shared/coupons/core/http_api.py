@@ -33,7 +33,10 @@ class WireContract(Protocol):
     def malformed(self, problems: list[dict[str, Any]]) -> Response: ...
 
 
-def refuse_with(app: APIGatewayHttpResolver, contract: WireContract) -> None:
+def refuse_with(app: APIGatewayHttpResolver, contract: WireContract,
+                authenticate_first: Callable[[], object] | None = None) -> None:
+    """``authenticate_first``: checks the request's credentials (raising the domain's refusal) before
+    a malformed body is described, so a caller without them learns nothing of the body's rules."""
     @app.exception_handler(CouponError)
     def refuse(error: CouponError) -> Response:
         reason = getattr(error, "reason", None) or type(error).__name__
@@ -43,6 +46,11 @@ def refuse_with(app: APIGatewayHttpResolver, contract: WireContract) -> None:
 
     @app.exception_handler(RequestValidationError)
     def malformed(error: RequestValidationError) -> Response:
+        if authenticate_first is not None:
+            try:
+                authenticate_first()
+            except CouponError as refused:
+                return refuse(refused)
         return contract.malformed(list(error.errors()))
 
 
