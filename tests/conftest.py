@@ -35,11 +35,7 @@ from moto import mock_aws
 from coupons.core import cache
 from coupons.core.table import Table
 from localrun import demo, template
-from localrun.dynamodb_local import (
-    create_table,
-    local_environment,
-    running,
-)
+from localrun.dynamodb_local import create_table, local_environment, running
 from localrun.gateway import LocalGateway, load_module
 
 EVENTS = template.ROOT / "events"

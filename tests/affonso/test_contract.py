@@ -7,21 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from coupons.affonso import wire as contract
-from coupons.affonso.affiliates import (
-    AlreadyHasCoupon,
-    Coupon,
-    InvalidCodeFormat,
-    SelfServiceNotEnabled,
-    TokenExpired,
-)
-from coupons.core.errors import (
-    CodeTaken,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.affonso.affiliates import AlreadyHasCoupon, Coupon, InvalidCodeFormat, SelfServiceNotEnabled, TokenExpired
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import Discount, DiscountKind
 
 

@@ -9,23 +9,11 @@ from botocore.exceptions import ClientError
 
 from coupons.affonso import affiliates, programmes
 from coupons.affonso import items as affiliate_items
-from coupons.affonso.affiliates import (
-    AlreadyHasCoupon,
-    InvalidCodeFormat,
-    PartnerProfile,
-    SelfServiceNotEnabled,
-    TokenExpired,
-)
+from coupons.affonso.affiliates import AlreadyHasCoupon, InvalidCodeFormat, PartnerProfile, SelfServiceNotEnabled, TokenExpired
 from coupons.affonso.programmes import ProgrammeSettings
 from coupons.core import code_items
 from coupons.core import table as core_table
-from coupons.core.errors import (
-    CodeTaken,
-    Forbidden,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import CodeTaken, Forbidden, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
 from coupons_admin.programmes import add_programme

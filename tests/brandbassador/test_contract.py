@@ -6,13 +6,7 @@ from decimal import Decimal
 import pytest
 
 from coupons.brandbassador import wire as contract
-from coupons.core.errors import (
-    CodeTaken,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-)
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
 
 
 def query(**params) -> contract.CodeQuery:

@@ -9,12 +9,7 @@ from coupons.brandbassador import webshops
 from coupons.brandbassador import wire as contract
 from coupons.brandbassador.webshops import WebshopSettings
 from coupons.core import code_items
-from coupons.core.errors import (
-    CodeTaken,
-    Forbidden,
-    InvalidRequest,
-    Unauthenticated,
-)
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, Unauthenticated
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
 from coupons_admin.webshops import add_webshop

@@ -7,13 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coupons.checkout.rules import (
-    CodeRefused,
-    Reason,
-    parse_redemption_id,
-    quote,
-    redemption_id,
-)
+from coupons.checkout.rules import CodeRefused, Reason, parse_redemption_id, quote, redemption_id
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.sales import Cart

@@ -5,14 +5,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from coupons.core.errors import (
-    CodeTaken,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.friendbuy import wire as contract
 from coupons.friendbuy.banks import BankEmpty
 from coupons.friendbuy.referrals import AdvocateHasCode

@@ -18,18 +18,7 @@ from coupons.friendbuy.referrals import AdvocateHasCode
 from coupons.friendbuy.wire import credentials_of
 from coupons_admin import bank_loading
 from coupons_admin.__main__ import main as admin
-from tests.friendbuy.conftest import (
-    BANK,
-    BANK_CODES,
-    CAMPAIGN,
-    EMPTY_BANK,
-    KEY,
-    NAMED_BANK,
-    SECRET,
-    basic,
-    from_bank,
-    with_code,
-)
+from tests.friendbuy.conftest import BANK, BANK_CODES, CAMPAIGN, EMPTY_BANK, KEY, NAMED_BANK, SECRET, basic, from_bank, with_code
 
 
 def free_left(table, bank_id=BANK) -> int:

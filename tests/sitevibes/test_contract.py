@@ -7,14 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from coupons.core.errors import (
-    CodeTaken,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import Discount, DiscountKind
 from coupons.sitevibes import wire as contract
 from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings

@@ -24,14 +24,7 @@ from coupons.affonso import items
 from coupons.affonso.earnings import Earnings, earnings
 from coupons.affonso.programmes import PARTNER, Programme, load_programme
 from coupons.core import credentials, sale_items
-from coupons.core.errors import (
-    CodeTaken,
-    CouponError,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-)
+from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from coupons.core.models import CodeRecord, Discount, Owner, utcnow
 from coupons.core.table import Table
 

@@ -36,15 +36,7 @@ from coupons.affonso.affiliates import (
 from coupons.affonso.earnings import Earning
 from coupons.affonso.programmes import Creative, ProgrammeSettings
 from coupons.core import credentials
-from coupons.core.errors import (
-    CodeTaken,
-    CouponError,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json

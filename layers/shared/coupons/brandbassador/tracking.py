@@ -20,15 +20,7 @@ from urllib.parse import urlencode
 
 from coupons.brandbassador.webshops import PARTNER
 from coupons.core import account_items, money
-from coupons.core.sales import (
-    DELIVERED,
-    SALE,
-    SKIPPED,
-    DeliveryFailed,
-    Reporter,
-    SaleEvent,
-    send,
-)
+from coupons.core.sales import DELIVERED, SALE, SKIPPED, DeliveryFailed, Reporter, SaleEvent, send
 from coupons.core.table import Table
 
 PIXEL_PATH = "/tracking/pixel.gif"

@@ -14,16 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from coupons.checkout import items as store
-from coupons.checkout.rules import (
-    CodeRefused,
-    Quote,
-    Reason,
-    order_digest,
-    parse_redemption_id,
-    quote,
-    redemption_id,
-    refusal,
-)
+from coupons.checkout.rules import CodeRefused, Quote, Reason, order_digest, parse_redemption_id, quote, redemption_id, refusal
 from coupons.core import account_items, code_items, codes, money
 from coupons.core.credentials import hash_secret, verify_secret
 from coupons.core.errors import InvalidRequest, NotFound, Unauthenticated, Unavailable

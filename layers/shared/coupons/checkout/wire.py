@@ -23,15 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
 from coupons.core import credentials, money
-from coupons.core.errors import (
-    CodeTaken,
-    CouponError,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json

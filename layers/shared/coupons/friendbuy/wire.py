@@ -33,27 +33,10 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from coupons.core import credentials, money
-from coupons.core.errors import (
-    CodeTaken,
-    CouponError,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.observability import logger
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
@@ -62,13 +45,7 @@ from coupons.friendbuy.banks import BankEmpty, require_code
 from coupons.friendbuy.campaigns import Token
 from coupons.friendbuy.events import Event, Recorded
 from coupons.friendbuy.purchases import Product, Purchase, PurchaseEvent
-from coupons.friendbuy.referrals import (
-    Advocate,
-    AdvocateHasCode,
-    PersonalLink,
-    Referral,
-    ReferralRequest,
-)
+from coupons.friendbuy.referrals import Advocate, AdvocateHasCode, PersonalLink, Referral, ReferralRequest
 
 _STATUS: dict[type[CouponError], int] = {
     Unauthenticated: 401,

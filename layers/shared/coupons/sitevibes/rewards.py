@@ -18,13 +18,7 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from coupons.core import account_items, codes, issuing
-from coupons.core.errors import (
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
 from coupons.sitevibes import items as claim_items

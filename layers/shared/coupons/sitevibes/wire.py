@@ -21,15 +21,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
 from coupons.core import json_body
-from coupons.core.errors import (
-    CodeTaken,
-    CouponError,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
 from coupons.sitevibes.rewards import RewardExpired
