@@ -72,9 +72,9 @@ def accesses(operation: str, kwargs: dict[str, Any]) -> Iterator[Access]:
             if _reads_back(request):
                 yield Access("dynamodb:GetItem", None, key["pk"]["S"])
     elif operation == "batch_get_item":
-        for request in kwargs["RequestItems"].values():
-            for key in request["Keys"]:
-                yield Access("dynamodb:BatchGetItem", None, key["pk"]["S"])
+        # One request: IAM's ForAllValues needs ONE statement to cover every key it names.
+        keys = [key["pk"]["S"] for request in kwargs["RequestItems"].values() for key in request["Keys"]]
+        yield Access("dynamodb:BatchGetItem", None, "\n".join(keys))
     elif operation == "query":
         values = kwargs.get("ExpressionAttributeValues", {})
         first = next(iter(values.values()))["S"] if values else None
@@ -102,7 +102,9 @@ class Grant:
             return f"index/{access.index}" in self.resources
         if "table" not in self.resources:
             return False
-        return self.leading_keys is None or any(fnmatchcase(access.partition or "", p) for p in self.leading_keys)
+        partitions = (access.partition or "").split("\n")  # a batch read names several
+        return self.leading_keys is None or all(
+            any(fnmatchcase(partition, p) for p in self.leading_keys) for partition in partitions)
 
 
 def _resource(value: Any) -> str | None:
