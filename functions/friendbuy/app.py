@@ -6,12 +6,10 @@ import uuid
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
-from coupons.core.errors import CouponError
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.responses import documented
@@ -168,19 +166,12 @@ def delete_user_data(
     return contract.erased(str(uuid.uuid4()), scrubbed)
 
 
-refuse_with(app, contract)
-
-
-@app.exception_handler(RequestValidationError)  # replaces refuse_with's: credentials come first
-def malformed(error: RequestValidationError) -> Response:
-    # Powertools validates before the route runs; credentials are still checked first, so a caller
-    # without them learns nothing about the body's rules.
+def _credentials_first() -> None:
+    """Powertools validates before the route runs; credentials are still checked first, so a caller
+    without them learns nothing about the body's rules (the authorization route has none yet)."""
     if app.current_event.path != AUTHORIZATION:
-        try:
-            _caller()
-        except CouponError as refused:
-            return contract.error(refused)
-    return contract.malformed(error.errors())
+        _caller()
 
 
+refuse_with(app, contract, authenticate_first=_credentials_first)
 lambda_handler = entry_point(app, json_bodies=True)

@@ -20,7 +20,7 @@ def authenticate(table: Table, partner: str, account_id: str, presented: str | N
     (``webshop``, ``programme`` ...).
 
     The key is checked before anything else is said: an unknown account and a wrong key get the
-    same answer, after the same work (one read, one hash compare), so ids cannot be enumerated.
+    same answer, each after a table read and hash compares, so ids cannot be enumerated.
 
     The account comes from memory (``coupons.core.cache``, at most 30 s old): a revoked key keeps
     working at most that long. A key the remembered account refuses is checked once more against
