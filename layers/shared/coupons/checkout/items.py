@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from coupons.checkout.rules import order_digest
-from coupons.core import account_items, code_items, outbox
+from coupons.core import account_items, code_items, outbox, sale_items
 from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.sales import Redemption, RedemptionState, Refund
 from coupons.core.table import Table
@@ -32,15 +32,15 @@ SALES_SHARDS = 8  # spreads one day's sales over several index partitions (write
 
 
 def redemption_key(code: str, digest: str) -> dict[str, str]:
-    return {"pk": f"CODE#{code}", "sk": f"REDEMPTION#{digest}"}
+    return {"pk": code_items.key(code)["pk"], "sk": f"{sale_items.REDEMPTION_PREFIX}{digest}"}
 
 
 def customer_key(code: str, customer: str) -> dict[str, str]:
-    return {"pk": f"CODE#{code}", "sk": f"CUSTOMER#{customer}"}
+    return {"pk": code_items.key(code)["pk"], "sk": f"CUSTOMER#{customer}"}
 
 
 def refund_key(code: str, digest: str, refund_id: str) -> dict[str, str]:
-    return {"pk": f"CODE#{code}", "sk": f"REFUND#{digest}#{hashlib.sha256(refund_id.encode()).hexdigest()[:24]}"}
+    return {"pk": code_items.key(code)["pk"], "sk": f"REFUND#{digest}#{hashlib.sha256(refund_id.encode()).hexdigest()[:24]}"}
 
 
 def tracked_sale_key(digest: str) -> dict[str, str]:
@@ -78,11 +78,11 @@ def code_partition(table: Table, code: str) -> tuple[CodeRecord | None, list[Red
     """A code and its redemptions (oldest first), in one Query."""
     record, history = None, []
     for item in table.query_all(
-        KeyConditionExpression="pk = :pk", ExpressionAttributeValues=table.values({":pk": f"CODE#{code}"})
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues=table.values({":pk": code_items.key(code)["pk"]})
     ):
         if item["sk"] == code_items.SK:
             record = code_items.from_item(item)
-        elif item["sk"].startswith("REDEMPTION#"):
+        elif item["sk"].startswith(sale_items.REDEMPTION_PREFIX):
             history.append(from_item(item))
     return record, sorted(history, key=lambda r: r.created_at)
 

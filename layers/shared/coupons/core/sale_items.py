@@ -12,7 +12,7 @@ from coupons.core import code_items
 from coupons.core.sales import Redemption
 from coupons.core.table import Table
 
-# The sort-key prefix of a redemption item; the checkout's ``redemption_key`` builds the same.
+# The sort-key prefix of a redemption item, named once: the checkout's ``redemption_key`` uses it.
 REDEMPTION_PREFIX = "REDEMPTION#"
 
 
