@@ -135,12 +135,10 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
             "ConditionExpression": " AND ".join(condition),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": table.values(values),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         "redemption": {"Put": {
             "Item": table.serialize(to_item(redemption)),
             "ConditionExpression": "attribute_not_exists(pk)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         "event": {"Put": outbox.put(table, redemption, outbox.SALE, redemption.created_at)},
     }
@@ -151,7 +149,6 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
             "ConditionExpression": "attribute_not_exists(#uses) OR #uses < :limit",
             "ExpressionAttributeNames": {"#uses": "uses"},
             "ExpressionAttributeValues": table.values({":zero": 0, ":one": 1, ":limit": customer_limit}),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }}
     table.transact(parts)
 
@@ -179,7 +176,6 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
             "ExpressionAttributeValues": table.values(
                 {":rolled_back": RedemptionState.ROLLED_BACK, ":redeemed": RedemptionState.REDEEMED, ":now": now,
                  ":before": redemption.refunded}),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         "code": {"Update": {
             "Key": table.serialize(code_items.key(redemption.code)),
@@ -230,13 +226,11 @@ def refund(table: Table, redemption: Redemption, given: Refund, now: datetime) -
             "ExpressionAttributeValues": table.values({
                 ":redeemed": RedemptionState.REDEEMED, ":before": redemption.refunded, ":after": after.refunded,
                 ":gift_after": after.gift_card_refunded}),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         "refund": {"Put": {
             "Item": table.serialize({**refund_key(redemption.code, digest, given.refund_id), **given.model_dump(),
                                      "redemption_id": redemption.id}),
             "ConditionExpression": "attribute_not_exists(pk)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         "event": {"Put": outbox.put(table, after, outbox.REFUND, now, given)},
     }
@@ -264,7 +258,6 @@ def record_tracked_sale(table: Table, sale: Redemption) -> None:
         "sale": {"Put": {
             "Item": table.serialize(to_item(sale)),
             "ConditionExpression": "attribute_not_exists(pk)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         "event": {"Put": outbox.put(table, sale, outbox.SALE, sale.created_at)},
     }
