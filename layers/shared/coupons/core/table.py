@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from enum import Enum
@@ -176,7 +177,9 @@ class Table:
             items.append({operation: request})
         for attempt in range(RETRY_ATTEMPTS):
             try:
-                self.call("transact_write_items", TransactItems=items)
+                # A token per attempt: botocore's own retry of a lost response reuses it, so DynamoDB
+                # applies that attempt once; our next attempt (after a conflict) is a new request.
+                self.call("transact_write_items", TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
                 return
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
