@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from coupons.core import issuing
 from coupons.core.accounts import authenticate
+from coupons.core.base_model import Model
 from coupons.core.errors import InvalidRequest, LimitReached
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
@@ -26,7 +27,7 @@ PARTNER = "brandbassador"
 DEFAULT_MAX_GIFT_CARD = Decimal("1000.00")
 
 
-class WebshopSettings(BaseModel):
+class WebshopSettings(Model):
     base_currency: str
     extra_currencies: list[str] = Field(default_factory=list)  # other gift-card currencies allowed
     uses_per_code: int | None = Field(default=None, ge=1, le=1_000_000_000)  # None: unlimited
@@ -37,12 +38,12 @@ class WebshopSettings(BaseModel):
     daily_gift_card_value: Decimal | None = Field(default=None, gt=0)  # gift-card value a day; None: no limit
 
 
-class Webshop(BaseModel):
+class Webshop(Model):
     id: str
     settings: WebshopSettings
 
 
-class CodeRequest(BaseModel):
+class CodeRequest(Model):
     """A code an ambassador asked for, as Brandbassador sent it (before webshop defaults)."""
 
     code: str  # canonical

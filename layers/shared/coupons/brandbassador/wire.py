@@ -18,10 +18,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from coupons.brandbassador.webshops import CodeRequest
 from coupons.core import codes, dates, money
+from coupons.core.base_model import Model
 from coupons.core.errors import (
     CodeTaken,
     CouponError,
@@ -51,7 +52,7 @@ _STATUS = {
 _AMOUNT_PATTERN = r"^\d{1,9}(\.\d{1,2})?$"  # coupons.core.money's amounts
 
 
-class CodeQuery(BaseModel):
+class CodeQuery(Model):
     """The query string as Brandbassador sends it. Every field is optional here so that what is
     missing or malformed is reported in Brandbassador's own error shape, not a generic 422."""
 
@@ -159,10 +160,10 @@ def malformed(problems: list[dict[str, Any]]) -> Response:
 
 
 # The answers' shapes, for OpenAPI (the route's responses=).
-class Created(BaseModel):
+class Created(Model):
     status: str = Field(description='Always "success"', json_schema_extra={"const": "success"})
 
 
-class Refused(BaseModel):
+class Refused(Model):
     status: int = Field(description="Always 0", json_schema_extra={"const": 0})
     error: str = Field(description="What is wrong, for a person to read", examples=[ALREADY_EXISTS])

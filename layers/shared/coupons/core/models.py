@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from coupons.core.base_model import Model
 from coupons.core.credentials import verify_secret
 
 
@@ -18,7 +19,7 @@ class DiscountKind(str, Enum):
     GIFT_CARD = "gift_card"  # a balance in ``currency``, spent down across orders
 
 
-class Discount(BaseModel):
+class Discount(Model):
     model_config = ConfigDict(frozen=True)
 
     kind: DiscountKind
@@ -36,7 +37,7 @@ class Discount(BaseModel):
         return self
 
 
-class Owner(BaseModel):
+class Owner(Model):
     """Who a sale made with the code is attributed to."""
 
     model_config = ConfigDict(frozen=True)
@@ -50,7 +51,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class CodeRecord(BaseModel):
+class CodeRecord(Model):
     """A code in the namespace. ``code`` is canonical (upper case)."""
 
     code: str
@@ -73,7 +74,7 @@ class CodeRecord(BaseModel):
     fingerprint: str = ""
 
 
-class Account(BaseModel):
+class Account(Model):
     """A partner account configured in this deployment (webshop, reward, programme, campaign)."""
 
     partner: str

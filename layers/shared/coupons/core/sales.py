@@ -18,9 +18,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from coupons.core import money
+from coupons.core.base_model import Model
 from coupons.core.models import DiscountKind, Owner
 from coupons.core.table import Table
 
@@ -31,7 +32,7 @@ SALE, ROLLBACK, REFUND = "sale", "rollback", "refund"
 DELIVERED, SKIPPED = "delivered", "skipped"
 
 
-class Cart(BaseModel):
+class Cart(Model):
     """An order as the checkout sees it. Every field a checkout may leave out has the default that
     keeps an older stored redemption meaning what it meant when it was written."""
 
@@ -45,7 +46,7 @@ class Cart(BaseModel):
     taxes_included: bool = False  # True: subtotal (and shipping) include ``tax``, as EU prices do
 
 
-class Customer(BaseModel):
+class Customer(Model):
     id: str | None = None
     email: str | None = None
 
@@ -62,7 +63,7 @@ class RedemptionState(str, Enum):
     ROLLED_BACK = "rolled_back"
 
 
-class Redemption(BaseModel):
+class Redemption(Model):
     """One use of a code by one order, attributed to the code's owner; or (``code`` empty, ``kind``
     None) an order attributed by a partner's tracking reference alone (``ref``, POST /checkout/sales).
 
@@ -124,7 +125,7 @@ class Redemption(BaseModel):
         return money.quantize(self.paid_goods_total * refunded / self.order_total, self.cart.currency)
 
 
-class Refund(BaseModel):
+class Refund(Model):
     """One partial refund of a redemption (its refund event carries it)."""
 
     refund_id: str

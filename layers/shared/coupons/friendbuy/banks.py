@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from coupons.core import codes
+from coupons.core.base_model import Model
 from coupons.core.errors import CouponError, InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.table import Table
@@ -42,7 +43,7 @@ class BankEmpty(CouponError):
     """Every code of the bank has been given to an advocate."""
 
 
-class BankSettings(BaseModel):
+class BankSettings(Model):
     campaign_id: str
     discount: Discount
     max_uses: int | None = Field(default=None, ge=1)  # None: unlimited (multi-use)
@@ -73,7 +74,7 @@ class BankSettings(BaseModel):
         return self
 
 
-class Bank(BaseModel):
+class Bank(Model):
     id: str
     settings: BankSettings
     generation_key: str

@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel
-
 from coupons.core import account_items, cache
+from coupons.core.base_model import Model
 from coupons.core.credentials import Presented, hash_secret, new_token, verify_secret
 from coupons.core.errors import InvalidRequest, NotFound, Unauthenticated
 from coupons.core.models import Account, utcnow
@@ -27,7 +26,7 @@ PARTNER = "friendbuy"
 TOKEN_LIFETIME = timedelta(minutes=20)  # Friendbuy's Merchant API tokens live 20 minutes
 
 
-class CampaignSettings(BaseModel):
+class CampaignSettings(Model):
     access_key: str
     active: bool = True
     name: str | None = None
@@ -39,7 +38,7 @@ class CampaignSettings(BaseModel):
     referral_url: str | None = None
 
 
-class Campaign(BaseModel):
+class Campaign(Model):
     id: str
     settings: CampaignSettings
 

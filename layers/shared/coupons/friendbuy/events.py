@@ -21,8 +21,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from coupons.core.base_model import Model
 from coupons.core.models import utcnow
 from coupons.core.table import Table
 from coupons.friendbuy import referral_items
@@ -35,7 +36,7 @@ PERSONAL_FIELDS = ("email", "first_name", "last_name", "ip_address", "user_agent
                    "birthday", "age", "gender", "zip_code", "city", "state")
 
 
-class Event(BaseModel):
+class Event(Model):
     """A sign-up, customer or custom event as the wire module parsed it (fields are Friendbuy's)."""
 
     kind: str  # SIGN_UP, CUSTOMER or CUSTOM
@@ -55,7 +56,7 @@ class Event(BaseModel):
     profile: dict[str, Any] = Field(default_factory=dict)  # customer/sign-up extras: age, birthday, city ...
 
 
-class Recorded(BaseModel):
+class Recorded(Model):
     event_id: str
     created_on: datetime
     attributed: bool

@@ -16,8 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from coupons.core.base_model import Model
 from coupons.core.errors import InvalidRequest, Unavailable
 from coupons.core.models import utcnow
 from coupons.core.sales import DELIVERED, SALE, SKIPPED, DeliveryFailed, Reporter, SaleEvent
@@ -32,14 +33,14 @@ UNSCOPED = "none"
 DEFAULT_MAPI_URL = outbound.DEFAULT_BASE_URL  # where a trusted caller's (no key) unattributed purchase is kept
 
 
-class Product(BaseModel):
+class Product(Model):
     sku: str | None = None
     name: str | None = None
     quantity: int | None = None
     price: Decimal | None = None
 
 
-class Purchase(BaseModel):
+class Purchase(Model):
     order_id: str
     customer_id: str | None = None  # Friendbuy's route requires it; the checkout may not know it
     amount: Decimal
@@ -59,7 +60,7 @@ class Purchase(BaseModel):
     source: str = "friendbuy"  # who reported it: the Merchant API route, "rest" (POST /v1/purchases) or "checkout"
 
 
-class PurchaseEvent(BaseModel):
+class PurchaseEvent(Model):
     event_id: str
     created_on: datetime
     order_id: str

@@ -16,9 +16,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from coupons.core import account_items, code_items
+from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, InvalidRequest, NotFound, Unavailable
 from coupons.core.models import utcnow
 from coupons.core.table import Table
@@ -37,7 +38,7 @@ class AdvocateHasCode(CouponError):
     """The advocate already has a different code in this campaign."""
 
 
-class Advocate(BaseModel):
+class Advocate(Model):
     customer_id: str | None = None
     email: str  # lower case
     first_name: str | None = None
@@ -54,14 +55,14 @@ class Advocate(BaseModel):
         return f"ID#{self.customer_id}" if self.customer_id else f"EMAIL#{self.email}"
 
 
-class ReferralRequest(BaseModel):
+class ReferralRequest(Model):
     campaign_id: str
     advocate: Advocate
     bank_id: str | None = None  # use case 1
     coupon_code: str | None = None  # use case 2, canonical
 
 
-class Referral(BaseModel):
+class Referral(Model):
     referral_code: str
     campaign_id: str
     coupon_code: str | None = None  # None: a personal referral link made before any code

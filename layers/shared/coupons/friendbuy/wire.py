@@ -33,9 +33,10 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from coupons.core import credentials, money
+from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.observability import logger
 from coupons.core.responses import first_problem
@@ -83,12 +84,12 @@ Properties = Annotated[dict[Annotated[StrictStr, Field(max_length=128)], LongTex
 # ---- request bodies (everything optional, so that a missing field is explained in our words) ----
 
 
-class IdRef(BaseModel):
+class IdRef(Model):
     model_config = ConfigDict(extra="ignore")
     id: StrictInt | Text | None = None
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(Model):
     model_config = ConfigDict(extra="ignore")
     id: StrictInt | Text | None = None
     first_name: Text | None = None
@@ -96,7 +97,7 @@ class CustomerIn(BaseModel):
     email: Text | None = None
 
 
-class ReferralCodeBody(BaseModel):
+class ReferralCodeBody(Model):
     """The older REST API's body, as in Friendbuy's coupon-bank article."""
 
     model_config = ConfigDict(extra="ignore")
@@ -107,13 +108,13 @@ class ReferralCodeBody(BaseModel):
     coupon_code: Text | None = Field(None, description="Use case 2: give the advocate this existing code")
 
 
-class AuthorizationBody(BaseModel):
+class AuthorizationBody(Model):
     model_config = ConfigDict(extra="ignore")
     key: Text | None = Field(None, description="The campaign's access key")
     secret: Text | None = Field(None, description="The access key's secret")
 
 
-class ProductIn(BaseModel):
+class ProductIn(Model):
     model_config = ConfigDict(extra="ignore")
     sku: Text | None = None
     name: Text | None = None
@@ -121,7 +122,7 @@ class ProductIn(BaseModel):
     price: Number | None = Field(None, ge=0, le=1_000_000_000_000)
 
 
-class PurchaseBody(BaseModel):
+class PurchaseBody(Model):
     """The Merchant API's purchase event."""
 
     model_config = ConfigDict(extra="ignore")
@@ -144,14 +145,14 @@ class PurchaseBody(BaseModel):
     userAgent: LongText | None = None
 
 
-class Birthday(BaseModel):
+class Birthday(Model):
     model_config = ConfigDict(extra="ignore")
     day: StrictInt = Field(ge=1, le=31)
     month: StrictInt = Field(ge=1, le=12)
     year: StrictInt | None = Field(None, ge=1800, le=2200)
 
 
-class PersonFields(BaseModel):
+class PersonFields(Model):
     """Fields sign-ups, customers and custom events share (friendbuy/slate ``_api_docs.md``)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -196,7 +197,7 @@ class CustomEventBody(PersonFields):
     deduplicationId: Text | None = None
 
 
-class ReferralLinkBody(BaseModel):
+class ReferralLinkBody(Model):
     """``POST /v1/personal-referral-link``: email and campaignId required."""
 
     model_config = ConfigDict(extra="ignore")
@@ -212,7 +213,7 @@ class ReferralLinkBody(BaseModel):
     userAgent: LongText | None = None
 
 
-class LegacyOrder(BaseModel):
+class LegacyOrder(Model):
     model_config = ConfigDict(extra="ignore")
     id: StrictInt | Text | None = None
     amount: Number | None = Field(None, ge=0, le=1_000_000_000_000)
@@ -221,7 +222,7 @@ class LegacyOrder(BaseModel):
     new_customer: StrictBool | None = None
 
 
-class LegacyProduct(BaseModel):
+class LegacyProduct(Model):
     model_config = ConfigDict(extra="ignore")
     sku: StrictInt | Text | None = None
     description: Text | None = None
@@ -229,7 +230,7 @@ class LegacyProduct(BaseModel):
     price: Number | None = Field(None, ge=0, le=1_000_000_000_000)
 
 
-class LegacyPurchaseBody(BaseModel):
+class LegacyPurchaseBody(Model):
     """The older REST API's ``POST /v1/purchases`` (help.friendbuy.com "Using the REST API to record
     conversions"; seed 001: ``coupon_code`` may stand in for ``referral_code``)."""
 
@@ -531,7 +532,7 @@ def credentials_of(authorization: str | None) -> credentials.Presented:
 
 
 # The refusals' shape, for OpenAPI (the routes' responses=).
-class FriendbuyError(BaseModel):
+class FriendbuyError(Model):
     error: str = Field(description="The status's reason phrase", examples=["Unprocessable Entity"])
     message: str
     code: int = Field(description="The HTTP status again")
