@@ -36,10 +36,18 @@ class Access:
     partition: str | None  # the table partition key touched (None for an index query)
 
 
+@dataclass(frozen=True)
+class Write:
+    kind: str  # Put, Update, Delete
+    partition: str
+    condition: str | None  # its ConditionExpression
+
+
 @dataclass
 class RecordingClient:
     client: Any
     seen: list[Access] = field(default_factory=list)
+    written: list[Write] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.client, name)
@@ -48,6 +56,7 @@ class RecordingClient:
 
         def call(**kwargs: Any) -> Any:
             self.seen.extend(accesses(name, kwargs))
+            self.written.extend(writes(name, kwargs))
             return target(**kwargs)
 
         return call
@@ -87,6 +96,16 @@ def accesses(operation: str, kwargs: dict[str, Any]) -> Iterator[Access]:
             yield Access("dynamodb:GetItem", None, key["pk"]["S"])
     else:
         yield Access(_action(operation), None, None)
+
+
+def writes(operation: str, kwargs: dict[str, Any]) -> Iterator[Write]:
+    single = {"put_item": "Put", "update_item": "Update", "delete_item": "Delete"}
+    parts = ([next(iter(p.items())) for p in kwargs["TransactItems"]] if operation == "transact_write_items"
+             else [(single[operation], kwargs)] if operation in single else [])
+    for kind, request in parts:
+        if kind in ("Put", "Update", "Delete"):
+            key = request.get("Key") or request.get("Item")
+            yield Write(kind, key["pk"]["S"], request.get("ConditionExpression"))
 
 
 @dataclass(frozen=True)
@@ -130,6 +149,10 @@ def grants(function: str) -> list[Grant]:
 
 
 def replay(demo_table, contract: str) -> list[Access]:
+    return replay_recorded(demo_table, contract).seen
+
+
+def replay_recorded(demo_table, contract: str) -> RecordingClient:
     """Every events/<contract> sample through the handler, twice (a retry takes other paths)."""
     function = SERVED_BY[contract]
     if contract == "checkout":
@@ -143,7 +166,7 @@ def replay(demo_table, contract: str) -> list[Access]:
     for _ in range(2):
         for path in sorted((EVENTS / contract).glob("*.json")):
             module.lambda_handler(json.loads(path.read_text()), FakeContext())
-    return recorder.seen
+    return recorder
 
 
 @pytest.fixture
@@ -181,3 +204,15 @@ def test_a_functions_policy_is_exactly_what_its_calls_need(demo_table, contract)
     unused = sorted(f"{action} {g.leading_keys}" for g in allowed for action in g.actions
                     if not any(a.action == action and g.allows(a) for a in seen))
     assert (refused, unused) == ([], [])
+
+
+@pytest.mark.parametrize("contract", sorted(SERVED_BY))
+def test_no_function_writes_a_code_without_a_condition(demo_table, contract):
+    """IAM cannot tell a conditional put from an overwrite (any function that creates codes may put
+    CODE#*), so "no partner overwrites another's code" rests on conditions: every put of a code
+    requires that no item holds it yet, and every update or delete of one states its condition."""
+    written = [w for w in replay_recorded(demo_table, contract).written if w.partition.startswith("CODE#")]
+    assert written, f"the {contract} samples write no code: nothing checked"
+    unguarded = sorted({f"{w.kind} {w.partition}: {w.condition}" for w in written
+                        if not w.condition or (w.kind == "Put" and "attribute_not_exists(pk)" not in w.condition)})
+    assert unguarded == []
