@@ -4,6 +4,7 @@ a counted client, throughput (cold starts: bench/coldstart.py)."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
 import threading
@@ -92,6 +93,21 @@ class Context:
             self._handlers[function_name] = invoke
         return self._handlers[function_name]
 
+    def record_calls(self, action: Callable[[], Any]) -> list[tuple[str, dict[str, Any]]]:
+        """Run ``action`` once; each DynamoDB request it sent (operation, parameters), to replay bare."""
+        sent: list[tuple[str, dict[str, Any]]] = []
+
+        def keep(params: dict, model: Any, **_: Any) -> None:
+            sent.append((model.name, copy.deepcopy(params)))
+
+        events = self.table.client.meta.events
+        events.register("provide-client-params.dynamodb", keep)
+        try:
+            action()
+        finally:
+            events.unregister("provide-client-params.dynamodb", keep)
+        return sent
+
     def measure(self, action: Callable[[], Any]) -> tuple[int, float, Counter[str]]:
         """Run ``action`` once; DynamoDB calls, capacity units and calls per operation it took."""
         self.counter.reset()
@@ -135,6 +151,22 @@ def per_second(action: Callable[[int], Any], n: int) -> float:
     for i in range(n):
         action(i)
     return n / (time.perf_counter() - start)
+
+
+def interleaved_rates(actions: dict[str, Callable[[int], Any]], n: int, rounds: int = 5) -> dict[str, float]:
+    """Sequential operations per second of each action, measured in ``rounds`` alternating slices
+    (A B C, A B C ...) so that a machine whose load changes during the run weighs on all alike."""
+    for action in actions.values():
+        action(-1)  # warm: connections and lazy imports
+    spent = dict.fromkeys(actions, 0.0)
+    per_round = max(1, n // rounds)
+    for r in range(rounds):
+        for name, action in actions.items():
+            start = time.perf_counter()
+            for i in range(r * per_round, (r + 1) * per_round):
+                action(i)
+            spent[name] += time.perf_counter() - start
+    return {name: per_round * rounds / seconds for name, seconds in spent.items()}
 
 
 def percentile(values: list[int] | list[float], p: float) -> float:
