@@ -1,6 +1,10 @@
 """Brandbassador custom webshop: GET /brandbassador/webshops/{webshop}/codes creates a percent
 code or a gift card for an ambassador. Wire format: coupons.brandbassador.wire."""
 
+import gc
+
+gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
+
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -10,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.brandbassador import webshops
 from coupons.brandbassador import wire as contract
+from coupons.core import init_phase
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
@@ -47,3 +52,4 @@ def create_code(webshop: str, query: Annotated[contract.CodeQuery, Query()]) -> 
 
 refuse_with(app, contract)
 lambda_handler = entry_point(app)
+init_phase.finished()

@@ -2,6 +2,10 @@
 refund part of them, record sales that came through a partner's tracking link, read gift-card
 balances. Wire format: coupons.checkout.wire; rules: coupons.checkout.redemptions."""
 
+import gc
+
+gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
+
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -11,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.checkout import redemptions
 from coupons.checkout import wire as contract
-from coupons.core import json_body
+from coupons.core import init_phase, json_body
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
@@ -112,3 +116,4 @@ def gift_card(code: str) -> Response[dict]:
 
 refuse_with(app, contract, authenticate_first=lambda: redemptions.authenticate(table, _key()))
 lambda_handler = entry_point(app, json_bodies=True)
+init_phase.finished()

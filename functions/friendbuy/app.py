@@ -2,6 +2,10 @@
 sign-up, customer and custom events, erasure, and the older REST API's purchases.
 Wire format: coupons.friendbuy.wire."""
 
+import gc
+
+gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
+
 import uuid
 from typing import Annotated
 
@@ -10,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
+from coupons.core import init_phase
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, metrics, tracer
 from coupons.core.responses import documented
@@ -175,3 +180,4 @@ def _credentials_first() -> None:
 
 refuse_with(app, contract, authenticate_first=_credentials_first)
 lambda_handler = entry_point(app, json_bodies=True)
+init_phase.finished()

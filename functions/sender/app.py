@@ -2,6 +2,10 @@
 template.yaml); each message names one outbox event. Delivery rules: coupons.sales.delivery; each
 partner's reporter lives in its own package, and this module is the one place that composes them."""
 
+import gc
+
+gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
+
 import json
 import os
 from collections.abc import Mapping
@@ -14,6 +18,7 @@ from botocore.exceptions import ClientError
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.brandbassador import tracking
+from coupons.core import init_phase
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import Reporter
 from coupons.core.table import Table
@@ -71,3 +76,6 @@ def send(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(event=event, record_handler=send, processor=processor, context=context)
+
+
+init_phase.finished()
