@@ -7,7 +7,7 @@ cost, a quarter to a third of the import time (``python -m bench coldstart``). `
 handler module's last line, moves everything init made to the permanent generation
 (``gc.freeze``: later collections never scan it again, which also shortens them during requests)
 and turns the collector back on. The price: a reference cycle that init created and dropped is
-frozen too and never freed, a bounded one-off of init's garbage. ``tests/spine/test_init_phase.py``
+frozen too and never freed, a bounded one-off of init's garbage. ``tests/spine/test_cold_start_rules.py``
 checks that every handler turns the collector back on."""
 
 import gc
