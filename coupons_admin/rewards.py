@@ -1,4 +1,4 @@
-"""SiteVibes rewards: ``rewards add | list | rotate-secret | codes | export | redemptions``."""
+"""SiteVibes rewards: ``rewards add | update | list | rotate-secret | codes | export | redemptions``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from coupons.core.errors import InvalidRequest
 from coupons.core.models import Account, Discount, DiscountKind, utcnow
 from coupons.core.table import Table
 from coupons.sitevibes import items as claim_items
-from coupons.sitevibes.rewards import PARTNER, REWARD_ID, CodePattern, RewardSettings
+from coupons.sitevibes.rewards import MAX_DAILY_REDEMPTIONS, PARTNER, REWARD_ID, CodePattern, RewardSettings
 from coupons_admin.codes import COLUMNS, rows
 from coupons_admin.durations import duration
 
@@ -50,8 +50,9 @@ def _settings(args: argparse.Namespace) -> RewardSettings:
     elif args.amount is not None:
         if not args.currency:
             raise InvalidRequest("A fixed amount off needs --currency")
-        discount = Discount(kind=DiscountKind.FIXED, value=money.parse_amount(args.amount, "amount"),
-                            currency=money.require_currency(args.currency))
+        currency = money.require_currency(args.currency)
+        discount = Discount(kind=DiscountKind.FIXED, value=money.parse_amount(args.amount, "amount", currency),
+                            currency=currency)
     else:
         discount = Discount(kind=DiscountKind.FREE_SHIPPING)
     return RewardSettings(
@@ -63,7 +64,28 @@ def _settings(args: argparse.Namespace) -> RewardSettings:
         valid_days=args.valid_days,
         pattern=CodePattern(prefix=args.prefix, length=args.length, alphabet=args.alphabet or CodePattern().alphabet),
         retry_window_seconds=retry_window(args.retry_window),
+        daily_redemptions=daily_redemptions(args.daily_redemptions),
+        daily_value=daily_value(args.daily_value, discount),
     )
+
+
+NO_LIMIT = "none"
+
+
+def daily_redemptions(text: str | None) -> int | None:
+    """``--daily-redemptions``: a whole number, or ``none`` (no limit). Its bounds are the settings'."""
+    if text is None or text.strip().lower() == NO_LIMIT:
+        return None
+    if not text.strip().isascii() or not text.strip().isdigit():
+        raise InvalidRequest(f"--daily-redemptions {text!r}: give a whole number of redemptions a day, or none")
+    return int(text)
+
+
+def daily_value(text: str | None, discount: Discount | None) -> Decimal | None:
+    """``--daily-value``: an amount in the reward's currency (its decimals), or ``none`` (no limit)."""
+    if text is None or text.strip().lower() == NO_LIMIT:
+        return None
+    return money.parse_amount(text.strip(), "daily value", discount.currency if discount else None)
 
 
 def retry_window(text: str | None) -> int:
@@ -117,7 +139,34 @@ def describe(settings: RewardSettings) -> str:
         ]
     parts.append(f"retry_window={settings.retry_window_seconds}s" if settings.retry_window_seconds
                  else "new code every request")
+    limits = []
+    if settings.daily_redemptions is not None:
+        limits.append(f"{settings.daily_redemptions} redemptions")
+    if settings.daily_value is not None and d is not None:
+        limits.append(f"{money.to_wire(settings.daily_value, d.currency)} {d.currency}")
+    parts.append(f"daily_limit={' and '.join(limits)}" if limits else "no daily limit")
     return "\t".join(parts)
+
+
+def _update(table: Table, args: argparse.Namespace) -> None:
+    """Change a reward's daily limits, keeping its secret and its other settings."""
+    account = accounts.get(table, PARTNER, args.reward)
+    if account is None:
+        raise InvalidRequest(f"Unknown reward {args.reward!r}; add it first with: rewards add")
+    settings = RewardSettings.model_validate(account.settings)
+    changes: dict = {}
+    if args.daily_redemptions is not None:
+        changes["daily_redemptions"] = daily_redemptions(args.daily_redemptions)
+    if args.daily_value is not None:
+        changes["daily_value"] = daily_value(args.daily_value, settings.discount)
+    if not changes:
+        raise InvalidRequest("Nothing to change: give --daily-redemptions and/or --daily-value")
+    try:
+        settings = RewardSettings.model_validate({**settings.model_dump(), **changes})
+    except ValidationError as problem:
+        raise InvalidRequest(f"reward {args.reward} not changed: {_reason(problem)}") from None
+    accounts.set_settings(table, PARTNER, args.reward, settings.model_dump())
+    print(f"reward {args.reward} updated: {describe(settings)}")
 
 
 def _list(table: Table, args: argparse.Namespace) -> None:
@@ -200,7 +249,20 @@ def register(groups: argparse._SubParsersAction) -> None:
                      help="opt-in: within this time (30s, 2m) the same email gets its earlier code back instead "
                           "of a new one; SiteVibes refuses a code it has seen, so a real second redemption in "
                           "the window is lost (default 0: every request gets a new code)")
+    add.add_argument("--daily-redemptions", metavar="N",
+                     help=f"abuse limit: redemptions per UTC day, 1 to {MAX_DAILY_REDEMPTIONS:,} (default: none, "
+                          "no limit); over it SiteVibes gets 429 and nothing is issued")
+    add.add_argument("--daily-value", metavar="AMOUNT",
+                     help="abuse limit for a fixed-amount reward (--amount): the face value of the codes issued per "
+                          "UTC day, in --currency, at least one code's amount (default: none, no limit)")
     add.set_defaults(run=_add)
+
+    update = commands.add_parser("update", help="change a reward's daily limits (secret and other settings kept)")
+    update.add_argument("reward")
+    update.add_argument("--daily-redemptions", metavar="N|none", help="redemptions per UTC day; none: no limit")
+    update.add_argument("--daily-value", metavar="AMOUNT|none",
+                        help="face value of the codes per UTC day (fixed-amount rewards); none: no limit")
+    update.set_defaults(run=_update)
 
     commands.add_parser("list", help="list rewards and their settings").set_defaults(run=_list)
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.core.http_api import entry_point, refuse_with
-from coupons.core.observability import logger, metrics, tracer
+from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.table import Table
 from coupons.sitevibes import rewards
 from coupons.sitevibes import wire as contract
@@ -34,8 +34,10 @@ def issue_coupon(reward: str) -> Response[dict]:
         metrics.add_metric(name="RewardRetriesAnswered", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="RewardsRedeemed", unit=MetricUnit.Count, value=1)
-    # No email in the logs: the code and the reward are enough to find the redemption.
-    logger.info("reward redeemed", extra={"reward": reward, "code": redemption.code, "replayed": redemption.replayed})
+    # No email and no code in the logs (a code is a shopper's discount): the code's hash and the
+    # reward are enough to find the redemption.
+    logger.info("reward redeemed", extra={"reward": reward, "code": masked(redemption.code or None),
+                                          "replayed": redemption.replayed})
     return contract.issued(redemption.code)
 
 

@@ -1,7 +1,8 @@
 """SiteVibes demo: reward ``demo`` (header ``X-Api-Key: demo-key``, 10 % off, single use, 30 days,
 prefix SV; a new code for every request), reward ``demo-window`` (the same with a 60 s retry window:
 the same email within 60 s gets the same code) and reward ``demo-nocode`` (same header, a reward
-without a code)."""
+without a code). Each has a daily limit of 100,000 redemptions: far above what a demo, the tests or
+the bench use, so every redemption shows the one-transaction path with its budget counter."""
 
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ WINDOW_REWARD = "demo-window"
 NO_CODE_REWARD = "demo-nocode"
 HEADER = "X-Api-Key"
 KEY = "demo-key"
+DAILY_REDEMPTIONS = 100_000
 
 
 def seed(table: Table) -> None:
@@ -24,10 +26,12 @@ def seed(table: Table) -> None:
         max_uses=1,
         valid_days=30,
         pattern=CodePattern(prefix="SV"),
+        daily_redemptions=DAILY_REDEMPTIONS,
     )
     add_reward(table, REWARD, KEY, settings)
     add_reward(table, WINDOW_REWARD, KEY, settings.model_copy(update={"retry_window_seconds": 60}))
-    add_reward(table, NO_CODE_REWARD, KEY, RewardSettings(header_name=HEADER, gives_code=False))
+    add_reward(table, NO_CODE_REWARD, KEY, RewardSettings(header_name=HEADER, gives_code=False,
+                                                          daily_redemptions=DAILY_REDEMPTIONS))
 
 
 def curl_lines(base_url: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from coupons.core import account_items as accounts
 from coupons.core import models
-from coupons.core.errors import Forbidden
+from coupons.core.errors import Unauthenticated
 from coupons.core.models import DiscountKind
 from coupons.sitevibes import rewards
 from coupons_admin.__main__ import main
@@ -94,7 +94,7 @@ def test_rotate_secret_stops_the_old_one(table):
     cli("rewards", "add", "r1", "--header", "X-Api-Key", "--secret", "old", "--percent", "10")
     cli("rewards", "rotate-secret", "r1", "--header", "X-Secret", "--secret", "new")
     assert redeem(table, "r1", "x-secret", "new", "a@b.co").code
-    with pytest.raises(Forbidden):
+    with pytest.raises(Unauthenticated):
         rewards.open_reward(table, "r1", {"X-Secret": "old"})
 
 
@@ -105,7 +105,7 @@ def test_rotate_secret_with_a_grace_keeps_the_old_one_until_it_ends(table, monke
     assert rewards.open_reward(table, "r9", {"X-Api-Key": "new"}).id == "r9"
     later = models.utcnow() + timedelta(minutes=10, seconds=1)
     monkeypatch.setattr(models, "utcnow", lambda: later)
-    with pytest.raises(Forbidden):
+    with pytest.raises(Unauthenticated):
         rewards.open_reward(table, "r9", {"X-Api-Key": "old"})
 
 

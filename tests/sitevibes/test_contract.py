@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, LimitReached, Unauthenticated, Unavailable
 from coupons.core.models import Discount, DiscountKind
 from coupons.sitevibes import wire as contract
 from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
@@ -75,8 +75,8 @@ def test_a_body_that_is_not_base64_or_not_utf8_is_not_json():
         (InvalidRequest("x"), 400, "INVALID_REQUEST"),
         (Unauthenticated("x"), 401, "UNAUTHORIZED"),
         (Forbidden("x"), 401, "UNAUTHORIZED"),
-        (NotFound("x"), 404, "REWARD_NOT_FOUND"),
         (CodeTaken("x"), 409, "CODE_TAKEN"),
+        (LimitReached("x"), 429, "LIMIT_REACHED"),
         (Unavailable("x"), 503, "UNAVAILABLE"),
     ],
 )

@@ -74,7 +74,7 @@ def test_json_is_read_whatever_the_content_type_says(local_stack):
         (URL, {"X-Api-Key": "wrong"}, '{"email": "x@email.com"}', 401, "UNAUTHORIZED"),
         (URL, {}, '{"email": "x@email.com"}', 401, "UNAUTHORIZED"),
         (URL, {"Authorization": "Bearer demo-key"}, '{"email": "x@email.com"}', 401, "UNAUTHORIZED"),
-        ("/sitevibes/rewards/nope/coupons", KEY, '{"email": "x@email.com"}', 404, "REWARD_NOT_FOUND"),
+        ("/sitevibes/rewards/nope/coupons", KEY, '{"email": "x@email.com"}', 401, "UNAUTHORIZED"),
         (URL, KEY, '{"email": "x"}', 400, "INVALID_EMAIL"),
         (URL, KEY, '{"mail": "x@email.com"}', 400, "INVALID_EMAIL"),
         (URL, KEY, "email=x@email.com", 400, "INVALID_JSON"),
@@ -88,6 +88,20 @@ def test_refusals_keep_one_shape(local_stack, path, headers, data, status, code)
     assert response.status_code == status
     answer = response.json()
     assert set(answer) == {"error"} and answer["error"]["code"] == code and answer["error"]["message"]
+
+
+def test_an_unknown_reward_is_answered_exactly_like_a_wrong_or_missing_header(local_stack):
+    """Nothing in the answer tells a configured reward from an unknown one without its secret."""
+    email = '{"email": "x@email.com"}'
+    answers = [
+        local_stack.post("/sitevibes/rewards/nope/coupons", headers=KEY, data=email),
+        local_stack.post("/sitevibes/rewards/nope/coupons", headers={}, data=email),
+        local_stack.post(URL, headers={"X-Api-Key": "wrong"}, data=email),
+        local_stack.post(URL, headers={}, data=email),
+    ]
+    assert {(r.status_code, r.headers["content-type"], r.content) for r in answers} == {
+        (401, "application/json", answers[0].content)}
+    assert answers[0].json()["error"]["code"] == "UNAUTHORIZED"
 
 
 def test_a_get_is_not_a_route(local_stack):

@@ -57,7 +57,7 @@ def test_any_request_gets_a_contract_answer(handler, demo_table, reward, headers
 
     response = handler("SiteVibesFunction")(event)
     status, answer = response["statusCode"], body(response)
-    assert status in (200, 400, 401, 404)
+    assert status in (200, 400, 401)  # an unknown reward is a 401 too: no 404 to probe ids with
     if status == 200:
         assert set(answer) == {"coupon_code"} and isinstance(answer["coupon_code"], str)
         if answer["coupon_code"]:

@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from coupons.core import cache
+from coupons.core.errors import NotFound
 from coupons.core.models import Account, utcnow
-from coupons.core.table import Table
+from coupons.core.table import Table, error_code
 
 SK = "ACCOUNT"
 
@@ -52,6 +55,21 @@ def get_cached(table: Table, partner: str, account_id: str, fresh: bool = False)
     return cache.cached(table, _cache_key(partner, account_id), lambda: get(table, partner, account_id))
 
 
+def lookup_cached(table: Table, partner: str, account_id: str) -> tuple[Account | None, bool]:
+    """``get_cached``'s answer, and whether this call read it from the table (a miss, or an entry
+    past its TTL). A caller that refuses a key against a remembered account checks once more
+    against the table; against one it has just read, it need not: so an unknown account and a
+    wrong key each cost exactly one read, warm or cold."""
+    read_now = False
+
+    def load() -> Account | None:
+        nonlocal read_now
+        read_now = True
+        return get(table, partner, account_id)
+
+    return cache.cached(table, _cache_key(partner, account_id), load), read_now
+
+
 def set_secret(table: Table, partner: str, account_id: str, secret_hash: str, grace: timedelta = timedelta(0)) -> None:
     """Rotate an account's secret; fails if the account does not exist. The key it replaces stays
     valid for ``grace`` (partners switch keys at their own pace); with no grace it stops now. One
@@ -66,6 +84,25 @@ def set_secret(table: Table, partner: str, account_id: str, secret_hash: str, gr
         ExpressionAttributeValues=table.values({":h": secret_hash, ":now": now, ":until": now + grace}),
     )
     cache.forget(table, _cache_key(partner, account_id))
+
+
+def set_settings(table: Table, partner: str, account_id: str, settings: dict[str, Any]) -> None:
+    """Replace an account's settings (admin CLI); ``NotFound`` if the account does not exist. The
+    settings alone, in one update, so a concurrent key rotation is never undone."""
+    try:
+        table.call(
+            "update_item",
+            Key=table.serialize(key(partner, account_id)),
+            UpdateExpression="SET settings = :s, updated_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=table.values({":s": settings, ":now": utcnow()}),
+        )
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        raise NotFound(f"Unknown {partner} account {account_id!r}") from None
+    finally:
+        cache.forget(table, _cache_key(partner, account_id))
 
 
 def list_all(table: Table, partner: str) -> Iterator[Account]:

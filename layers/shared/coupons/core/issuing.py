@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -64,8 +65,29 @@ def _create_within_budget(table: Table, record: CodeRecord, budget: Budget) -> N
     """The code and the day's counter in one transaction: the counter's condition is what holds
     the budget under any concurrency, and a refused code costs the budget nothing."""
     value = record.balance if record.discount.kind is DiscountKind.GIFT_CARD and record.balance else Decimal(0)
+    try:
+        table.transact({
+            "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+            "budget": budget_part(table, budget, value, record.created_at),
+        })
+    except ConditionsFailed as refused:
+        holder = refused.item("code")
+        if "code" in refused and holder is not None:
+            raise code_items.CodeExists(code_items.from_item(holder)) from None
+        raise _over_budget(budget) from None
+
+
+def budget_part(table: Table, budget: Budget, value: Decimal, at: datetime) -> dict[str, Any]:
+    """The day's counter of ``budget`` as a ``Table.transact`` part: one more code and ``value``
+    more, on condition that neither passes the budget. A wing adds it to the transaction that
+    writes what it issues, so the count and the write commit together (or neither does); a
+    cancelled transaction names the part (``ConditionsFailed``). Raises ``LimitReached`` at once
+    when ``value`` alone is above the day's value budget. Only for a ``limited`` budget."""
+    if not budget.limited:
+        raise ValueError("a budget without limits has no counter to write")
     names = {"#codes": "codes", "#value": "gift_card_value"}
-    values: dict[str, Any] = {":one": 1, ":value": value, ":expires": int(record.created_at.timestamp()) + 3 * 86400}
+    values: dict[str, Any] = {":one": 1, ":value": value, ":expires": int(at.timestamp()) + 3 * 86400}
     conditions = []
     if budget.codes is not None:
         values[":max_codes"] = budget.codes
@@ -75,24 +97,13 @@ def _create_within_budget(table: Table, record: CodeRecord, budget: Budget) -> N
             raise _over_budget(budget)
         values[":room"] = budget.gift_card_value - value
         conditions.append("(attribute_not_exists(#value) OR #value <= :room)")
-    counter = account_items.budget_key(budget.partner, budget.account, record.created_at.date())
-    try:
-        table.transact({
-            "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
-                             "ConditionExpression": "attribute_not_exists(pk)"}},
-            "budget": {"Update": {
-                "Key": table.serialize(counter),
-                "UpdateExpression": "ADD #codes :one, #value :value SET expires_at = :expires",
-                "ConditionExpression": " AND ".join(conditions),
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": table.values(values),
-            }},
-        })
-    except ConditionsFailed as refused:
-        holder = refused.item("code")
-        if "code" in refused and holder is not None:
-            raise code_items.CodeExists(code_items.from_item(holder)) from None
-        raise _over_budget(budget) from None
+    return {"Update": {
+        "Key": table.serialize(account_items.budget_key(budget.partner, budget.account, at.date())),
+        "UpdateExpression": "ADD #codes :one, #value :value SET expires_at = :expires",
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": table.values(values),
+    }}
 
 
 def _over_budget(budget: Budget) -> LimitReached:

@@ -6,14 +6,15 @@
 - ``sk = REDEMPTION#<issued_at>``: a redemption that gave no code (a code's own item records who,
   when and which reward for the others); listed per reward on ``gsi1``.
 
-A redemption is one TransactWriteItems: the claim and the code (or the no-code record) are written
-together or not at all, so a code is never issued without its claim and a claim never points to a
-code that does not exist.
+A redemption is one TransactWriteItems: the claim and the code (or the no-code record), and for a
+reward with a daily budget its counter (``coupons.core.issuing.budget_part``), are written together
+or not at all, so a code is never issued without its claim, a claim never points to a code that
+does not exist, and a refused redemption costs the budget nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +47,10 @@ class CodeCollision(Exception):
     """The new code exists already (any partner); nothing was written."""
 
 
+class OverBudget(Exception):
+    """The reward's budget for the day is spent; nothing was written."""
+
+
 def partition(reward: str, person: str) -> str:
     return f"SITEVIBES#{reward}#{person}"
 
@@ -69,11 +74,14 @@ def claim(
     issued_at: datetime,
     window: timedelta,
     record: CodeRecord | None,
+    budget: Mapping[str, Any] | None = None,
 ) -> None:
-    """Record a redemption issued at ``issued_at``, giving ``record`` (or no code), in one transaction.
+    """Record a redemption issued at ``issued_at``, giving ``record`` (or no code), in one transaction,
+    with ``budget`` (the day's counter as a transaction part) when the reward has one.
 
     Raises ``ClaimedWithinWindow`` (with the earlier claim, from ReturnValuesOnConditionCheckFailure:
-    no second read), or ``CodeCollision``; in every case nothing was written.
+    no second read; it wins over the others, so a retry is answered even when the budget is spent),
+    ``OverBudget`` or ``CodeCollision``; in every case nothing was written.
     """
     pk = partition(reward, person)
     claim_item = {
@@ -100,15 +108,20 @@ def claim(
         if window:  # without a window every redemption is new: the claim just records the latest
             claim_put.update(ConditionExpression="attribute_not_exists(pk) OR issued_at < :window_start",
                              ExpressionAttributeValues=table.values({":window_start": epoch_ms(issued_at - window)}))
-        table.transact({
+        parts: dict[str, Mapping[str, Any]] = {
             "claim": {"Put": claim_put},
             "given": {"Put": {"Item": table.serialize(given), "ConditionExpression": "attribute_not_exists(pk)"}},
-        })
+        }
+        if budget is not None:
+            parts["budget"] = budget
+        table.transact(parts)
     except ConditionsFailed as refused:
         earlier = refused.item("claim")
         if earlier is not None:
             raise ClaimedWithinWindow(Claim(code=earlier.get("code", ""),
                                             issued_at=from_epoch_ms(earlier["issued_at"]))) from None
+        if "budget" in refused:
+            raise OverBudget() from None
         raise CodeCollision() from None
 
 

@@ -6,6 +6,11 @@ owned by ``sitevibes`` / the reward / the shopper's email. Every redemption gets
 SiteVibes sends no idempotency key, so a retry cannot be told from a second redemption, and SiteVibes
 refuses a reward whose code it has seen before. A reward may opt in to a retry window, within which
 the same email gets the same code back (docs/sitevibes.md weighs the two).
+
+A warm function answers a redemption with one DynamoDB call: the reward comes from memory
+(``account_items``' 30 s cache) and the claim, the code and the day's budget counter are one
+transaction. A reward may limit what it issues per UTC day (``daily_redemptions``, and
+``daily_value`` for a fixed-amount reward), counted by that transaction's counter (core.issuing).
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from coupons.core import account_items, codes, issuing
-from coupons.core.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
-from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
+from coupons.core import account_items, codes, issuing, money
+from coupons.core.errors import InvalidRequest, LimitReached, Unauthenticated, Unavailable
+from coupons.core.models import Account, CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
 from coupons.sitevibes import items as claim_items
 
@@ -34,6 +40,18 @@ MIN_POSSIBLE_CODES = 1_000_000
 # New random codes tried per redemption before giving up (503). With the default pattern
 # (32^8 codes) a single collision is already a one-in-a-billion event at a million codes issued.
 MAX_ATTEMPTS = 5
+# A bound on the input, not a working limit: one counter item takes about 1,000 writes/s (86.4
+# million a day), so a limit near this one limits nothing; leave it unset instead.
+MAX_DAILY_REDEMPTIONS = 50_000_000
+MAX_DAILY_VALUE = Decimal("999999999.99")  # coupons.core.money's largest amount
+
+# One answer for an unknown reward and for a missing or wrong header: the same status, the same
+# body (no reward id, no header name) and the same single table read, so reward ids cannot be
+# probed without the secret.
+NOT_OPENED = ("Unknown reward, or its header is missing or wrong: check the endpoint URL and the "
+              "request headers set for the reward in SiteVibes")
+# Stands in for an unknown reward, so that refusing one costs the same hash work as a wrong secret.
+_NO_REWARD = Account(partner=PARTNER, account_id="")
 
 
 class RewardExpired(InvalidRequest):
@@ -87,6 +105,11 @@ class RewardSettings(BaseModel):
     # its earlier code again (a retry after a timeout), which SiteVibes then refuses as a duplicate
     # if it was in fact a second redemption.
     retry_window_seconds: int = Field(default=0, ge=0, le=86_400)
+    # Abuse limits, per UTC day (None: no limit): redemptions (codes, or records of a reward
+    # without a code), and for a fixed-amount reward the face value of the codes issued, in the
+    # reward's currency. Over either, a redemption is refused (429) and nothing is written.
+    daily_redemptions: int | None = Field(default=None, ge=1, le=MAX_DAILY_REDEMPTIONS)
+    daily_value: Decimal | None = Field(default=None, gt=0, le=MAX_DAILY_VALUE)
 
     @field_validator("header_name")
     @classmethod
@@ -104,7 +127,25 @@ class RewardSettings(BaseModel):
                 raise ValueError("SiteVibes rewards give discount codes, not gift cards")
         if self.expires_on is not None and self.valid_days is not None:
             raise ValueError("give either a fixed expiry date or a number of valid days, not both")
+        if self.daily_value is not None:
+            fixed = self.discount if self.gives_code and self.discount else None
+            if fixed is None or fixed.kind is not DiscountKind.FIXED or fixed.value is None:
+                raise ValueError("a daily value budget needs a reward that gives a fixed amount off")
+            places = self.daily_value.as_tuple().exponent
+            if isinstance(places, int) and places < -money.exponent(fixed.currency):
+                raise ValueError(f"the daily value has more decimals than {fixed.currency} allows")
+            if self.daily_value < fixed.value:
+                raise ValueError(f"the daily value {self.daily_value} is below one code's {fixed.value} "
+                                 f"{fixed.currency}: no code could ever be issued")
         return self
+
+    @property
+    def value_per_code(self) -> Decimal:
+        """What one code adds to the daily value: a fixed amount's face value, else nothing."""
+        d = self.discount
+        if self.gives_code and d is not None and d.kind is DiscountKind.FIXED and d.value is not None:
+            return d.value
+        return Decimal(0)
 
 
 class Reward(BaseModel):
@@ -131,19 +172,37 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def open_reward(table: Table, reward_id: str, headers: Mapping[str, str]) -> Reward:
-    """The reward, if the request carries its configured header with its secret."""
+    """The reward, if the request carries its configured header with its secret; otherwise
+    ``Unauthenticated(NOT_OPENED)``, whether the reward is unknown or the header missing or wrong.
+
+    The reward comes from memory (at most 30 s old). A refusal always rests on a read made for
+    this request: a remembered reward that refuses is read once more (a secret or header rotated
+    in the meantime works at once), one just read is not, and an unknown reward is never
+    remembered. So every refusal costs one GetItem, and a revoked secret works at most 30 s.
+    """
     # An id that cannot be configured is not looked up (and cannot make an oversized key).
-    account = account_items.get(table, PARTNER, reward_id) if REWARD_ID.fullmatch(reward_id) else None
+    if not REWARD_ID.fullmatch(reward_id):
+        _opens(_NO_REWARD, headers)
+        raise Unauthenticated(NOT_OPENED)
+    account, read_now = account_items.lookup_cached(table, PARTNER, reward_id)
+    if account is not None and not read_now and not _opens(account, headers):
+        account = account_items.get_cached(table, PARTNER, reward_id, fresh=True)
     if account is None:
-        raise NotFound(f"Unknown reward {reward_id!r}: it is not configured in this coupon service")
-    settings = RewardSettings.model_validate(account.settings)
-    presented = (header_value(headers, settings.header_name) or "").strip()
-    if not presented:
-        raise Unauthenticated(f"The {settings.header_name} header for reward {reward_id!r} is missing")
+        _opens(_NO_REWARD, headers)
+        raise Unauthenticated(NOT_OPENED)
+    if not _opens(account, headers):
+        raise Unauthenticated(NOT_OPENED)
+    return Reward(id=reward_id, settings=RewardSettings.model_validate(account.settings))
+
+
+def _opens(account: Account, headers: Mapping[str, str]) -> bool:
+    """Whether ``headers`` carry the reward's header with its secret (or the previous secret in its
+    grace). The secret is hashed whatever arrives, so a missing header takes as long as a wrong one."""
+    name = account.settings.get("header_name", "")
+    presented = (header_value(headers, name) or "").strip() if name else ""
     # A value no configured secret can have (control characters, lone surrogates) is simply wrong.
-    if not presented.isprintable() or not account.opens_with(presented):  # the new secret, or the old in its grace
-        raise Forbidden(f"The {settings.header_name} header for reward {reward_id!r} is not valid")
-    return Reward(id=reward_id, settings=settings)
+    usable = bool(presented) and presented.isprintable()
+    return account.opens_with(presented if usable else None) and usable
 
 
 def redeem(
@@ -157,24 +216,44 @@ def redeem(
     """Issue the reward to ``email``: a new code, the same code again within the retry window, or
     ``""`` for a reward without a code. Every redemption is recorded.
 
-    Each attempt is one transaction (see ``store.rewards.claim``): a code collision draws a new
-    random code; a parallel retry of the same redemption settles on the code that won.
+    Each attempt is one transaction (see ``items.claim``): the claim, the code and, for a reward
+    with a budget, the day's counter. A code collision draws a new random code; a parallel retry
+    of the same redemption settles on the code that won; a retry within the window is answered
+    even when the day's budget is spent (it issues nothing); over the budget, ``LimitReached``.
     """
     settings = reward.settings
     person = normalise_email(email)
     draw = generate or settings.pattern.generate
     window = timedelta(seconds=settings.retry_window_seconds)
+    # Brandbassador's budget and counter: its value field (named for gift cards) counts face value here.
+    budget = issuing.Budget(PARTNER, reward.id, settings.daily_redemptions, settings.daily_value)
     for _ in range(MAX_ATTEMPTS):
         issued_at = now()
         record = _code_record(reward, person, issued_at, draw()) if settings.gives_code else None
         try:
-            claim_items.claim(table, reward.id, person, issued_at, window, record)
+            counter = issuing.budget_part(table, budget, settings.value_per_code, issued_at) if budget.limited else None
+            claim_items.claim(table, reward.id, person, issued_at, window, record, counter)
         except claim_items.ClaimedWithinWindow as retry:
             return Issued(retry.claim.code, retry.claim.issued_at, replayed=True)
         except claim_items.CodeCollision:
             continue
+        except (claim_items.OverBudget, LimitReached):
+            raise LimitReached(_over_budget_message(reward)) from None
         return Issued(record.code if record else "", issued_at, replayed=False)
     raise Unavailable(f"No code could be issued for reward {reward.id!r} right now; please retry")
+
+
+def _over_budget_message(reward: Reward) -> str:
+    settings = reward.settings
+    limits = []
+    if settings.daily_redemptions is not None:
+        n = settings.daily_redemptions
+        limits.append(f"{n} redemption{'' if n == 1 else 's'}")
+    if settings.daily_value is not None and settings.discount is not None:
+        limits.append(f"{money.to_wire(settings.daily_value, settings.discount.currency)} "
+                      f"{settings.discount.currency} of codes")
+    return (f"Reward {reward.id!r} has reached its daily limit ({' and '.join(limits)} a day); no code was issued. "
+            "It resets at midnight UTC, or the brand can raise it")
 
 
 def _code_record(reward: Reward, person: str, issued_at: datetime, code: str) -> CodeRecord:

@@ -7,8 +7,9 @@ Seed: shared/seeds/002 (SiteVibes help page) and shared/CONTRACTS.md.
 - success: any 2xx with ``{"coupon_code": "<code>"}``, ``{"coupon_code": ""}`` for a reward
   without a code; SiteVibes treats a non-2xx or a missing ``coupon_code`` as "reward not created";
 - the page documents no error body; ours (our choice) is
-  ``{"error": {"code": "<CODE>", "message": "<for a person>"}}`` with 400, 401, 404 (and 503 when
-  DynamoDB is throttling, which SiteVibes may retry).
+  ``{"error": {"code": "<CODE>", "message": "<for a person>"}}`` with 400, 401 (an unknown reward
+  too: the same answer as a wrong header, so reward ids cannot be probed), 429 (the reward's daily
+  limit) and 503 (DynamoDB throttling, which SiteVibes may retry).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
 from coupons.core import json_body
-from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, LimitReached, Unauthenticated, Unavailable
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
 from coupons.sitevibes.rewards import RewardExpired
@@ -49,8 +50,8 @@ _ERRORS: list[tuple[type[CouponError], int, str]] = [
     (InvalidRequest, 400, "INVALID_REQUEST"),
     (Unauthenticated, 401, "UNAUTHORIZED"),
     (Forbidden, 401, "UNAUTHORIZED"),  # SiteVibes' configuration is the only client: 401 either way
-    (NotFound, 404, "REWARD_NOT_FOUND"),
     (CodeTaken, 409, "CODE_TAKEN"),
+    (LimitReached, 429, "LIMIT_REACHED"),  # the brand's own daily limit: the same request may pass tomorrow
     (Unavailable, 503, "UNAVAILABLE"),
     (CouponError, 400, "INVALID_REQUEST"),  # a refusal added to the domain later: still not a 500
 ]
@@ -93,8 +94,10 @@ OPENAPI_RESPONSES = {
     200: _documented("The code is created and stored (or, within the retry window, the same code again)",
                      SiteVibesCoupon),
     400: _documented("INVALID_JSON, INVALID_EMAIL, INVALID_REQUEST or REWARD_EXPIRED", SiteVibesError),
-    401: _documented("UNAUTHORIZED: the reward's header is missing or its value is wrong", SiteVibesError),
-    404: _documented("REWARD_NOT_FOUND: the reward is not configured", SiteVibesError),
+    401: _documented("UNAUTHORIZED: the reward is unknown, or its header is missing or wrong (one answer, so "
+                     "reward ids cannot be probed)", SiteVibesError),
+    429: _documented("LIMIT_REACHED: the reward's daily limit (redemptions or value) is reached; nothing was issued",
+                     SiteVibesError),
     503: _documented("UNAVAILABLE: throttled or no free code found; retry the same request", SiteVibesError),
 }
 
