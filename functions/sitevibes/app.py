@@ -1,10 +1,15 @@
 """SiteVibes custom coupon rewards: POST /sitevibes/rewards/{reward}/coupons with {"email"} answers
 {"coupon_code"} with a fresh code. Wire format: coupons.sitevibes.wire."""
 
+import gc
+
+gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
+from coupons.core import init_phase
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.table import Table
@@ -43,3 +48,4 @@ def issue_coupon(reward: str) -> Response[dict]:
 
 refuse_with(app, contract)
 lambda_handler = entry_point(app)
+init_phase.finished()

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from coupons.core import account_items, codes, issuing, money
+from coupons.core.base_model import Model
 from coupons.core.errors import InvalidRequest, LimitReached, Unauthenticated, Unavailable
 from coupons.core.models import Account, CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
@@ -58,7 +59,7 @@ class RewardExpired(InvalidRequest):
     """The reward's fixed expiry date has passed: any code it gave now would be dead on arrival."""
 
 
-class CodePattern(BaseModel):
+class CodePattern(Model):
     """How a reward's codes look: ``prefix`` then ``length`` random characters from ``alphabet``."""
 
     prefix: str = ""
@@ -91,7 +92,7 @@ class CodePattern(BaseModel):
         return codes.generate(self.prefix, self.length, self.alphabet)
 
 
-class RewardSettings(BaseModel):
+class RewardSettings(Model):
     header_name: str  # e.g. X-Api-Key or Authorization; matched in any letter case, as HTTP does
     gives_code: bool = True  # False: "Reward without coupon code", answered with ""
     discount: Discount | None = None  # percent, fixed (with currency) or free shipping
@@ -148,7 +149,7 @@ class RewardSettings(BaseModel):
         return Decimal(0)
 
 
-class Reward(BaseModel):
+class Reward(Model):
     id: str
     settings: RewardSettings
 

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, Field
 
 from coupons.core import json_body
+from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, LimitReached, Unauthenticated, Unavailable
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
@@ -57,24 +58,24 @@ _ERRORS: list[tuple[type[CouponError], int, str]] = [
 ]
 
 
-class RedeemBody(BaseModel):
+class RedeemBody(Model):
     """What SiteVibes sends when a shopper redeems the reward (other fields are ignored)."""
 
     email: str = Field(description="The shopper's email address", examples=["john.smith@email.com"])
 
 
-class SiteVibesCoupon(BaseModel):
+class SiteVibesCoupon(Model):
     coupon_code: str = Field(
         description='The new code; "" for a reward without a code', examples=["SV7KQ2M9XA"]
     )
 
 
-class SiteVibesErrorDetail(BaseModel):
+class SiteVibesErrorDetail(Model):
     code: str = Field(examples=["INVALID_EMAIL"])
     message: str = Field(examples=["'john.smith' is not an email address"])
 
 
-class SiteVibesError(BaseModel):
+class SiteVibesError(Model):
     error: SiteVibesErrorDetail
 
 
