@@ -104,44 +104,82 @@ def sales(table: Table, first: date, last: date) -> Iterator[Redemption]:
 # ---- the two transactions ----------------------------------------------------------------------
 
 
-def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_limit: int | None) -> None:
-    """Use the code once, record the redemption and queue its sale event, all or nothing.
+def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_limit: int | None,
+           key_check: tuple[dict[str, Any], str] | None = None, whole_balance: bool = False) -> None:
+    """Use the code once, record the redemption and queue its sale event, all or nothing: the one
+    DynamoDB call of a redemption.
 
     The code item's condition is what makes single use and balances hold under any concurrency:
     ``uses < max_uses`` and ``balance >= :amount`` are checked by DynamoDB in the same write that
-    changes them. ``ConditionsFailed`` names the parts that failed: ``redemption`` (this order already
-    redeemed this code: a replay), ``code`` or ``customer``.
+    changes them. It also holds every value of ``record`` the redemption was computed from or is
+    attributed with (kind, value, currency, owner, per-customer limit; with ``whole_balance``, a
+    gift card paying all it holds, the balance itself), so a ``record`` that is out of date (read
+    a moment ago, or remembered) fails instead of charging by old values. ``key_check``: the
+    checkout key's account key and the hash it was verified against, when that came from memory
+    (``remembered``): the transaction then also holds that the key still exists as it was.
+
+    ``ConditionsFailed`` names the parts that failed, each with the item as DynamoDB found it:
+    ``key``, ``redemption`` (this order already redeemed this code: a replay), ``code``,
+    ``customer`` (``event`` fails only with ``redemption``).
     """
     today = redemption.created_at.date()
+    kind, owner = record.discount.kind, record.owner
     names = {"#status": "status", "#uses": "uses", "#max": "max_uses", "#kind": "kind",
-             "#starts": "starts_on", "#expires": "expires_on"}
-    values: dict[str, Any] = {":one": 1, ":active": "active", ":today": today, ":kind": record.discount.kind}
+             "#starts": "starts_on", "#expires": "expires_on", "#partner": "partner", "#account": "account",
+             "#person": "person", "#per_customer": "max_uses_per_customer"}
+    values: dict[str, Any] = {":one": 1, ":active": "active", ":today": today, ":kind": kind,
+                              ":partner": owner.partner, ":account": owner.account}
     update = "SET #uses = #uses + :one"
     condition = [
         "#status = :active AND #kind = :kind",
         "(attribute_not_exists(#max) OR #uses < #max)",
         "(attribute_not_exists(#starts) OR #starts <= :today)",
         "(attribute_not_exists(#expires) OR #expires >= :today)",
+        "#partner = :partner AND #account = :account",
     ]
-    if record.discount.kind is DiscountKind.GIFT_CARD:
-        names.update({"#balance": "balance", "#currency": "currency"})
-        values.update({":amount": redemption.gift_card_amount, ":currency": redemption.cart.currency})
+    if owner.person is None:
+        condition.append("attribute_not_exists(#person)")
+    else:
+        condition.append("#person = :person")
+        values[":person"] = owner.person
+    if customer_limit is None:
+        condition.append("attribute_not_exists(#per_customer)")
+    else:
+        condition.append("#per_customer = :limit")
+        values[":limit"] = customer_limit
+    if kind in (DiscountKind.PERCENT, DiscountKind.FIXED):
+        names["#value"] = "value"
+        values[":value"] = record.discount.value
+        condition.append("#value = :value")
+    if kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD):
+        names["#currency"] = "currency"
+        values[":currency"] = redemption.cart.currency
+        condition.append("#currency = :currency")
+    if kind is DiscountKind.GIFT_CARD:
+        names["#balance"] = "balance"
+        values[":amount"] = redemption.gift_card_amount
         update += ", #balance = #balance - :amount"
-        condition.append("#balance >= :amount AND #currency = :currency")
-    parts = {
-        "code": {"Update": {
-            "Key": table.serialize(code_items.key(record.code)),
-            "UpdateExpression": update,
-            "ConditionExpression": " AND ".join(condition),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": table.values(values),
-        }},
-        "redemption": {"Put": {
-            "Item": table.serialize(to_item(redemption)),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }},
-        "event": {"Put": outbox.put(table, redemption, outbox.SALE, redemption.created_at)},
-    }
+        condition.append("#balance = :amount" if whole_balance else "#balance >= :amount")
+    parts: dict[str, dict[str, Any]] = {}
+    if key_check is not None:
+        account_key, secret_hash = key_check
+        parts["key"] = {"ConditionCheck": {
+            "Key": table.serialize(account_key),
+            "ConditionExpression": "secret_hash = :hash",
+            "ExpressionAttributeValues": table.values({":hash": secret_hash}),
+        }}
+    parts["code"] = {"Update": {
+        "Key": table.serialize(code_items.key(record.code)),
+        "UpdateExpression": update,
+        "ConditionExpression": " AND ".join(condition),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": table.values(values),
+    }}
+    parts["redemption"] = {"Put": {
+        "Item": table.serialize(to_item(redemption)),
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }}
+    parts["event"] = {"Put": outbox.put(table, redemption, outbox.SALE, redemption.created_at)}
     if customer_limit is not None and redemption.customer_key:
         parts["customer"] = {"Update": {
             "Key": table.serialize(customer_key(record.code, redemption.customer_key)),

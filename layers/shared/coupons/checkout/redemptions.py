@@ -1,29 +1,46 @@
 """The brand's checkout: validate, redeem and roll back codes of every partner; gift-card balances.
 
-One read and at most one write per request. The read (one strongly consistent BatchGetItem) fetches
-the checkout key, the code, the order's redemption and the customer's counter together: it lets a
-retry be answered without writing and lets a code that plainly does not apply be refused without
-writing. It enforces nothing: single use, usage limits, per-customer limits and gift-card balances
-are conditions of the one TransactWriteItems that records the redemption (store.redemptions).
+A redemption is one DynamoDB call when the instance remembers the checkout key and the code
+(``remembered``): one TransactWriteItems whose conditions hold single use, usage limits,
+per-customer limits, gift-card balances, this order's earlier redemption and every value the
+answer is computed from (``store.redeem``). A cancelled transaction explains itself from the items
+DynamoDB hands back with the failed conditions. Otherwise (nothing remembered, or what is
+remembered says the code cannot apply) one strongly consistent BatchGetItem reads the checkout
+key, the code, the order's redemption and the customer's counter together: it answers a retry or
+a plain refusal without writing, and enforces nothing.
+
+Validate is that one read; rollback, refunds and gift cards read, then write under conditions.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from coupons.checkout import items as store
-from coupons.checkout.rules import CodeRefused, Quote, Reason, order_digest, parse_redemption_id, quote, redemption_id, refusal
+from coupons.checkout import remembered
+from coupons.checkout.rules import (
+    CodeRefused,
+    Quote,
+    Reason,
+    order_digest,
+    order_total,
+    parse_redemption_id,
+    quote,
+    redemption_id,
+    refusal,
+)
 from coupons.core import account_items, code_items, codes, money
 from coupons.core.credentials import hash_secret, verify_secret
 from coupons.core.errors import InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import Account, CodeRecord, DiscountKind, Owner, utcnow
 from coupons.core.sales import Cart, Customer, Redemption, RedemptionState, RefRefused, Refund, partner_of_ref
-from coupons.core.table import ConditionsFailed, Table
+from coupons.core.table import ConditionsFailed, Table, backoff
 
 PARTNER = "checkout"  # checkout keys are accounts of this partner
-RACE_ATTEMPTS = 10  # reads and conditional writes before a refund or rollback that keeps losing races is a 503
+RACE_ATTEMPTS = 10  # reads and conditional writes before a request that keeps losing races is a 503
 _USED_BY_ORDERS = (Reason.USED_UP, Reason.INSUFFICIENT_BALANCE, Reason.CUSTOMER_LIMIT_REACHED)
 
 
@@ -45,10 +62,12 @@ def authenticate(table: Table, key: str) -> None:
     _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
 
 
-def _verify(key: str, account_item: dict | None) -> None:
+def _verify(key: str, account_item: dict | None) -> str:
+    """The stored hash ``key`` matches, or ``Unauthenticated``."""
     stored = account_item.get("secret_hash") if account_item else None
-    if not verify_secret(key, stored):
+    if not verify_secret(key, stored) or stored is None:  # (the hash compare first: same work either way)
         raise Unauthenticated("The checkout key is not valid")
+    return stored
 
 
 # ---- validate and redeem -----------------------------------------------------------------------
@@ -61,15 +80,18 @@ class Redeemed:
 
 
 def _read(table: Table, key: str, code: str, order_id: str | None, customer: Customer):
-    """``(code record, this order's earlier redemption, the customer's uses)`` after checking the key."""
+    """``(code record, this order's earlier redemption, the customer's uses)`` after checking the key.
+    The key and the code are remembered for the next redemptions (``remembered``)."""
     keys = {"account": account_items.key(PARTNER, key_id(key)), "code": code_items.key(code)}
     if order_id is not None:
         keys["redemption"] = store.redemption_key(code, order_digest(order_id))
     if customer.key is not None:
         keys["customer"] = store.customer_key(code, customer.key)
     found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True), strict=True))
-    _verify(key, found["account"])
+    remembered.keep_key(table, key_id(key), _verify(key, found["account"]))
     record = code_items.from_item(found["code"]) if found["code"] else None
+    if record is not None:
+        remembered.keep_code(table, record)
     earlier = store.from_item(item) if (item := found.get("redemption")) else None
     counter = found.get("customer")
     return record, earlier, int(counter["uses"]) if counter else 0
@@ -85,40 +107,89 @@ def validate(table: Table, key: str, code: str, cart: Cart, customer: Customer,
 def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, customer: Customer,
            amount: Decimal | None = None, ref: str | None = None) -> Redeemed:
     code = codes.require_valid(code, codes.WITH_HYPHENS)
-    record, earlier, customer_uses = _read(table, key, code, order_id, customer)
-    if earlier is not None:
-        return _replay(earlier)
-    now = utcnow()
+    # A key and a code this instance remembers: the transaction alone decides (one call). The
+    # key's hash then rides along as a ConditionCheck, so a key revoked since writes nothing.
+    account = key_id(key)
+    key_hash = remembered.key_hash(table, account, key)
+    record = remembered.code(table, code) if key_hash else None
+    for attempt in range(RACE_ATTEMPTS):
+        now = utcnow()
+        given = _hopeful_quote(record, code, cart, now, amount, customer)
+        if record is None or given is None:
+            # Nothing remembered, or the code (as remembered) cannot apply: one consistent read
+            # answers a retry or a refusal without writing, as the transaction would not.
+            record, earlier, customer_uses = _read(table, key, code, order_id, customer)
+            key_hash = None  # verified by this very read
+            if earlier is not None:
+                return _replay(earlier)
+            try:
+                given = quote(record, code, cart, now.date(), amount, customer_uses, customer.key is not None)
+            except CodeRefused as refused:
+                # BatchGetItem reads each item consistently but not all at one instant: this order's
+                # own first try may have committed between the two reads. Refusals that its
+                # redemption could explain get one more look at it.
+                if refused.reason in _USED_BY_ORDERS:
+                    again = table.get_many([store.redemption_key(code, order_digest(order_id))], consistent=True)[0]
+                    if again is not None:
+                        return _replay(store.from_item(again))
+                raise
+            if record is None:  # (quote() refuses a missing record: this tells the type checker)
+                raise CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
+        limited = record.max_uses_per_customer is not None
+        redemption = Redemption(
+            id=redemption_id(code, order_id), code=code, order_id=order_id, kind=record.discount.kind, cart=cart,
+            customer=customer, customer_key=customer.key if limited else None, discount=given.discount,
+            shipping_discount=given.shipping_discount, gift_card_amount=given.gift_card_amount, owner=record.owner,
+            ref=ref, created_at=now,
+        )
+        # A card paying all it holds was charged by the balance itself: the condition holds that value.
+        whole_balance = (record.discount.kind is DiscountKind.GIFT_CARD and amount is None
+                         and given.gift_card_amount < order_total(cart))
+        try:
+            store.redeem(table, redemption, record, record.max_uses_per_customer,
+                         key_check=(account_items.key(PARTNER, account), key_hash) if key_hash else None,
+                         whole_balance=whole_balance)
+        except ConditionsFailed as refused:
+            if "key" in refused:  # revoked or stored anew since this instance verified it: read it
+                remembered.forget_key(table, account)
+                key_hash, record = None, None
+                continue
+            if "redemption" in refused.conflicted:  # this order's own other try is being written now
+                time.sleep(backoff(attempt))
+                continue
+            if mine := refused.failed.get("redemption"):  # the same order redeemed this code before
+                return _replay(store.from_item(mine))
+            record = _why(table, refused, record, code, cart, now, amount, customer)
+            continue
+        remembered.keep_code(table, _after(record, redemption))
+        if key_hash:
+            remembered.keep_key(table, account, key_hash)  # the ConditionCheck just held it
+        return Redeemed(redemption, replayed=False)
+    raise Unavailable("The code is changing right now; send the same request again")
+
+
+def _hopeful_quote(record: CodeRecord | None, code: str, cart: Cart, now: datetime, amount: Decimal | None,
+                   customer: Customer) -> Quote | None:
+    """What a remembered code gives this order, judged on everything but its counters, or None
+    (nothing remembered, or a rule refuses). Counters (``uses``, the customer's uses, a card's
+    balance when ``amount`` is given) are not judged from memory, which is stale by design: the
+    transaction's conditions judge them, and a refusal comes back with the item it needs."""
+    if record is None:
+        return None
+    counters: dict[str, object] = {"uses": 0}
+    if amount is not None and record.discount.kind is DiscountKind.GIFT_CARD:
+        counters["balance"] = max(record.balance or Decimal(0), amount)
     try:
-        given = quote(record, code, cart, now.date(), amount, customer_uses, customer.key is not None)
-    except CodeRefused as refused:
-        # BatchGetItem reads each item consistently but not all at one instant: this order's own
-        # first try may have committed between the two reads. Refusals that its redemption could
-        # explain get one more look at it.
-        if refused.reason in _USED_BY_ORDERS:
-            again = table.get_many([store.redemption_key(code, order_digest(order_id))], consistent=True)[0]
-            if again is not None:
-                return _replay(store.from_item(again))
-        raise
-    limited = record.max_uses_per_customer is not None
-    redemption = Redemption(
-        id=redemption_id(code, order_id), code=code, order_id=order_id, kind=record.discount.kind, cart=cart,
-        customer=customer, customer_key=customer.key if limited else None, discount=given.discount,
-        shipping_discount=given.shipping_discount, gift_card_amount=given.gift_card_amount, owner=record.owner,
-        ref=ref, created_at=now,
-    )
-    try:
-        store.redeem(table, redemption, record, record.max_uses_per_customer)
-    except ConditionsFailed as refused:
-        if mine := refused.failed.get("redemption"):  # the same order won a race against its own retry
-            return _replay(store.from_item(mine))
-        if "code" in refused.failed:
-            spent = amount if amount is not None else redemption.gift_card_amount
-            raise _why(refused.failed["code"], code, cart, now, spent) from None
-        limit = record.max_uses_per_customer
-        raise CodeRefused(Reason.CUSTOMER_LIMIT_REACHED,
-                          f"This customer has used the code {code} {limit} times, the most allowed") from None
-    return Redeemed(redemption, replayed=False)
+        return quote(record.model_copy(update=counters), code, cart, now.date(), amount, 0, customer.key is not None)
+    except (CodeRefused, InvalidRequest):
+        return None
+
+
+def _after(record: CodeRecord, redemption: Redemption) -> CodeRecord:
+    """``record`` as this redemption left it (as far as this instance can know)."""
+    spent = {"balance": (record.balance or Decimal(0)) - redemption.gift_card_amount} \
+        if record.discount.kind is DiscountKind.GIFT_CARD else {}
+    return record.model_copy(update={"uses": record.uses + 1, **spent})
 
 
 def _replay(earlier: Redemption) -> Redeemed:
@@ -131,14 +202,32 @@ def _replay(earlier: Redemption) -> Redeemed:
     return Redeemed(earlier, replayed=True)
 
 
-def _why(item: dict | None, code: str, cart: Cart, now: datetime, amount: Decimal) -> CodeRefused:
-    """The code item as the failed condition found it, explained by the same rules as validate."""
-    record = code_items.from_item(item) if item else None
-    amount_for_rules = amount if record and record.discount.kind is DiscountKind.GIFT_CARD else None
-    found = refusal(record, code, cart, now.date(), amount_for_rules)
+def _why(table: Table, refused: ConditionsFailed, record: CodeRecord, code: str, cart: Cart, now: datetime,
+         amount: Decimal | None, customer: Customer) -> CodeRecord:
+    """Explain a cancelled redemption from the items the failed conditions handed back, by the same
+    rules as validate: raises the refusal. When the code item as handed back still applies, the
+    redemption was computed from values that have changed since (``record`` was remembered, or
+    read a moment ago): returns the item as it is now, to compute the redemption again from."""
+    counter = refused.failed.get("customer")
+    customer_uses = int(counter["uses"]) if counter else 0
+    if "code" in refused:
+        item = refused.failed["code"]
+        found = code_items.from_item(item) if item else None
+        if found is None:
+            remembered.forget_code(table, code)
+        else:
+            remembered.keep_code(table, found)
+        why = refusal(found, code, cart, now.date(), amount, customer_uses, customer.key is not None)
+        if why is not None:
+            raise why
+        if found is not None and found.model_copy(update={"uses": record.uses}) != record:
+            return found
+    elif "customer" in refused:  # the code's condition held: the customer's counter is what failed
+        raise CodeRefused(Reason.CUSTOMER_LIMIT_REACHED,
+                          f"This customer has used the code {code} {customer_uses} times, the most allowed")
     # A condition failed, so some rule was broken at that instant; if the item has changed back
     # since (a rollback in between), say it was used up rather than nothing.
-    return found or CodeRefused(Reason.USED_UP, f"The code {code} was used by another order at the same time")
+    raise CodeRefused(Reason.USED_UP, f"The code {code} was used by another order at the same time")
 
 
 # ---- rollback and gift cards -------------------------------------------------------------------

@@ -9,6 +9,10 @@ process (the admin CLI, tests) ``forget`` the key at once.
 Only items that exist are kept: something created a moment ago (a bank, a token) is seen on the
 next request, and a miss costs one read each time, as before.
 
+``recall`` and ``keep`` serve callers that fold a miss into a read they make anyway and keep what
+they read or wrote themselves (the checkout's keys and codes: ``coupons.checkout.remembered``,
+whose writes hold every remembered value they use by a condition).
+
 Entries are kept per table name, for the life of the process (a warm Lambda instance); tests that
 reuse a table name for a fresh table ``clear`` it first (tests/conftest.py).
 """
@@ -50,12 +54,31 @@ def cached(table: _Named, key: Hashable, load: Callable[[], T | None]) -> T | No
             return hit[1]
     value = load()
     if value is not None:
-        with _lock:
-            cache[key] = (at, value)
-            cache.move_to_end(key)
-            while len(cache) > MAX_ENTRIES:
-                cache.popitem(last=False)
+        _keep(table, key, value, at)
     return value
+
+
+def recall(table: _Named, key: Hashable) -> Any | None:
+    """What is kept for ``key`` if it was kept less than ``TTL_SECONDS`` ago, else None. Never
+    reads: for callers that would rather fold a miss into a read they make anyway."""
+    with _lock:
+        hit = _cache_of(table).get(key)
+    return hit[1] if hit is not None and _clock() - hit[0] < TTL_SECONDS else None
+
+
+def keep(table: _Named, key: Hashable, value: Any) -> None:
+    """Keep ``value`` for ``key`` as of now: an item the caller has just read, or what its own
+    write (which DynamoDB checked) has just made of it."""
+    _keep(table, key, value, _clock())
+
+
+def _keep(table: _Named, key: Hashable, value: Any, at: float) -> None:
+    with _lock:
+        cache = _cache_of(table)
+        cache[key] = (at, value)
+        cache.move_to_end(key)
+        while len(cache) > MAX_ENTRIES:
+            cache.popitem(last=False)
 
 
 def forget(table: _Named, key: Hashable) -> None:

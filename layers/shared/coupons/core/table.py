@@ -71,12 +71,14 @@ class ConditionsFailed(Exception):
     """A transaction was cancelled by its conditions; nothing was written.
 
     ``failed`` maps the name of each part whose condition failed to the item DynamoDB found there
-    (``ReturnValuesOnConditionCheckFailure``; None when there was no item).
+    (``ReturnValuesOnConditionCheckFailure``; None when there was no item). ``conflicted`` names
+    the parts another transaction was writing at that instant (their conditions were not judged).
     """
 
-    def __init__(self, failed: dict[str, dict[str, Any] | None]):
+    def __init__(self, failed: dict[str, dict[str, Any] | None], conflicted: frozenset[str] = frozenset()):
         super().__init__(", ".join(failed))
         self.failed = failed
+        self.conflicted = conflicted
 
     def __contains__(self, part: str) -> bool:
         return part in self.failed
@@ -192,7 +194,7 @@ class Table:
                 if reason.get("Code") == _CONDITION_FAILED
             }
             if failed:
-                raise ConditionsFailed(failed)
+                raise ConditionsFailed(failed, frozenset(name for name, code in codes.items() if code == _CONFLICT))
             unknown = {c for c in codes.values() if c not in _FINE | _BUSY_REASONS | {_CONFLICT}}
             if unknown:
                 raise InvalidRequest("The request could not be stored: it breaks a storage limit "
