@@ -13,9 +13,8 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
-from pydantic import BaseModel
-
 from coupons.core import codes, money
+from coupons.core.base_model import Model
 from coupons.core.errors import CouponError, InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, DiscountKind, Owner
 from coupons.core.sales import Cart
@@ -52,7 +51,7 @@ class CodeRefused(CouponError):
         self.reason = reason
 
 
-class Quote(BaseModel):
+class Quote(Model):
     """What a code gives on a cart."""
 
     code: str

@@ -19,10 +19,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
 from coupons.core import credentials, money
+from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.responses import first_problem
@@ -79,7 +80,7 @@ Amount = Annotated[Decimal, BeforeValidator(_amount)]
 Currency = Annotated[str, BeforeValidator(_currency)]
 
 
-class CartIn(BaseModel):
+class CartIn(Model):
     subtotal: Amount = Field(description="Goods before discounts, excluding shipping (what percent codes apply "
                                          "to); including tax when taxes_included")
     shipping: Amount = Field(Decimal(0), description="Shipping cost")
@@ -101,12 +102,12 @@ class CartIn(BaseModel):
         return self
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(Model):
     id: str | None = Field(None, min_length=1, max_length=256, description="The shop's customer id")
     email: str | None = Field(None, min_length=3, max_length=320, description="Used when there is no id")
 
 
-class ValidateRequest(BaseModel):
+class ValidateRequest(Model):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"code": "SUMMER20", "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}]})
 
@@ -126,7 +127,7 @@ class RedeemRequest(ValidateRequest):
     ref: str | None = Field(None, max_length=256, description="A partner's tracking reference, e.g. bb-123")
 
 
-class SaleRequest(BaseModel):
+class SaleRequest(Model):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"order_id": "1003", "ref": "bb-42", "account": "demo",
          "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}]})
@@ -139,7 +140,7 @@ class SaleRequest(BaseModel):
     customer: CustomerIn = Field(default_factory=CustomerIn)
 
 
-class RefundRequest(BaseModel):
+class RefundRequest(Model):
     model_config = ConfigDict(json_schema_extra={"examples": [{"refund_id": "RMA-7", "amount": "20.00"}]})
 
     refund_id: str = Field(min_length=1, max_length=128, description="The shop's id of this refund: the same id "
@@ -281,10 +282,10 @@ def checkout_key(authorization: str | None) -> str:
 _ERROR_CODES: dict[str, Any] = {"enum": sorted({code for _, code in _CODES.values()} | {r.value for r in Reason})}
 
 
-class CheckoutErrorDetail(BaseModel):
+class CheckoutErrorDetail(Model):
     code: str = Field(json_schema_extra=_ERROR_CODES)
     message: str
 
 
-class CheckoutError(BaseModel):
+class CheckoutError(Model):
     error: CheckoutErrorDetail
