@@ -13,7 +13,7 @@ from coupons.affonso import affiliates, portal, programmes
 from coupons.affonso import wire as contract
 from coupons.core.errors import Unauthenticated
 from coupons.core.http_api import entry_point, refuse_with
-from coupons.core.observability import logger, metrics, tracer
+from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
 
@@ -86,6 +86,8 @@ def portal_page() -> Response[str]:
         401: documented("TOKEN_EXPIRED", contract.AffonsoError),
         403: documented("SELF_SERVICE_NOT_ENABLED", contract.AffonsoError),
         409: documented("ALREADY_HAS_COUPON or CODE_TAKEN", contract.AffonsoError),
+        429: documented("RATE_LIMIT_EXCEEDED: the programme's daily coupon budget is used up; error.retryAfter "
+                        "and the Retry-After header say how many seconds until it starts again", contract.AffonsoError),
     },
 )
 @tracer.capture_method
@@ -94,7 +96,7 @@ def create_coupon(request: contract.AffonsoCouponRequest) -> Response[dict]:
     claimed = affiliates.create_coupon(table, session, request.code)
     if not claimed.replayed:
         metrics.add_metric(name="CouponsCreated", unit=MetricUnit.Count, value=1)
-    logger.info("coupon created", extra={"code": claimed.coupon.code, "programme": session.programme.id,
+    logger.info("coupon created", extra={"code": masked(claimed.coupon.code), "programme": session.programme.id,
                                          "affiliate": session.affiliate.id, "replayed": claimed.replayed})
     return contract.coupon_created(claimed.coupon)
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
 
+from coupons.core import account_items
 from localrun import template
 from localrun.delivery import LocalDelivery
 from localrun.demo.checkout import add_sample_codes
@@ -181,3 +183,14 @@ def test_a_functions_policy_is_exactly_what_its_calls_need(demo_table, contract)
     unused = sorted(f"{action} {g.leading_keys}" for g in allowed for action in g.actions
                     if not any(a.action == action and g.allows(a) for a in seen))
     assert (refused, unused) == ([], [])
+
+
+def test_affonso_counts_its_programmes_budgets_but_cannot_write_a_programme():
+    """A leaked Affonso function cannot switch self-service on, raise a budget or replace an API key."""
+    allowed = grants("AffonsoFunction")
+    programme = account_items.key("affonso", "demo")["pk"]
+    counter = account_items.budget_key("affonso", "demo", date(2026, 1, 1), own_partition=True)["pk"]
+    writes = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+    assert not any(g.allows(Access(action, None, programme)) for g in allowed for action in writes)
+    assert any(g.allows(Access("dynamodb:UpdateItem", None, counter)) for g in allowed)
+    assert any(g.allows(Access("dynamodb:GetItem", None, programme)) for g in allowed)

@@ -11,6 +11,9 @@ Seed: shared/seeds/003 (docs.affonso.io "Create Coupon") and shared/CONTRACTS.md
 - errors: ``{"success": false, "error": {"code", "message"}}``. The five coupon errors' bodies are
   not public; CONTRACTS.md records our choice (codes below, message = the error's title on
   Affonso's page), in the style of Affonso's admin API (400 VALIDATION_ERROR, 404 NOT_FOUND).
+  A programme's daily coupon budget, used up, answers as Affonso answers its own rate limit
+  (docs.affonso.io/api/rate-limits): 429 ``RATE_LIMIT_EXCEEDED`` with ``retryAfter`` (seconds) and
+  a ``Retry-After`` header.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pydantic import BaseModel, Field, field_validator
 from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
     Coupon,
+    DailyLimitReached,
     Dashboard,
     InvalidCodeFormat,
     IssuedToken,
@@ -36,7 +40,16 @@ from coupons.affonso.affiliates import (
 from coupons.affonso.earnings import Earning
 from coupons.affonso.programmes import Creative, ProgrammeSettings
 from coupons.core import credentials
-from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    LimitReached,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
@@ -53,6 +66,7 @@ _ERRORS: list[tuple[type[CouponError], int, str, str]] = [
     (Forbidden, 401, "UNAUTHORIZED", ""),
     (NotFound, 404, "NOT_FOUND", ""),
     (InvalidRequest, 400, "VALIDATION_ERROR", ""),
+    (LimitReached, 429, "RATE_LIMIT_EXCEEDED", ""),  # the programme's daily budget: the message says which
     (Unavailable, 503, "SERVICE_UNAVAILABLE", ""),
 ]
 
@@ -190,7 +204,11 @@ def coupon_created(created: Coupon) -> Response:
 
 def error(exc: CouponError) -> Response:
     status, code, title = next((s, c, t) for cls, s, c, t in _ERRORS if isinstance(exc, cls))
-    return _json(status, {"success": False, "error": {"code": code, "message": title or exc.message}})
+    detail: dict[str, Any] = {"code": code, "message": title or exc.message}
+    if isinstance(exc, DailyLimitReached):  # as Affonso's own 429: seconds to wait, in the body and the header
+        detail["retryAfter"] = exc.retry_after
+        return _json(status, {"success": False, "error": detail}, headers={"Retry-After": str(exc.retry_after)})
+    return _json(status, {"success": False, "error": detail})
 
 
 def malformed(problems: list[dict[str, Any]]) -> Response:
@@ -236,6 +254,7 @@ _ERROR_CODES: dict[str, Any] = {"enum": sorted({code for _, _, code, _ in _ERROR
 class AffonsoErrorDetail(BaseModel):
     code: str = Field(json_schema_extra=_ERROR_CODES)
     message: str
+    retryAfter: int | None = Field(None, description="RATE_LIMIT_EXCEEDED only: seconds until the daily budget starts again")
 
 
 class AffonsoError(BaseModel):
