@@ -1,15 +1,21 @@
 """Affonso: coupon throughput vs the bare DynamoDB calls it makes, calls and capacity
-per request for the three routes (create = 1 transaction)."""
+per request for the three routes (create = the token's GetItem + 1 transaction; the programme
+comes from memory)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
 
-from bench.harness import Context, Row, per_second, unique
+from bench.harness import Context, Row, unique
 from coupons.affonso import affiliates, items, programmes
 from coupons.affonso.affiliates import PartnerProfile
-from coupons.core import account_items, code_items
+from coupons.core import code_items
 from coupons.core.table import Table
 from localrun.samples import sample_event
 
@@ -46,39 +52,80 @@ def _tokens(ctx: Context, n: int) -> list[str]:
 
 def _throughput(ctx: Context) -> list[Row]:
     invoke = ctx.handler(FUNCTION)
-    client, name = ctx.table.client, ctx.table.name
-    tokens = _tokens(ctx, N + 1)
-    demo_token = tokens[0]
-    demo = affiliates.open_session(ctx.table, demo_token)
-    token_key = Table.serialize(items.token_key(affiliates.token_hash(demo_token)))
-    partition = {":pk": {"S": items.affiliate_partition("demo", demo.affiliate.id)}}
+    client = ctx.table.client
+    tokens = _tokens(ctx, 2 * N + 3)  # the handler's, then the bare calls' own
+    handler_tokens, bare_tokens = tokens[: N + 1], tokens[N + 1:]
+    sent = _requests_of(ctx, lambda: invoke(coupon_event(bare_tokens.pop(), unique("S"))))
+    (_, get_token), (_, transaction) = sent
 
     def create(i: int) -> None:
-        response = invoke(coupon_event(tokens[i + 1], unique("A")))
+        response = invoke(coupon_event(handler_tokens[i + 1], unique("A")))
         assert response["statusCode"] == 200, response
 
-    def bare_reads_and_transaction(i: int) -> None:
-        # What the handler does, as bare calls: token, affiliate partition, programme, transaction.
-        client.get_item(TableName=name, Key=token_key, ConsistentRead=True)
-        client.query(TableName=name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues=partition,
-                     ConsistentRead=True)
-        client.get_item(TableName=name, Key=Table.serialize(account_items.key("affonso", "demo")))
-        code, claim = unique("P"), items.affiliate_partition("bench", unique("a"))
-        client.transact_write_items(TransactItems=[
-            {"Put": {"TableName": name, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": {**Table.serialize(code_items.key(code)), "kind": {"S": "percent"},
-                              "value": {"N": "20"}, "partner": {"S": "affonso"}, "account": {"S": "demo"}}}},
-            {"Put": {"TableName": name, "ConditionExpression": "attribute_not_exists(pk)",
-                     "Item": {"pk": {"S": claim}, "sk": {"S": items.CLAIM}, "code": {"S": code}}}},
-        ])
+    def bare_read_and_transaction(i: int) -> None:
+        # Exactly the requests the handler sent, for another token and code: the token's GetItem,
+        # then the one transaction (programme version, day's budget, the coupon noted on the token,
+        # claim, code).
+        token_key = Table.serialize(items.token_key(affiliates.token_hash(bare_tokens[i + 1])))
+        token = client.get_item(**{**get_token, "Key": token_key})["Item"]
+        client.transact_write_items(**{**transaction, "ClientRequestToken": unique("t"),
+                                       "TransactItems": _for(transaction["TransactItems"], token_key, token)})
 
-    handler_rate = per_second(create, N)
-    bare_rate = per_second(bare_reads_and_transaction, N)
+    handler_rate, bare_rate = _side_by_side(create, bare_read_and_transaction, N)
     return [
-        Row("affonso", "create coupon through the handler", "requests/s", handler_rate),
-        Row("affonso", "bare 2 get_item + query + transact_write_items", "requests/s", bare_rate),
-        Row("affonso", "handler / bare calls", "ratio", handler_rate / bare_rate, ">= 0.7"),
+        Row("affonso", "create coupon through the handler", "requests/s (1 / median, in turns)", handler_rate),
+        Row("affonso", "bare get_item + transact_write_items (5 parts)", "requests/s (1 / median, in turns)", bare_rate),
+        Row("affonso", "handler / bare calls", "ratio", handler_rate / bare_rate, ">= 0.8"),
     ]
+
+
+def _side_by_side(first: Callable[[int], object], second: Callable[[int], object], n: int) -> tuple[float, float]:
+    """Requests per second of each, one caller: 1 / the median time of one request. They run in
+    turns (one of each, n times, which goes first alternating), and the median rather than the
+    mean: on a machine shared with other work (two cores, other people's tests), a slow moment then
+    costs both alike, and a few stalls do not decide the figure."""
+    first(-1), second(-1)  # warm: connections and lazy imports
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(n):
+        for side in (0, 1) if i % 2 else (1, 0):
+            start = time.perf_counter()
+            (first, second)[side](i)
+            times[side].append(time.perf_counter() - start)
+    return 1 / statistics.median(times[0]), 1 / statistics.median(times[1])
+
+
+def _requests_of(ctx: Context, action: Callable[[], object]) -> list[tuple[str, dict]]:
+    """The DynamoDB requests ``action`` sends (operation, parameters), as botocore is handed them."""
+    sent: list[tuple[str, dict]] = []
+
+    def record(params: dict, model: Any, **_: Any) -> None:
+        sent.append((model.name, copy.deepcopy(params)))
+
+    events = ctx.table.client.meta.events
+    events.register("provide-client-params.dynamodb", record)
+    try:
+        action()
+    finally:
+        events.unregister("provide-client-params.dynamodb", record)
+    return sent
+
+
+def _for(parts: list[dict], token_key: dict, token: dict) -> list[dict]:
+    """The handler's transaction parts, re-keyed for another token, its affiliate and a new code."""
+    code = unique("P")
+    claim_pk = {"S": items.affiliate_partition("demo", token["affiliate"]["S"])}
+    redone = []
+    for part in parts:
+        ((operation, request),) = part.items()
+        if operation == "Update" and request["Key"]["pk"]["S"].startswith("AFFONSO#TOKEN#"):
+            request = {**request, "Key": token_key}
+        elif operation == "Put" and request["Item"]["sk"]["S"] == items.CLAIM:
+            request = {**request, "Item": {**request["Item"], "pk": claim_pk, "code": {"S": code}}}
+        elif operation == "Put":
+            request = {**request, "Item": {**request["Item"], **Table.serialize(code_items.key(code)),
+                                           "code": {"S": code}}}
+        redone.append({operation: request})
+    return redone
 
 
 def _calls(ctx: Context) -> list[Row]:
@@ -99,8 +146,8 @@ def _calls(ctx: Context) -> list[Row]:
         "invalid code format": coupon_event(taken_by, "a!"),
         "token expired": coupon_event("a1b2c3d4e5f6789", unique("E")),
     }
-    targets = {"create coupon": "3 reads + 1 TransactWriteItems", "token (new affiliate)": "1 read + 2 writes",
-               "data (blueprint)": "3 reads", "data (with coupon)": "3 reads + 1 Query (the coupon's sales)"}
+    targets = {"create coupon": "<= 2", "token (new affiliate)": "<= 2", "token (existing affiliate)": "<= 2",
+               "data (blueprint)": "<= 2", "data (with coupon)": "<= 2"}
     rows = []
     for case, event in cases.items():
         calls, capacity, by_operation = ctx.measure(functools.partial(invoke, event))

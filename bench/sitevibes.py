@@ -110,9 +110,10 @@ def _transaction(ctx: Context, reward: rewards.Reward) -> list[dict]:
         {"Put": {"TableName": table.name, "Item": table.serialize(code_items.to_item(record)),
                  "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
     ]
-    budget = issuing.Budget(rewards.PARTNER, reward.id, settings.daily_redemptions, settings.daily_value)
+    budget = issuing.Budget(rewards.PARTNER, reward.id, codes=settings.daily_redemptions,
+                            fixed_value=settings.daily_value, own_partition=True)
     if budget.limited:
-        ((operation, part),) = issuing.budget_part(table, budget, settings.value_per_code, now).items()
+        ((operation, part),) = budget.part(table, now, fixed=settings.value_per_code or None).items()
         items.append({operation: {"TableName": table.name, "ReturnValuesOnConditionCheckFailure": "ALL_OLD", **part}})
     return items
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from coupons.affonso import affiliates
 from coupons.affonso import items as affiliate_items
-from coupons.affonso.programmes import PARTNER, Creative, ProgrammeSettings
+from coupons.affonso.programmes import MAX_DAILY_COUPONS, MAX_DAILY_FLAT_VALUE, PARTNER, Creative, ProgrammeSettings
 from coupons.core import account_items as accounts
 from coupons.core import code_items as codes
 from coupons.core import money
@@ -76,11 +76,18 @@ def _key(args: argparse.Namespace) -> str:
 
 def _validated(fields: dict[str, Any]) -> ProgrammeSettings:
     try:
-        return ProgrammeSettings.model_validate(fields)
+        settings = ProgrammeSettings.model_validate(fields)
     except ValidationError as problem:
         first = problem.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidRequest(f"Invalid programme setting {where}: {first['msg'].removeprefix('Value error, ')}") from None
+    b = settings.blueprint
+    if settings.daily_flat_value is not None and b is not None and b.kind is DiscountKind.FIXED and b.value is not None \
+            and settings.daily_flat_value < b.value:
+        # Checked here, not in the model: a stored programme must always be readable.
+        raise InvalidRequest(f"A daily flat value of {settings.daily_flat_value} is less than one coupon's "
+                             f"{b.value}: no coupon could be made")
+    return settings
 
 
 def _changes(args: argparse.Namespace, current: ProgrammeSettings | None) -> dict[str, Any]:
@@ -118,7 +125,23 @@ def _changes(args: argparse.Namespace, current: ProgrammeSettings | None) -> dic
         changes["incentives"] = []
     elif args.incentive:
         changes["incentives"] = [_incentive(text) for text in args.incentive]
+    if getattr(args, "no_daily_limits", False):
+        changes.update(daily_coupons=None, daily_flat_value=None)
+    if args.daily_coupons is not None:
+        changes["daily_coupons"] = args.daily_coupons
+    if args.daily_flat_value is not None:
+        changes["daily_flat_value"] = money.parse_amount(args.daily_flat_value, "--daily-flat-value")
     return changes
+
+
+def _daily_coupons(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= count <= MAX_DAILY_COUPONS:
+        raise argparse.ArgumentTypeError(f"{count} is not between 1 and {MAX_DAILY_COUPONS:,}")
+    return count
 
 
 def _number(text: str | None, option: str) -> Decimal:
@@ -148,7 +171,9 @@ def _update(table: Table, args: argparse.Namespace) -> None:
 
 
 def _save(table: Table, account: Account, settings: ProgrammeSettings) -> None:
-    accounts.put(table, account.model_copy(update={"settings": settings.model_dump(mode="json")}))
+    """Only if nobody changed the programme since ``account`` was read (its version): a concurrent
+    edit or key rotation is never undone; this command fails and says so instead."""
+    accounts.save(table, account.model_copy(update={"settings": settings.model_dump(mode="json")}))
 
 
 def _creative_add(table: Table, args: argparse.Namespace) -> None:
@@ -184,6 +209,10 @@ def _describe(settings: ProgrammeSettings) -> str:
     if settings.rewards is not None:
         r = settings.rewards
         said += f", rewards {r.amount} {'%' if r.type.value == 'percentage' else settings.totals_currency} per sale"
+    limits = [f"{settings.daily_coupons} coupons"] if settings.daily_coupons is not None else []
+    if settings.daily_flat_value is not None:
+        limits.append(f"{settings.daily_flat_value} of flat coupons")
+    said += f", daily limit {' and '.join(limits)}" if limits else ", no daily limit"
     return said
 
 
@@ -269,6 +298,12 @@ def register(groups: argparse._SubParsersAction) -> None:
         command.add_argument("--incentive", action="append",
                              help='a bonus shown to affiliates, "Name: description"; repeat for more '
                                   "(update: replaces the list)")
+        command.add_argument("--daily-coupons", type=_daily_coupons, metavar="N",
+                             help=f"coupons the programme's affiliates may create per UTC day, 1 to "
+                                  f"{MAX_DAILY_COUPONS:,} (default: no limit); beyond it: 429 RATE_LIMIT_EXCEEDED")
+        command.add_argument("--daily-flat-value", metavar="AMOUNT",
+                             help="with a flat blueprint: the sum of the coupons' amounts created per UTC day, e.g. "
+                                  f"500.00, at most {MAX_DAILY_FLAT_VALUE} (default: no limit)")
 
     add = commands.add_parser("add", help="add or replace a programme")
     settings_options(add, creating=True)
@@ -281,6 +316,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     update.add_argument("--no-blueprint", action="store_true", help="remove the blueprint")
     update.add_argument("--no-rewards", action="store_true", help="remove the commission terms")
     update.add_argument("--no-incentives", action="store_true", help="remove every incentive")
+    update.add_argument("--no-daily-limits", action="store_true",
+                        help="remove the daily limits (before --daily-coupons / --daily-flat-value, which set new ones)")
     update.set_defaults(run=_update)
 
     commands.add_parser("list", help="list programmes").set_defaults(run=_list)

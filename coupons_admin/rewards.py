@@ -24,17 +24,22 @@ from coupons_admin.codes import COLUMNS, rows
 from coupons_admin.durations import duration
 
 
-def add_reward(table: Table, reward_id: str, secret: str, settings: RewardSettings) -> None:
+def add_reward(table: Table, reward_id: str, secret: str, settings: RewardSettings,
+               replacing: Account | None = None) -> None:
+    """Create or replace a reward; ``replacing`` (the reward as read) replaces it only if nobody
+    changed it since (``account_items.save``)."""
     if not REWARD_ID.fullmatch(reward_id):
         raise InvalidRequest(f"Reward id {reward_id!r}: use 1 to 64 letters, digits, '-' or '_'")
     if not secret or secret != secret.strip() or not secret.isprintable():
         # HTTP trims header values, and the service compares what arrives: such a secret could never match.
         raise InvalidRequest("The header's secret must be non-empty printable text without leading or trailing spaces")
-    accounts.put(
-        table,
-        Account(partner=PARTNER, account_id=reward_id, secret_hash=hash_secret(secret),
-                settings=settings.model_dump()),
-    )
+    account = Account(partner=PARTNER, account_id=reward_id, secret_hash=hash_secret(secret),
+                      settings=settings.model_dump())
+    if replacing is None:
+        accounts.put(table, account)
+    else:
+        accounts.save(table, account.model_copy(update={"version": replacing.version,
+                                                        "created_at": replacing.created_at}))
 
 
 def _secret(args: argparse.Namespace) -> str:
@@ -165,7 +170,8 @@ def _update(table: Table, args: argparse.Namespace) -> None:
         settings = RewardSettings.model_validate({**settings.model_dump(), **changes})
     except ValidationError as problem:
         raise InvalidRequest(f"reward {args.reward} not changed: {_reason(problem)}") from None
-    accounts.set_settings(table, PARTNER, args.reward, settings.model_dump())
+    # Saved at the version read above: an edit or key rotation in between fails loudly, undoes nothing.
+    accounts.save(table, account.model_copy(update={"settings": settings.model_dump()}))
     print(f"reward {args.reward} updated: {describe(settings)}")
 
 
@@ -192,7 +198,7 @@ def _rotate(table: Table, args: argparse.Namespace) -> None:
         except ValidationError as problem:
             raise InvalidRequest(f"reward {args.reward} not changed: {_reason(problem)}") from None
     args.header = settings.header_name
-    add_reward(table, args.reward, _secret(args), settings)
+    add_reward(table, args.reward, _secret(args), settings, replacing=account)
     print(f"header of reward {args.reward} is now {settings.header_name} with the new secret; the old one stops working now")
 
 

@@ -67,9 +67,11 @@ def set_tracking_key(table: Table, webshop_id: str, key: str) -> None:
         table.call(
             "update_item",
             Key=table.serialize(accounts.key(PARTNER, webshop_id)),
-            UpdateExpression="SET settings.tracking_key = :k",
+            # Raises the version like every account write (core.account_items).
+            UpdateExpression="SET settings.tracking_key = :k, #version = if_not_exists(#version, :zero) + :one",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=table.values({":k": key}),
+            ExpressionAttributeNames={"#version": "version"},
+            ExpressionAttributeValues=table.values({":k": key, ":zero": 0, ":one": 1}),
         )
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":

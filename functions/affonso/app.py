@@ -1,6 +1,10 @@
 """Affonso embed API: an embed token for an affiliate, its dashboard data, and its self-service
 coupon; and the affiliate portal page that uses them. Wire format: coupons.affonso.wire."""
 
+import gc
+
+gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
+
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +15,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.affonso import affiliates, portal, programmes
 from coupons.affonso import wire as contract
+from coupons.core import init_phase
 from coupons.core.errors import Unauthenticated
 from coupons.core.http_api import entry_point, refuse_with
-from coupons.core.observability import logger, metrics, tracer
+from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
 
@@ -86,6 +91,8 @@ def portal_page() -> Response[str]:
         401: documented("TOKEN_EXPIRED", contract.AffonsoError),
         403: documented("SELF_SERVICE_NOT_ENABLED", contract.AffonsoError),
         409: documented("ALREADY_HAS_COUPON or CODE_TAKEN", contract.AffonsoError),
+        429: documented("RATE_LIMIT_EXCEEDED: the programme's daily coupon budget is used up; error.retryAfter "
+                        "and the Retry-After header say how many seconds until it starts again", contract.AffonsoError),
     },
 )
 @tracer.capture_method
@@ -94,7 +101,7 @@ def create_coupon(request: contract.AffonsoCouponRequest) -> Response[dict]:
     claimed = affiliates.create_coupon(table, session, request.code)
     if not claimed.replayed:
         metrics.add_metric(name="CouponsCreated", unit=MetricUnit.Count, value=1)
-    logger.info("coupon created", extra={"code": claimed.coupon.code, "programme": session.programme.id,
+    logger.info("coupon created", extra={"code": masked(claimed.coupon.code), "programme": session.programme.id,
                                          "affiliate": session.affiliate.id, "replayed": claimed.replayed})
     return contract.coupon_created(claimed.coupon)
 
@@ -109,3 +116,4 @@ def _api_key_present() -> None:
 
 refuse_with(app, contract, authenticate_first=_api_key_present)
 lambda_handler = entry_point(app, json_bodies=True)
+init_phase.finished()

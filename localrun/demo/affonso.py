@@ -1,5 +1,6 @@
 """Affonso demo: programme ``demo`` (API key ``demo-key``, blueprint 20 percentage, self-service on,
-10 % commission per sale in EUR, a theme, an incentive and a creative), and programme
+10 % commission per sale in EUR, a theme, an incentive and a creative, a daily budget of 100,000
+coupons), and programme
 ``demo-closed`` (same key, no blueprint, self-service off, nothing else configured).
 
 The affiliate portal page: http://127.0.0.1:3000/affonso/portal#token=demo-token-jane
@@ -22,8 +23,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from coupons.affonso import affiliates
-from coupons.affonso import items as affiliate_items
+from coupons.affonso import affiliates, programmes
 from coupons.affonso.affiliates import PartnerProfile
 from coupons.affonso.programmes import Creative, Incentive, ProgrammeSettings, Rewards, RewardType, Theme
 from coupons.core.models import Discount, DiscountKind
@@ -52,19 +52,19 @@ DEMO_SETTINGS = ProgrammeSettings(
     creatives=[Creative(id="cr_demo_banner", name="Banner 300x250", description="Spring collection banner",
                         category="banners", url="https://shop.example.com/creatives/banner-300x250.png",
                         width=300, height=250)],
+    # Far above what a demo (or the bench) makes in a day, so every create shows the budgeted transaction.
+    daily_coupons=100_000,
 )
 
 
 def seed(table: Table) -> None:
     add_programme(table, PROGRAMME, KEY, DEMO_SETTINGS)
     add_programme(table, CLOSED_PROGRAMME, KEY, ProgrammeSettings(name="Demo programme without self-service"))
-    now = datetime.now(UTC)
-    for token, (programme, email, name) in DEMO_TOKENS.items():
-        affiliate_id = affiliates.affiliate_id(programme, email)
-        hashed = affiliates.token_hash(token)
-        affiliate_items.put_token(table, hashed, programme, affiliate_id, now, int(_DEMO_TOKENS_EXPIRE.timestamp()))
-        affiliate_items.save_affiliate(table, programme, affiliate_id,
-                                       PartnerProfile(email=email, name=name).model_dump(), hashed, now)
+    for token, (programme_id, email, name) in DEMO_TOKENS.items():
+        programme = programmes.load_programme(table, programme_id, fresh=True)
+        assert programme is not None
+        affiliates.issue_token(table, programme, PartnerProfile(email=email, name=name), token=token,
+                               expires_at=_DEMO_TOKENS_EXPIRE)
     # Sam's coupon is made the way an affiliate makes one.
     affiliates.create_coupon(table, affiliates.open_session(table, "demo-token-sam"), SAM_COUPON)
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -11,6 +12,7 @@ from coupons.core import code_items
 from coupons.core.credentials import verify_secret
 from coupons.core.errors import Forbidden
 from coupons.core.models import DiscountKind
+from coupons_admin import programmes as admin_programmes
 from coupons_admin.__main__ import main
 from tests.affonso.conftest import issue
 
@@ -109,3 +111,83 @@ def test_portal_settings_rewards_incentives_and_creatives_are_stored_as_the_port
     cli(table, capsys, "programmes", "creative-remove", "p", creative_id)
     assert programmes.open_programme(table, "p", "k").settings.creatives == []
     assert main(["--table", table.name, "programmes", "creative-remove", "p", creative_id]) == 1
+
+
+def test_daily_limits_are_set_shown_and_removed(table, capsys):
+    cli(table, capsys, "programmes", "add", "lim", "--name", "L", "--api-key", "k", "--blueprint-type", "flat",
+        "--blueprint-value", "7.50", "--currency", "EUR", "--self-service", "on",
+        "--daily-coupons", "200", "--daily-flat-value", "1500.00")
+    saved = programmes.open_programme(table, "lim", "k").settings
+    assert (saved.daily_coupons, saved.daily_flat_value) == (200, Decimal("1500.00"))
+    assert "daily limit 200 coupons and 1500.00 of flat coupons" in cli(table, capsys, "programmes", "list")
+
+    cli(table, capsys, "programmes", "update", "lim", "--daily-coupons", "50")
+    saved = programmes.open_programme(table, "lim", "k").settings
+    assert (saved.daily_coupons, saved.daily_flat_value) == (50, Decimal("1500.00"))  # the other one kept
+    cli(table, capsys, "programmes", "update", "lim", "--no-daily-limits")
+    assert "lim\t'L', blueprint 7.50 EUR flat, self-service on, no daily limit" in cli(table, capsys, "programmes", "list")
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--daily-coupons", "0"], "0 is not between 1 and 1,000,000"),
+    (["--daily-coupons", "1000001"], "is not between 1 and 1,000,000"),
+    (["--daily-coupons", "lots"], "'lots' is not a whole number"),
+])
+def test_daily_coupons_outside_its_bounds_is_refused_before_anything_is_stored(table, capsys, argv, says):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--table", table.name, "programmes", "add", "p", "--name", "P", "--api-key", "k", *argv])
+    assert exit_.value.code == 2 and says in capsys.readouterr().err
+    assert accounts.get(table, "affonso", "p") is None
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--daily-flat-value", "ten"], "is not a number"),
+    (["--daily-flat-value", "-5"], "must not be negative"),
+    (["--daily-flat-value", "1.005"], "at most 2"),
+    (["--daily-flat-value", "1000000000"], "--daily-flat-value"),
+    (["--blueprint-type", "flat", "--blueprint-value", "20", "--currency", "EUR", "--daily-flat-value", "19.99"],
+     "less than one coupon's 20"),
+])
+def test_bad_daily_flat_values_are_refused_with_a_message(table, capsys, argv, says):
+    assert main(["--table", table.name, "programmes", "add", "p", "--name", "P", "--api-key", "k", *argv]) == 1
+    assert says in capsys.readouterr().err
+    assert accounts.get(table, "affonso", "p") is None
+
+
+def test_an_update_racing_a_key_rotation_fails_loudly_and_the_rotation_stays(table, capsys, monkeypatch):
+    cli(table, capsys, "programmes", "add", "p", "--name", "Before", "--api-key", "old-key")
+    read = admin_programmes._settings
+
+    def read_then_rotated_elsewhere(table_, programme_id):
+        found = read(table_, programme_id)
+        # Meanwhile, another operator rotates the key (no grace): the update's copy is now stale.
+        assert main(["--table", table.name, "programmes", "rotate-key", "p", "--api-key", "new-key"]) == 0
+        return found
+
+    monkeypatch.setattr(admin_programmes, "_settings", read_then_rotated_elsewhere)
+    capsys.readouterr()
+    assert main(["--table", table.name, "programmes", "update", "p", "--name", "After"]) == 1
+    said = capsys.readouterr().err
+    assert "was changed by someone else" in said and "nothing was written" in said and "Run the command again" in said
+    assert programmes.open_programme(table, "p", "new-key").settings.name == "Before"  # nothing of the edit...
+    with pytest.raises(Forbidden):  # ...and the rotation is not undone: the old key stays retired
+        programmes.open_programme(table, "p", "old-key")
+    monkeypatch.undo()
+    cli(table, capsys, "programmes", "update", "p", "--name", "After")  # run again: it works
+    assert programmes.open_programme(table, "p", "new-key").settings.name == "After"
+
+
+def test_two_edits_from_the_same_read_the_second_fails(table, capsys, monkeypatch):
+    cli(table, capsys, "programmes", "add", "p", "--name", "P", "--api-key", "k")
+    read = admin_programmes._settings
+
+    def another_edit_lands_first(table_, programme_id):
+        found = read(table_, programme_id)
+        monkeypatch.setattr(admin_programmes, "_settings", read)
+        cli(table, capsys, "programmes", "creative-add", "p", "--name", "Banner", "--url", "https://cdn.example/b.png")
+        return found
+
+    monkeypatch.setattr(admin_programmes, "_settings", another_edit_lands_first)
+    assert main(["--table", table.name, "programmes", "update", "p", "--primary-color", "#112233"]) == 1
+    saved = programmes.open_programme(table, "p", "k").settings
+    assert [c.name for c in saved.creatives] == ["Banner"] and saved.theme.primary_color is None

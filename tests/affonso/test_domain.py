@@ -260,3 +260,82 @@ def test_checkout_gives_the_coupons_discount_to_the_affiliate_until_it_is_disabl
     with pytest.raises(checkout.CodeRefused) as refused:
         checkout.quote(code_items.get(affonso_table, "ANN20"), "ANN20", cart, utcnow().date())
     assert refused.value.reason is checkout.Reason.DISABLED
+
+
+# ---- DynamoDB work per route, and settings changed meanwhile --------------------------------------
+
+
+class CountingClient:
+    def __init__(self, client):
+        self._client, self.calls = client, []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self._client, name)
+
+
+def test_each_route_costs_at_most_two_dynamodb_calls(affonso_table):
+    counting = CountingClient(affonso_table.client)
+    counted = Table(affonso_table.name, counting)  # same name: the same memory of the programme
+    opened = programmes.open_programme(counted, "demo", "demo-key")
+    counting.calls.clear()
+    token = affiliates.issue_token(counted, opened, PartnerProfile(email="calls@example.com")).token
+    assert counting.calls == ["query", "transact_write_items"]  # the affiliate; token + pointer + retired token
+
+    counting.calls.clear()
+    assert affiliates.open_dashboard(counted, token).session.coupon is None
+    assert counting.calls == ["get_item"]  # the token says it all; no coupon, so no sales to read
+
+    counting.calls.clear()
+    affiliates.create_coupon(counted, affiliates.open_session(counted, token), "CALLS20")
+    assert counting.calls == ["get_item", "transact_write_items"]
+
+    counting.calls.clear()
+    again = affiliates.create_coupon(counted, affiliates.open_session(counted, token), "calls-20")
+    assert again.replayed and counting.calls == ["get_item"]  # a retry writes nothing
+
+    counting.calls.clear()
+    assert affiliates.open_dashboard(counted, token).session.coupon.code == "CALLS20"
+    assert counting.calls == ["get_item", "query"]  # the token, then the coupon's sales
+
+
+def _changed_elsewhere(table, programme_id: str, **settings) -> None:
+    """A change made by another process (another admin's machine): this one's memory is not told."""
+    assignments = ", ".join(f"settings.{name} = :{name}" for name in settings)
+    table.client.update_item(
+        TableName=table.name, Key=table.serialize({"pk": f"ACCOUNT#affonso#{programme_id}", "sk": "ACCOUNT"}),
+        UpdateExpression=f"SET {assignments}, version = version + :one",
+        ExpressionAttributeValues=table.values({**{f":{k}": v for k, v in settings.items()}, ":one": 1}))
+
+
+def test_a_coupon_is_never_made_on_settings_the_brand_changed_meanwhile(affonso_table, session):
+    ann = session("ann@example.com")  # the programme is now in this process's memory, self-service on
+    _changed_elsewhere(affonso_table, "demo", self_service=False)
+    with pytest.raises(SelfServiceNotEnabled):
+        affiliates.create_coupon(affonso_table, ann, "ANN20")
+    assert code_items.get(affonso_table, "ANN20") is None and session("ann@example.com").coupon is None
+
+
+def test_self_service_switched_on_meanwhile_works_at_once(affonso_table, session):
+    add_programme(affonso_table, "soon", "demo-key", ProgrammeSettings(
+        name="Soon", blueprint=Discount(kind=DiscountKind.PERCENT, value=Decimal(10)), self_service=False))
+    pat = session("pat@example.com", "soon")  # remembered with self-service off
+    _changed_elsewhere(affonso_table, "soon", self_service=True)
+    assert affiliates.create_coupon(affonso_table, pat, "PATSOON").coupon.code == "PATSOON"
+
+
+def test_a_token_issued_before_tokens_carried_their_affiliate_asks_for_a_new_one(affonso_table):
+    affonso_table.client.put_item(TableName=affonso_table.name, Item=affonso_table.serialize({
+        **affiliate_items.token_key(affiliates.token_hash("old-kind-token")), "programme": "demo",
+        "affiliate": "aff_0", "expires_at": int(utcnow().timestamp()) + 600}))
+    with pytest.raises(TokenExpired):
+        affiliates.open_session(affonso_table, "old-kind-token")
+
+
+def test_a_new_token_knows_the_coupon_made_with_the_previous_one(affonso_table, session):
+    ann = session("ann@example.com")
+    affiliates.create_coupon(affonso_table, ann, "ANN20")
+    fresh = affiliates.open_session(affonso_table, issue(affonso_table, "ann@example.com"))
+    assert fresh.coupon is not None and fresh.coupon.code == "ANN20"
+    with pytest.raises(TokenExpired):  # the session it replaced can no longer create anything
+        affiliates.create_coupon(affonso_table, ann, "ANN21")

@@ -176,3 +176,29 @@ def test_parallel_retries_of_one_request_all_answer_the_same_coupon(local_stack)
         responses = list(pool.map(lambda _: create(local_stack, token, code), range(20)))
     assert [r.status_code for r in responses] == [200] * 20
     assert {r.json()["data"]["code"] for r in responses} == {code}
+
+
+def test_parallel_tokens_for_one_affiliate_leave_exactly_one_working(local_stack):
+    email = f"{unique('many')}@example.com".lower()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        tokens = list(pool.map(lambda _: new_token(local_stack, email), range(10)))
+    answers = [local_stack.get(DATA, params={"token": token}) for token in tokens]
+    assert [a.status_code for a in answers].count(200) == 1, [a.status_code for a in answers]
+    assert all(error_code(a) == (401, "TOKEN_EXPIRED") for a in answers if a.status_code != 200)
+
+
+def test_a_coupon_made_while_a_new_token_is_issued_is_never_lost_from_the_portal(local_stack):
+    """The portal creates the coupon with its token while the brand's server asks for a new one: either
+    the coupon is made and the new token shows it, or the old token is refused and nothing is made."""
+    for _ in range(8):
+        email = f"{unique('both')}@example.com".lower()
+        old, code = new_token(local_stack, email), unique("BOTH")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            made = pool.submit(create, local_stack, old, code)
+            newer = pool.submit(new_token, local_stack, email)
+        shown = local_stack.get(DATA, params={"token": newer.result()}).json()["data"]["coupon"]
+        stored = code_items.get(local_stack.table, code, consistent=True)
+        if made.result().status_code == 200:
+            assert shown is not None and shown["code"] == code and stored is not None
+        else:
+            assert error_code(made.result()) == (401, "TOKEN_EXPIRED") and shown is None and stored is None

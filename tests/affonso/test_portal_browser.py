@@ -175,6 +175,21 @@ def test_self_service_not_enabled(page, local_stack):
     assert page.locator("#choose").is_hidden()
 
 
+def test_a_used_up_daily_budget_is_said_in_plain_words_and_the_code_is_not_blamed(page, local_stack):
+    programme = f"budget-{uuid.uuid4().hex[:8]}"
+    add_programme(local_stack.table, programme, "demo-key", ProgrammeSettings(
+        name="Busy programme", self_service=True, daily_coupons=1,
+        blueprint=Discount(kind=DiscountKind.PERCENT, value=Decimal(10))))
+    first = local_stack.post("/affonso/v1/embed/coupon", json={
+        "token": new_token(local_stack, programme=programme), "code": f"B{uuid.uuid4().hex[:8].upper()}"})
+    assert first.status_code == 200, first.text  # today's one coupon
+    open_portal(page, local_stack, new_token(local_stack, programme=programme))
+    choose(page, "PAT10")
+    assert "as many new codes today as the brand allows" in error_shown(page)
+    assert page.get_by_label("Choose your code").get_attribute("aria-invalid") is None
+    assert page.locator("#choose").is_visible()  # tomorrow the same form works
+
+
 def test_token_expired_while_the_page_is_open_shows_the_expired_view(page, local_stack):
     email = f"portal-{uuid.uuid4().hex[:10]}@example.com"
     open_portal(page, local_stack, new_token(local_stack, email))

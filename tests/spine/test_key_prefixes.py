@@ -42,9 +42,11 @@ FRIENDBUY = [
 # the table's partition key of every item a call touches).
 BUILDS = {
     "BrandbassadorFunction": [CODE, account("brandbassador")],
-    "SiteVibesFunction": [CODE, account("sitevibes"), sitevibes_items.partition("demo", "a@example.com")],
+    "SiteVibesFunction": [CODE, account("sitevibes"), sitevibes_items.partition("demo", "a@example.com"),
+                          account_items.budget_key("sitevibes", "demo", date(2026, 1, 1), own_partition=True)["pk"]],
     "AffonsoFunction": [CODE, account("affonso"), affonso_items.token_key("h")["pk"],
-                        affonso_items.affiliate_partition("demo", "aff-1")],
+                        affonso_items.affiliate_partition("demo", "aff-1"),
+                        account_items.budget_key("affonso", "demo", date(2026, 1, 1), own_partition=True)["pk"]],
     "CheckoutFunction": [CODE, account("checkout"), checkout_items.redemption_key("SUMMER20", "d")["pk"],
                          outbox.event_key("SUMMER20.d", outbox.SALE), checkout_items.tracked_sale_key("d")["pk"],
                          account("brandbassador")],  # a tracked sale's ConditionCheck on the webshop

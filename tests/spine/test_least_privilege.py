@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
 
+from coupons.core import account_items
 from localrun import template
 from localrun.delivery import LocalDelivery
 from localrun.demo.checkout import add_sample_codes
@@ -216,3 +218,17 @@ def test_no_function_writes_a_code_without_a_condition(demo_table, contract):
     unguarded = sorted({f"{w.kind} {w.partition}: {w.condition}" for w in written
                         if not w.condition or (w.kind == "Put" and "attribute_not_exists(pk)" not in w.condition)})
     assert unguarded == []
+
+
+@pytest.mark.parametrize(("function", "partner"), [("AffonsoFunction", "affonso"), ("SiteVibesFunction", "sitevibes")])
+def test_a_function_counts_its_budgets_but_cannot_write_its_accounts(function, partner):
+    """A leaked Affonso or SiteVibes function cannot switch self-service on, raise a budget or
+    replace a key: its budget counters live beside the account (``own_partition``), out of the
+    account's partition, so the policy can allow one and not the other."""
+    allowed = grants(function)
+    account = account_items.key(partner, "demo")["pk"]
+    counter = account_items.budget_key(partner, "demo", date(2026, 1, 1), own_partition=True)["pk"]
+    writes = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+    assert not any(g.allows(Access(action, None, account)) for g in allowed for action in writes)
+    assert any(g.allows(Access("dynamodb:UpdateItem", None, counter)) for g in allowed)
+    assert any(g.allows(Access("dynamodb:GetItem", None, account)) for g in allowed)

@@ -7,24 +7,36 @@
 - With the token, the affiliate reads its coupon (or the programme's blueprint) and may create its
   coupon once: the code item and the affiliate's claim are written in one transaction, each under
   its own condition, so "one coupon per affiliate" and "one owner per code" hold under any race.
+- DynamoDB work: the token item says everything a session needs (the affiliate as issued, its
+  coupon, whether a newer token replaced it), so a session costs one read; the programme comes from
+  memory (``account_items.get_cached``, at most 30 s old). Creating the coupon is that read and one
+  transaction, which also holds on the programme's version (a coupon is never made on settings the
+  brand changed meanwhile) and counts the programme's daily budget.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
-
-from pydantic import BaseModel
 
 from coupons.affonso import items
 from coupons.affonso.earnings import Earnings, earnings
 from coupons.affonso.programmes import PARTNER, Programme, load_programme
-from coupons.core import credentials, sale_items
-from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from coupons.core import account_items, credentials, sale_items
+from coupons.core.base_model import Model
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    LimitReached,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.core.models import CodeRecord, Discount, Owner, utcnow
 from coupons.core.table import Table
 
@@ -49,7 +61,16 @@ class AlreadyHasCoupon(CouponError):
     """The affiliate has its coupon in this programme already (coupons cannot be changed)."""
 
 
-class PartnerProfile(BaseModel):
+class DailyLimitReached(LimitReached):
+    """The programme's affiliates have created as many coupons today as the brand allows
+    (``retry_after``: seconds until the next UTC day, when the budget starts again)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PartnerProfile(Model):
     """Who the brand says the affiliate is; ``None`` fields leave a stored value unchanged."""
 
     email: str
@@ -60,7 +81,7 @@ class PartnerProfile(BaseModel):
     metadata_json: str | None = None  # JSON text: metadata may hold floats, which DynamoDB refuses
 
 
-class Affiliate(BaseModel):
+class Affiliate(Model):
     id: str  # also the tracking id in the affiliate's link
     programme: str
     email: str
@@ -68,7 +89,7 @@ class Affiliate(BaseModel):
     image: str | None = None
 
 
-class Coupon(BaseModel):
+class Coupon(Model):
     code: str
     discount: Discount
 
@@ -88,6 +109,7 @@ class Session:
     programme: Programme
     affiliate: Affiliate
     coupon: Coupon | None
+    token_hash: str  # the key of the token item that opened it
 
 
 @dataclass(frozen=True)
@@ -117,27 +139,30 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def issue_token(table: Table, programme: Programme, profile: PartnerProfile,
-                now: datetime | None = None) -> IssuedToken:
-    """A new embed token for the affiliate with ``profile.email`` (created if missing).
+def issue_token(table: Table, programme: Programme, profile: PartnerProfile, now: datetime | None = None, *,
+                token: str | None = None, expires_at: datetime | None = None) -> IssuedToken:
+    """A new embed token for the affiliate with ``profile.email`` (created if missing); every older
+    token of the affiliate stops working. ``token`` and ``expires_at`` are for the demo seed's fixed
+    tokens only.
 
-    The token item is written first and the affiliate's pointer to it last: if the second write
-    fails, the new token is unusable and the previous one still works, never the other way round.
+    One read of the affiliate and one transaction (``items.issue_token``): the new token is usable
+    exactly when the affiliate points at it and the previous one is marked replaced.
     """
     now = now or utcnow()
     email = profile.email.strip().lower()
     aff_id = affiliate_id(programme.id, email)
-    token = credentials.new_token()
-    hashed = token_hash(token)
-    expires_at = now + TOKEN_LIFETIME
-    items.put_token(table, hashed, programme.id, aff_id, now, int(expires_at.timestamp()))
-    items.save_affiliate(table, programme.id, aff_id, {**profile.model_dump(), "email": email}, hashed, now)
-    affiliate = Affiliate(id=aff_id, programme=programme.id, email=email, name=profile.name, image=profile.image)
+    token = token or credentials.new_token()
+    expires_at = expires_at or now + TOKEN_LIFETIME
+    stored = items.issue_token(table, programme.id, aff_id, {**profile.model_dump(), "email": email},
+                               token_hash(token), now, int(expires_at.timestamp()))
+    affiliate = Affiliate(id=aff_id, programme=programme.id, email=email, name=stored.get("name"),
+                          image=stored.get("image"))
     return IssuedToken(token=token, expires_at=expires_at, affiliate=affiliate, programme=programme)
 
 
 def open_session(table: Table, token: str | None, now: datetime | None = None) -> Session:
-    """The session an embed token opens, or ``TokenExpired`` (whatever the reason, told no one)."""
+    """The session an embed token opens, or ``TokenExpired`` (whatever the reason, told no one).
+    One read: the token item; the programme comes from memory (at most 30 s old)."""
     now = now or utcnow()
     if not token:
         raise TokenExpired("The embed token is missing")
@@ -146,15 +171,18 @@ def open_session(table: Table, token: str | None, now: datetime | None = None) -
     # TTL deletes expired items late (up to days), so the expiry is checked here too.
     if stored is None or int(stored["expires_at"]) <= int(now.timestamp()):
         raise TokenExpired("The embed token is unknown or expired")
-    profile, claim = items.get_affiliate(table, stored["programme"], stored["affiliate"])
-    if profile is None or not hmac.compare_digest(str(profile.get("current_token", "")), hashed):
+    if stored.get("replaced"):
         raise TokenExpired("The embed token was replaced by a newer one")
+    if "email" not in stored:
+        # Issued before tokens carried their affiliate (at most 30 minutes before that release).
+        raise TokenExpired("The embed token is of an older kind; ask for a new one")
     programme = load_programme(table, stored["programme"])
     if programme is None:
         raise TokenExpired("The embed token's programme no longer exists")
-    affiliate = Affiliate(id=stored["affiliate"], programme=programme.id, email=profile["email"],
-                          name=profile.get("name"), image=profile.get("image"))
-    return Session(programme=programme, affiliate=affiliate, coupon=_coupon(claim) if claim else None)
+    affiliate = Affiliate(id=stored["affiliate"], programme=programme.id, email=stored["email"],
+                          name=stored.get("name"), image=stored.get("image"))
+    coupon = _coupon(stored) if stored.get("code") else None
+    return Session(programme=programme, affiliate=affiliate, coupon=coupon, token_hash=hashed)
 
 
 def open_dashboard(table: Table, token: str | None, now: datetime | None = None) -> Dashboard:
@@ -178,30 +206,88 @@ def normalise_code(requested: str) -> str:
 def create_coupon(table: Table, session: Session, requested_code: str, now: datetime | None = None) -> Claimed:
     """The affiliate's coupon with ``requested_code`` and the programme's blueprint.
 
-    One transaction writes the code item and the claim. A refused claim that already holds exactly
-    this code is the affiliate's own earlier request (a retry after a timeout): success, same coupon.
+    One transaction writes the code item and the claim, notes the coupon on the session's token,
+    counts the programme's daily budget and holds on the programme's version. A claim that already
+    holds exactly this code is the affiliate's own earlier request (a retry after a timeout):
+    success, same coupon, nothing written or counted.
     """
-    blueprint = session.programme.settings.coupon_blueprint
-    if blueprint is None:
-        raise SelfServiceNotEnabled(f"Programme {session.programme.id!r} has no self-service coupons")
-    code = normalise_code(requested_code)
-    record = CodeRecord(
-        code=code,
-        discount=blueprint,
-        owner=Owner(partner=PARTNER, account=session.programme.id, person=session.affiliate.id),
-        description=f"Self-service coupon of {session.affiliate.email}",
-        created_at=now or utcnow(),
-    )
-    try:
-        items.claim_code(table, record, session.affiliate.id)
-    except items.ClaimRefused as refused:
-        if refused.claim is not None and refused.claim.get("code") == code:
-            return Claimed(coupon=_coupon(refused.claim), replayed=True)
-        if refused.has_claim:  # also when the code is taken too: the affiliate's own state comes first
-            raise AlreadyHasCoupon(
-                f"Affiliate {session.affiliate.id} has a coupon in {session.programme.id!r}") from None
-        raise CodeTaken(f"The code {code} exists already") from None
-    return Claimed(coupon=Coupon(code=code, discount=blueprint), replayed=False)
+    programme, fresh = session.programme, False
+    for _ in range(_DECISIONS):
+        blueprint = programme.settings.coupon_blueprint
+        if blueprint is None and not fresh:
+            # Refuse only on what the table says now: the brand may have switched it on a moment ago.
+            programme, fresh = _fresh(table, programme.id), True
+            continue
+        if blueprint is None:
+            raise SelfServiceNotEnabled(f"Programme {programme.id!r} has no self-service coupons")
+        code = normalise_code(requested_code)
+        if session.coupon is not None:  # the token knows the affiliate's coupon: no write could succeed
+            if session.coupon.code == code:
+                return Claimed(coupon=session.coupon, replayed=True)
+            raise AlreadyHasCoupon(f"Affiliate {session.affiliate.id} has a coupon in {programme.id!r}")
+        record = CodeRecord(
+            code=code,
+            discount=blueprint,
+            owner=Owner(partner=PARTNER, account=programme.id, person=session.affiliate.id),
+            description=f"Self-service coupon of {session.affiliate.email}",
+            created_at=now or utcnow(),
+        )
+        try:
+            items.claim_code(table, record, session.affiliate.id, session.token_hash, _guards(table, programme, record))
+        except items.ClaimRefused as refused:
+            if refused.programme_changed:  # decided on settings changed meanwhile: read them, decide again
+                programme, fresh = _fresh(table, programme.id), True
+                continue
+            if refused.token_retired:
+                raise TokenExpired("The embed token was replaced by a newer one") from None
+            if refused.claim is not None and refused.claim.get("code") == code:
+                return Claimed(coupon=_coupon(refused.claim), replayed=True)
+            if refused.has_claim:  # also when the code is taken too: the affiliate's own state comes first
+                raise AlreadyHasCoupon(f"Affiliate {session.affiliate.id} has a coupon in {programme.id!r}") from None
+            if refused.code_taken:
+                raise CodeTaken(f"The code {code} exists already") from None
+            raise _used_up(programme, record.created_at) from None
+        return Claimed(coupon=Coupon(code=code, discount=blueprint), replayed=False)
+    raise Unavailable("The programme's settings are being changed; please retry in a moment")
+
+
+# Decisions on the programme's settings per request: the cached ones, then (when they changed
+# meanwhile) the table's, once more if they change again in that moment.
+_DECISIONS = 3
+
+
+def _fresh(table: Table, programme_id: str) -> Programme:
+    programme = load_programme(table, programme_id, fresh=True)
+    if programme is None:
+        raise TokenExpired("The embed token's programme no longer exists")
+    return programme
+
+
+def _guards(table: Table, programme: Programme, record: CodeRecord) -> dict[str, dict[str, Any]]:
+    """The coupon transaction's other parts: the programme is still as decided on, and (when the
+    brand set one) the day's budget has room."""
+    guards = {"programme": account_items.unchanged(table, PARTNER, programme.id, programme.version)}
+    budget = programme.settings.budget(programme.id)
+    if budget.limited:
+        try:
+            guards["budget"] = budget.count(table, record)
+        except LimitReached:  # one coupon alone is over the value budget
+            raise _used_up(programme, record.created_at) from None
+    return guards
+
+
+def _used_up(programme: Programme, at: datetime) -> DailyLimitReached:
+    settings = programme.settings
+    count = settings.daily_coupons
+    limits = [f"{count} new coupon{'' if count == 1 else 's'}"] if count is not None else []
+    if settings.daily_flat_value is not None:
+        limits.append(" ".join(filter(None, [str(settings.daily_flat_value), settings.totals_currency, "of flat coupons"])))
+    at = at.astimezone(UTC)  # budgets are per UTC day (core.issuing)
+    tomorrow = datetime.combine(at.date() + timedelta(days=1), time(0), tzinfo=UTC)
+    return DailyLimitReached(
+        f"Programme {programme.id!r} has reached its daily limit of {' and '.join(limits)}; "
+        "please try again tomorrow (the limit starts again at 00:00 UTC)",
+        retry_after=max(1, int((tomorrow - at).total_seconds())))
 
 
 def disable_coupon(table: Table, code: str, by: str, now: datetime | None = None) -> CodeRecord:

@@ -5,11 +5,17 @@
 - claim: same partition, ``sk = COUPON``; exists once the affiliate has its coupon in the programme.
   One partition, so one query returns the affiliate with its claim.
 - embed token: ``pk = AFFONSO#TOKEN#<sha256 of the token>``, ``sk = TOKEN``, ``expires_at`` (epoch
-  seconds) for the table's TTL.
+  seconds) for the table's TTL. It also holds what the portal's routes need, so that one read of it
+  opens a session: the affiliate's profile as it was when the token was issued (only a new token
+  changes the profile, and a new token retires this one), the affiliate's coupon once it has one,
+  and ``replaced`` once a newer token retired it. Issuing writes the new token, moves the
+  affiliate's pointer and retires the previous token in one transaction; creating the coupon writes
+  it onto the token in the coupon's own transaction.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -17,12 +23,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from coupons.core import code_items
+from coupons.core.errors import Unavailable
 from coupons.core.models import CodeRecord
-from coupons.core.table import ConditionsFailed, Table, error_code
+from coupons.core.table import RETRY_ATTEMPTS, ConditionsFailed, Table, backoff, error_code
 
 PROFILE = "PROFILE"
 CLAIM = "COUPON"
 TOKEN = "TOKEN"  # noqa: S105 - a sort key's name, not a secret
+# What a token item holds of its affiliate's coupon; the claim holds the same.
+COUPON_FIELDS = ("code", "kind", "value", "currency")
 
 
 def affiliate_partition(programme: str, affiliate_id: str) -> str:
@@ -37,14 +46,11 @@ def token_key(token_hash: str) -> dict[str, str]:
     return {"pk": f"AFFONSO#TOKEN#{token_hash}", "sk": TOKEN}
 
 
+def claim_key(programme: str, affiliate_id: str) -> dict[str, str]:
+    return {"pk": affiliate_partition(programme, affiliate_id), "sk": CLAIM}
+
+
 # ---- embed tokens and affiliates ----------------------------------------------------------------
-
-
-def put_token(table: Table, token_hash: str, programme: str, affiliate_id: str, issued_at: datetime,
-              expires_at: int) -> None:
-    item = {**token_key(token_hash), "programme": programme, "affiliate": affiliate_id,
-            "issued_at": issued_at, "expires_at": expires_at}
-    table.call("put_item", Item=table.serialize(item))
 
 
 def get_token(table: Table, token_hash: str) -> dict[str, Any] | None:
@@ -53,26 +59,73 @@ def get_token(table: Table, token_hash: str) -> dict[str, Any] | None:
     return table.deserialize(item) if item else None
 
 
-def save_affiliate(table: Table, programme: str, affiliate_id: str, profile: dict[str, Any], token_hash: str,
-                   now: datetime) -> None:
-    """Create the affiliate or update its profile, and make ``token_hash`` its only valid token.
+def issue_token(table: Table, programme: str, affiliate_id: str, profile: dict[str, Any], token_hash: str,
+                issued_at: datetime, expires_at: int) -> dict[str, Any]:
+    """Create the affiliate or update its profile, and make ``token_hash`` its only valid token: one
+    read of the affiliate's partition, then one transaction (the new token item; the affiliate's
+    pointer to it, on condition that it still points where it did; the previous token marked
+    replaced). Returns the profile as stored.
 
-    Fields absent from ``profile`` (None) keep their stored value, as Affonso updates only what is sent.
+    Fields absent from ``profile`` (None) keep their stored value, as Affonso updates only what is
+    sent. A lost race (another token for the same affiliate, or its coupon made with the previous
+    token, between the read and the write) fails a condition and is tried again from the read.
     """
-    fields = {k: v for k, v in profile.items() if v is not None}
-    fields.update(current_token=token_hash, updated_at=now, gsi1pk=affiliates_index(programme),
-                  gsi1sk=profile["email"], programme=programme, affiliate_id=affiliate_id)
+    sent = {k: v for k, v in profile.items() if v is not None}
+    for attempt in range(RETRY_ATTEMPTS):
+        stored, claim = get_affiliate(table, programme, affiliate_id)
+        merged = {**(stored or {}), **sent}
+        previous = stored.get("current_token") if stored else None
+        token = {**token_key(token_hash), "programme": programme, "affiliate": affiliate_id, "issued_at": issued_at,
+                 "expires_at": expires_at, "email": merged["email"], "name": merged.get("name"),
+                 "image": merged.get("image"), **({k: claim.get(k) for k in COUPON_FIELDS} if claim else {})}
+        parts = {"token": {"Put": {"Item": table.serialize(token)}},
+                 "affiliate": _point_affiliate(table, programme, affiliate_id, sent, token_hash, previous, issued_at)}
+        if previous and previous != token_hash:
+            parts["previous"] = _retire(table, previous, expires_at, knows_no_coupon=claim is None)
+        try:
+            table.transact(parts)
+            return merged
+        except ConditionsFailed:
+            time.sleep(backoff(attempt))
+    raise Unavailable("The service is busy; please retry the same request in a moment")
+
+
+def _point_affiliate(table: Table, programme: str, affiliate_id: str, sent: dict[str, Any], token_hash: str,
+                     previous: str | None, now: datetime) -> dict[str, Any]:
+    fields = {**sent, "current_token": token_hash, "updated_at": now, "gsi1pk": affiliates_index(programme),
+              "gsi1sk": sent["email"], "programme": programme, "affiliate_id": affiliate_id}
     names = {f"#f{i}": name for i, name in enumerate(fields)}
     values = {f":v{i}": value for i, value in enumerate(fields.values())}
     assignments = [f"#f{i} = :v{i}" for i in range(len(fields))]
     assignments.append("created_at = if_not_exists(created_at, :now)")
-    table.call(
-        "update_item",
-        Key=table.serialize({"pk": affiliate_partition(programme, affiliate_id), "sk": PROFILE}),
-        UpdateExpression="SET " + ", ".join(assignments),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=table.values({**values, ":now": now}),
-    )
+    names["#current"] = "current_token"
+    values[":now"] = now
+    if previous:
+        values[":previous"] = previous
+    return {"Update": {
+        "Key": table.serialize({"pk": affiliate_partition(programme, affiliate_id), "sk": PROFILE}),
+        "UpdateExpression": "SET " + ", ".join(assignments),
+        # Still pointing where it did when read: two tokens issued at once cannot both stay valid.
+        "ConditionExpression": "#current = :previous" if previous else "attribute_not_exists(#current)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": table.values(values),
+    }}
+
+
+def _retire(table: Table, token_hash: str, expires_at: int, knows_no_coupon: bool) -> dict[str, Any]:
+    update: dict[str, Any] = {
+        "Key": table.serialize(token_key(token_hash)),
+        # A token item TTL already deleted comes back as a bare marker, deleted again by TTL.
+        "UpdateExpression": "SET #replaced = :yes, expires_at = if_not_exists(expires_at, :expires)",
+        "ExpressionAttributeNames": {"#replaced": "replaced"},
+        "ExpressionAttributeValues": table.values({":yes": True, ":expires": expires_at}),
+    }
+    if knows_no_coupon:
+        # The coupon can only be made with the current token: if it was, meanwhile, the claim read
+        # above is stale, and the new token must not say "no coupon".
+        update["ConditionExpression"] = "attribute_not_exists(#code)"
+        update["ExpressionAttributeNames"]["#code"] = "code"
+    return {"Update": update}
 
 
 def get_affiliate(table: Table, programme: str, affiliate_id: str) -> tuple[dict | None, dict | None]:
@@ -99,43 +152,53 @@ def list_affiliates(table: Table, programme: str) -> Iterator[dict[str, Any]]:
 class ClaimRefused(Exception):
     """The transaction was cancelled by a condition; nothing was written.
 
-    ``code_taken`` / ``has_claim``: which conditions failed. ``code_holder`` and ``claim`` are the
-    items that failed them, as DynamoDB handed them back (None when a condition held).
+    Which conditions failed: ``programme_changed`` (the programme is no longer at the version the
+    request acted on), ``token_retired`` (a newer token replaced the session's), ``has_claim``,
+    ``code_taken``, ``over_budget``. ``code_holder`` and ``claim`` are the items that failed their
+    conditions, as DynamoDB handed them back (None when a condition held).
     """
 
-    def __init__(self, code_holder: CodeRecord | None, claim: dict[str, Any] | None, code_taken: bool,
-                 has_claim: bool):
+    def __init__(self, refused: ConditionsFailed):
         super().__init__("claim refused")
-        self.code_holder, self.claim = code_holder, claim
-        self.code_taken, self.has_claim = code_taken, has_claim
+        code_holder = refused.item("code")
+        self.code_holder = code_items.from_item(code_holder) if code_holder else None
+        self.claim = refused.item("claim")
+        self.programme_changed, self.token_retired = "programme" in refused, "token" in refused
+        self.has_claim, self.code_taken, self.over_budget = "claim" in refused, "code" in refused, "budget" in refused
 
 
-def claim_code(table: Table, record: CodeRecord, affiliate_id: str) -> None:
-    """Put the code item and the affiliate's claim on it, both or neither.
+def claim_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash: str,
+               guards: dict[str, dict[str, Any]]) -> None:
+    """Put the code item and the affiliate's claim on it, and note the coupon on the session's token,
+    all or nothing, with ``guards`` (named parts: the programme's version, the day's budget) in the
+    same transaction.
 
-    Conditions: the code is free in the whole namespace, and the affiliate has no claim yet in the
-    programme (``record.owner.account``). A refusal says which condition failed, and hands back the
-    items that failed it (ReturnValuesOnConditionCheckFailure), so no second read is needed.
+    Conditions: the code is free in the whole namespace, the affiliate has no claim yet in the
+    programme (``record.owner.account``), and the token is still the affiliate's current one. A
+    refusal says which condition failed, and hands back the items that failed it
+    (ReturnValuesOnConditionCheckFailure), so no second read is needed.
     """
-    claim = {
-        "pk": affiliate_partition(record.owner.account, affiliate_id), "sk": CLAIM,
-        "code": record.code, "kind": record.discount.kind, "value": record.discount.value,
-        "currency": record.discount.currency, "created_at": record.created_at,
-    }
+    coupon = {"code": record.code, "kind": record.discount.kind, "value": record.discount.value,
+              "currency": record.discount.currency}
+    claim = {**claim_key(record.owner.account, affiliate_id), **coupon, "created_at": record.created_at}
+    noted = {k: v for k, v in coupon.items() if v is not None}
+    names = {f"#c{i}": name for i, name in enumerate(noted)}
     try:
         table.transact({
+            **guards,
+            "token": {"Update": {
+                "Key": table.serialize(token_key(token_hash)),
+                "UpdateExpression": "SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(noted))),
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#replaced)",
+                "ExpressionAttributeNames": {**names, "#replaced": "replaced"},
+                "ExpressionAttributeValues": table.values({f":c{i}": v for i, v in enumerate(noted.values())}),
+            }},
+            "claim": {"Put": {"Item": table.serialize(claim), "ConditionExpression": "attribute_not_exists(pk)"}},
             "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
                              "ConditionExpression": "attribute_not_exists(pk)"}},
-            "claim": {"Put": {"Item": table.serialize(claim), "ConditionExpression": "attribute_not_exists(pk)"}},
         })
     except ConditionsFailed as refused:
-        code_holder = refused.item("code")
-        raise ClaimRefused(
-            code_items.from_item(code_holder) if code_holder else None,
-            refused.item("claim"),
-            code_taken="code" in refused,
-            has_claim="claim" in refused,
-        ) from None
+        raise ClaimRefused(refused) from None
 
 
 def disable_code(table: Table, code: str, partner: str, by: str, at: datetime) -> CodeRecord:

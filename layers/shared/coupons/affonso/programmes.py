@@ -13,10 +13,11 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from coupons.core import account_items
+from coupons.core import account_items, issuing
 from coupons.core.accounts import authenticate
+from coupons.core.base_model import Model
 from coupons.core.models import Discount
 from coupons.core.table import Table
 
@@ -24,6 +25,9 @@ PARTNER = "affonso"
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}", re.ASCII)
 _URL = re.compile(r"https?://[^\s<>\"']+", re.ASCII)
 CENT = Decimal("0.01")
+# The largest daily budgets the admin CLI takes (issue 13: abuse limits per programme).
+MAX_DAILY_COUPONS = 1_000_000
+MAX_DAILY_FLAT_VALUE = Decimal("999999999.99")
 
 
 def _url_or_none(value: str | None) -> str | None:
@@ -32,7 +36,7 @@ def _url_or_none(value: str | None) -> str | None:
     return value
 
 
-class Theme(BaseModel):
+class Theme(Model):
     """The portal's colours, as Affonso's ``theme`` carries them (``#rrggbb``)."""
 
     primary_color: str | None = None
@@ -51,7 +55,7 @@ class RewardType(str, Enum):
     FLAT = "flat"  # a fixed amount per sale, in the programme's currency
 
 
-class Rewards(BaseModel):
+class Rewards(Model):
     """The affiliate's commission terms (Affonso's ``rewards``).
 
     ``recurring`` and ``duration`` are shown as the brand states them: this service sees one-off
@@ -78,14 +82,14 @@ class Rewards(BaseModel):
         return self.amount if sale_currency == programme_currency else None
 
 
-class Incentive(BaseModel):
+class Incentive(Model):
     """A bonus the brand offers its affiliates, shown as written (Affonso documents no fields)."""
 
     name: str = Field(min_length=1, max_length=120)
     description: str | None = Field(None, max_length=500)
 
 
-class Creative(BaseModel):
+class Creative(Model):
     """A marketing asset for affiliates: Affonso's ``creatives[]`` entry."""
 
     id: str
@@ -102,7 +106,7 @@ class Creative(BaseModel):
         return _url_or_none(value) or value
 
 
-class ProgrammeSettings(BaseModel):
+class ProgrammeSettings(Model):
     name: str
     # What an affiliate's coupon gives: percent or fixed (with currency). None: no blueprint.
     blueprint: Discount | None = None
@@ -116,11 +120,21 @@ class ProgrammeSettings(BaseModel):
     rewards: Rewards | None = None
     incentives: list[Incentive] = Field(default_factory=list)
     creatives: list[Creative] = Field(default_factory=list)
+    # Abuse limits: coupons the programme's affiliates may create per UTC day, and the sum of a flat
+    # blueprint's amounts over them (in the blueprint's currency); None: no limit of that kind.
+    daily_coupons: int | None = Field(None, ge=1, le=MAX_DAILY_COUPONS)
+    daily_flat_value: Decimal | None = Field(None, gt=0, le=MAX_DAILY_FLAT_VALUE, decimal_places=2)
 
     @field_validator("website_url", "portal_url", "logo_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return _url_or_none(value)
+
+    def budget(self, programme_id: str) -> issuing.Budget:
+        """The daily budget every coupon is counted against, in the coupon's own transaction. Its
+        counter sits beside the programme (own partition): the function may count, not edit settings."""
+        return issuing.Budget(PARTNER, programme_id, codes=self.daily_coupons, fixed_value=self.daily_flat_value,
+                              own_partition=True)
 
     @property
     def coupon_blueprint(self) -> Discount | None:
@@ -133,20 +147,26 @@ class ProgrammeSettings(BaseModel):
         return self.currency or (self.blueprint.currency if self.blueprint else None)
 
 
-class Programme(BaseModel):
+class Programme(Model):
     id: str = Field(min_length=1)
     settings: ProgrammeSettings
+    version: int = 0  # the account's version these settings were read at (core.account_items)
 
 
 def open_programme(table: Table, programme_id: str, api_key: str | None) -> Programme:
     """The programme, if ``api_key`` is its key (``NotFound`` / ``Unauthenticated`` / ``Forbidden``)."""
     account = authenticate(table, PARTNER, programme_id, api_key, noun="programme")
-    return Programme(id=programme_id, settings=ProgrammeSettings.model_validate(account.settings))
+    return Programme(id=programme_id, settings=ProgrammeSettings.model_validate(account.settings),
+                     version=account.version)
 
 
-def load_programme(table: Table, programme_id: str) -> Programme | None:
-    """The programme an embed token belongs to; the token itself is the credential."""
-    account = account_items.get(table, PARTNER, programme_id)
+def load_programme(table: Table, programme_id: str, fresh: bool = False) -> Programme | None:
+    """The programme an embed token belongs to (the token itself is the credential), from memory:
+    at most ``cache.TTL_SECONDS`` old, so a change the brand makes reaches the portal within that
+    bound; ``fresh`` reads it now. The coupon's transaction holds on its version, so no coupon is
+    made on settings older than the table's."""
+    account = account_items.get_cached(table, PARTNER, programme_id, fresh=fresh)
     if account is None:
         return None
-    return Programme(id=programme_id, settings=ProgrammeSettings.model_validate(account.settings))
+    return Programme(id=programme_id, settings=ProgrammeSettings.model_validate(account.settings),
+                     version=account.version)

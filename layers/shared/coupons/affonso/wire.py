@@ -11,6 +11,9 @@ Seed: shared/seeds/003 (docs.affonso.io "Create Coupon") and shared/CONTRACTS.md
 - errors: ``{"success": false, "error": {"code", "message"}}``. The five coupon errors' bodies are
   not public; CONTRACTS.md records our choice (codes below, message = the error's title on
   Affonso's page), in the style of Affonso's admin API (400 VALIDATION_ERROR, 404 NOT_FOUND).
+  A programme's daily coupon budget, used up, answers as Affonso answers its own rate limit
+  (docs.affonso.io/api/rate-limits): 429 ``RATE_LIMIT_EXCEEDED`` with ``retryAfter`` (seconds) and
+  a ``Retry-After`` header.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from coupons.affonso.affiliates import (
     AlreadyHasCoupon,
     Coupon,
+    DailyLimitReached,
     Dashboard,
     InvalidCodeFormat,
     IssuedToken,
@@ -36,7 +40,17 @@ from coupons.affonso.affiliates import (
 from coupons.affonso.earnings import Earning
 from coupons.affonso.programmes import Creative, ProgrammeSettings
 from coupons.core import credentials
-from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
+from coupons.core.base_model import Model
+from coupons.core.errors import (
+    CodeTaken,
+    CouponError,
+    Forbidden,
+    InvalidRequest,
+    LimitReached,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from coupons.core.models import Discount, DiscountKind
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
@@ -53,6 +67,7 @@ _ERRORS: list[tuple[type[CouponError], int, str, str]] = [
     (Forbidden, 401, "UNAUTHORIZED", ""),
     (NotFound, 404, "NOT_FOUND", ""),
     (InvalidRequest, 400, "VALIDATION_ERROR", ""),
+    (LimitReached, 429, "RATE_LIMIT_EXCEEDED", ""),  # the programme's daily budget: the message says which
     (Unavailable, 503, "SERVICE_UNAVAILABLE", ""),
 ]
 
@@ -65,7 +80,7 @@ _DISCOUNT_TYPE = {DiscountKind.PERCENT: "percentage", DiscountKind.FIXED: "flat"
 MAX_METADATA_BYTES = 8192  # keeps an affiliate item far below DynamoDB's 400 KB
 
 
-class AffonsoPartner(BaseModel):
+class AffonsoPartner(Model):
     email: str = Field(min_length=3, max_length=254, description="The affiliate's e-mail: who it is in the programme",
                        examples=["john@example.com"])
     name: str | None = Field(None, max_length=255)
@@ -80,7 +95,7 @@ class AffonsoPartner(BaseModel):
         return email.strip()
 
 
-class AffonsoTokenRequest(BaseModel):
+class AffonsoTokenRequest(Model):
     programId: str = Field(min_length=1, max_length=128, examples=["demo"])
     partner: AffonsoPartner
     groupId: str | None = Field(None, max_length=255)
@@ -95,7 +110,7 @@ class AffonsoTokenRequest(BaseModel):
         return metadata
 
 
-class AffonsoCouponRequest(BaseModel):
+class AffonsoCouponRequest(Model):
     token: str = Field(description="The embed token from POST /v1/embed/token")
     code: str = Field(description="3-20 letters and digits; upper-cased, other characters removed", examples=["JOHN20"])
 
@@ -190,7 +205,11 @@ def coupon_created(created: Coupon) -> Response:
 
 def error(exc: CouponError) -> Response:
     status, code, title = next((s, c, t) for cls, s, c, t in _ERRORS if isinstance(exc, cls))
-    return _json(status, {"success": False, "error": {"code": code, "message": title or exc.message}})
+    detail: dict[str, Any] = {"code": code, "message": title or exc.message}
+    if isinstance(exc, DailyLimitReached):  # as Affonso's own 429: seconds to wait, in the body and the header
+        detail["retryAfter"] = exc.retry_after
+        return _json(status, {"success": False, "error": detail}, headers={"Retry-After": str(exc.retry_after)})
+    return _json(status, {"success": False, "error": detail})
 
 
 def malformed(problems: list[dict[str, Any]]) -> Response:
@@ -233,16 +252,17 @@ def _ok(data: dict[str, Any]) -> Response:
 _ERROR_CODES: dict[str, Any] = {"enum": sorted({code for _, _, code, _ in _ERRORS})}
 
 
-class AffonsoErrorDetail(BaseModel):
+class AffonsoErrorDetail(Model):
     code: str = Field(json_schema_extra=_ERROR_CODES)
     message: str
+    retryAfter: int | None = Field(None, description="RATE_LIMIT_EXCEEDED only: seconds until the daily budget starts again")
 
 
-class AffonsoError(BaseModel):
+class AffonsoError(Model):
     success: bool = Field(json_schema_extra={"const": False})
     error: AffonsoErrorDetail
 
 
-class AffonsoOk(BaseModel):
+class AffonsoOk(Model):
     success: bool = Field(json_schema_extra={"const": True})
     data: dict[str, Any]

@@ -3,6 +3,11 @@
 Accounts are written only by the admin CLI, and read on nearly every request: the request paths
 read them with ``get_cached`` (``coupons.core.cache``: at most ``cache.TTL_SECONDS`` old; writes
 here forget the entry at once). ``get`` always reads the table (the admin CLI, the sender).
+
+Every write here raises the account's ``version`` by one. An edit made from a copy read earlier is
+stored with ``save``, which refuses (``ChangedMeanwhile``) when the version moved since: two admins,
+or an edit racing a key rotation, fail loudly instead of the later one silently undoing the other.
+``unchanged`` lets a request's transaction hold on the version of the configuration it acted on.
 """
 
 from __future__ import annotations
@@ -14,28 +19,96 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from coupons.core import cache
-from coupons.core.errors import NotFound
+from coupons.core.errors import CouponError
 from coupons.core.models import Account, utcnow
 from coupons.core.table import Table, error_code
 
 SK = "ACCOUNT"
+_VERSION = {"#version": "version"}
+_NEXT_VERSION = "#version = if_not_exists(#version, :zero) + :one"
+
+
+class ChangedMeanwhile(CouponError):
+    """The account was written (an edit, a key rotation) after the copy being saved was read."""
 
 
 def key(partner: str, account_id: str) -> dict[str, Any]:
     return {"pk": f"ACCOUNT#{partner}#{account_id}", "sk": SK}
 
 
-def budget_key(partner: str, account_id: str, day: date) -> dict[str, Any]:
-    """A day's issuance counter, in the account's own partition (its policy already covers it)."""
-    return {"pk": key(partner, account_id)["pk"], "sk": f"BUDGET#{day.isoformat()}"}
+def budget_key(partner: str, account_id: str, day: date, own_partition: bool = False) -> dict[str, Any]:
+    """A day's issuance counter, in the account's own partition (its policy already covers it), or
+    with ``own_partition`` in ``ACCOUNT#<partner>#<id>#BUDGET`` beside it: IAM's LeadingKeys sees
+    partition keys only, so only there can a policy let a function count without writing its account
+    (account ids cannot hold ``#``: ``core.accounts.ACCOUNT_ID``)."""
+    pk = key(partner, account_id)["pk"]
+    return {"pk": f"{pk}#BUDGET" if own_partition else pk, "sk": f"BUDGET#{day.isoformat()}"}
 
 
 def put(table: Table, account: Account) -> None:
-    """Create or replace an account (admin CLI only; partners never write accounts)."""
-    item = account.model_dump()
-    item.update(key(account.partner, account.account_id), gsi1pk=f"ACCOUNTS#{account.partner}", gsi1sk=account.account_id)
-    table.call("put_item", Item=table.serialize(item))
-    cache.forget(table, _cache_key(account.partner, account.account_id))
+    """Create or replace an account (admin CLI only; partners never write accounts). Whatever the
+    copy's version, the stored one goes up by one, so no copy read before this write can be saved."""
+    _write(table, account, None)
+
+
+def save(table: Table, account: Account) -> None:
+    """Replace an account with ``account``, an edited copy of what ``get`` read, only if nobody wrote
+    it since (the stored version is still ``account.version``); else nothing is written and
+    ``ChangedMeanwhile`` says so. The admin CLI's read-modify-write commands save this way."""
+    condition, values = _at_version(account.version)
+    try:
+        _write(table, account, condition, values)
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+        raise ChangedMeanwhile(
+            f"The {account.partner} account {account.account_id!r} was changed by someone else (an edit or a "
+            "key rotation) since this command read it; nothing was written. Run the command again.") from None
+
+
+def unchanged(table: Table, partner: str, account_id: str, version: int) -> dict[str, Any]:
+    """A transaction part (``Table.transact``) that holds only while the stored account is still at
+    ``version``: a request acting on a cached copy (``get_cached``) writes nothing when the
+    configuration changed meanwhile, and can read it fresh and decide again."""
+    condition, values = _at_version(version)
+    check: dict[str, Any] = {"Key": table.serialize(key(partner, account_id)), "ConditionExpression": condition,
+                             "ExpressionAttributeNames": dict(_VERSION)}
+    if values:
+        check["ExpressionAttributeValues"] = table.values(values)
+    return {"ConditionCheck": check}
+
+
+def _at_version(version: int) -> tuple[str, dict[str, Any]]:
+    if version:
+        return "#version = :read", {":read": version}
+    return "attribute_exists(pk) AND attribute_not_exists(#version)", {}  # stored before versions
+
+
+def _write(table: Table, account: Account, condition: str | None, values: dict[str, Any] | None = None) -> None:
+    """The whole account in one UpdateItem (a PutItem cannot raise the stored version by one):
+    the model's fields set, those it leaves empty removed."""
+    fields = account.model_dump(exclude={"version"})
+    fields.update(updated_at=utcnow(), gsi1pk=f"ACCOUNTS#{account.partner}", gsi1sk=account.account_id)
+    present = [name for name, value in fields.items() if value is not None]
+    absent = [name for name, value in fields.items() if value is None]
+    names = {**_VERSION, **{f"#s{i}": name for i, name in enumerate(present)},
+             **{f"#r{i}": name for i, name in enumerate(absent)}}
+    expression = "SET " + ", ".join([*(f"#s{i} = :s{i}" for i in range(len(present))), _NEXT_VERSION])
+    if absent:
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(absent)))
+    request: dict[str, Any] = {
+        "Key": table.serialize(key(account.partner, account.account_id)),
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": table.values({
+            **{f":s{i}": fields[name] for i, name in enumerate(present)}, ":zero": 0, ":one": 1, **(values or {})}),
+    }
+    if condition:
+        request["ConditionExpression"] = condition
+    try:
+        table.call("update_item", **request)
+    finally:
+        cache.forget(table, _cache_key(account.partner, account.account_id))
 
 
 def _cache_key(partner: str, account_id: str) -> tuple[str, str, str]:
@@ -73,36 +146,20 @@ def lookup_cached(table: Table, partner: str, account_id: str) -> tuple[Account 
 def set_secret(table: Table, partner: str, account_id: str, secret_hash: str, grace: timedelta = timedelta(0)) -> None:
     """Rotate an account's secret; fails if the account does not exist. The key it replaces stays
     valid for ``grace`` (partners switch keys at their own pace); with no grace it stops now. One
-    update, so a concurrent edit of the settings is never undone by a rotation."""
+    update, so a concurrent edit of the settings is never undone by a rotation; and it raises the
+    version, so an edit saved from a copy read before the rotation cannot undo it either."""
     now = utcnow()
     table.call(
         "update_item",
         Key=table.serialize(key(partner, account_id)),
         UpdateExpression="SET previous_secret_hash = secret_hash, previous_valid_until = :until, "
-        "secret_hash = :h, updated_at = :now",
+        f"secret_hash = :h, updated_at = :now, {_NEXT_VERSION}",
         ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues=table.values({":h": secret_hash, ":now": now, ":until": now + grace}),
+        ExpressionAttributeNames=_VERSION,
+        ExpressionAttributeValues=table.values({":h": secret_hash, ":now": now, ":until": now + grace,
+                                                ":zero": 0, ":one": 1}),
     )
     cache.forget(table, _cache_key(partner, account_id))
-
-
-def set_settings(table: Table, partner: str, account_id: str, settings: dict[str, Any]) -> None:
-    """Replace an account's settings (admin CLI); ``NotFound`` if the account does not exist. The
-    settings alone, in one update, so a concurrent key rotation is never undone."""
-    try:
-        table.call(
-            "update_item",
-            Key=table.serialize(key(partner, account_id)),
-            UpdateExpression="SET settings = :s, updated_at = :now",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=table.values({":s": settings, ":now": utcnow()}),
-        )
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
-        raise NotFound(f"Unknown {partner} account {account_id!r}") from None
-    finally:
-        cache.forget(table, _cache_key(partner, account_id))
 
 
 def list_all(table: Table, partner: str) -> Iterator[Account]:

@@ -86,6 +86,9 @@ class Account(Model):
     settings: dict = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Goes up by one with every write (account_items): an edit made from an older read is refused
+    # (account_items.save). 0: never written with a version (an item stored before versions).
+    version: int = 0
 
     def opens_with(self, presented: str | None, now: datetime | None = None) -> bool:
         """Whether ``presented`` is the current key, or the previous one within its grace period.

@@ -7,7 +7,7 @@
   when and which reward for the others); listed per reward on ``gsi1``.
 
 A redemption is one TransactWriteItems: the claim and the code (or the no-code record), and for a
-reward with a daily budget its counter (``coupons.core.issuing.budget_part``), are written together
+reward with a daily budget its counter (``coupons.core.issuing.Budget.part``), are written together
 or not at all, so a code is never issued without its claim, a claim never points to a code that
 does not exist, and a refused redemption costs the budget nothing.
 """

@@ -226,13 +226,15 @@ def redeem(
     person = normalise_email(email)
     draw = generate or settings.pattern.generate
     window = timedelta(seconds=settings.retry_window_seconds)
-    # Brandbassador's budget and counter: its value field (named for gift cards) counts face value here.
-    budget = issuing.Budget(PARTNER, reward.id, settings.daily_redemptions, settings.daily_value)
+    # The day's counter beside the reward, not in its partition: the policy lets this function
+    # count there without letting it write the reward (issuing.Budget.own_partition).
+    budget = issuing.Budget(PARTNER, reward.id, codes=settings.daily_redemptions, fixed_value=settings.daily_value,
+                            own_partition=True)
     for _ in range(MAX_ATTEMPTS):
         issued_at = now()
         record = _code_record(reward, person, issued_at, draw()) if settings.gives_code else None
         try:
-            counter = issuing.budget_part(table, budget, settings.value_per_code, issued_at) if budget.limited else None
+            counter = budget.part(table, issued_at, fixed=settings.value_per_code or None) if budget.limited else None
             claim_items.claim(table, reward.id, person, issued_at, window, record, counter)
         except claim_items.ClaimedWithinWindow as retry:
             return Issued(retry.claim.code, retry.claim.issued_at, replayed=True)
