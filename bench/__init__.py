@@ -8,5 +8,5 @@ import os
 # Before any bench module imports coupons (whose Powertools singletons read these once): the
 # template's Globals, so a bench run alone (``python -m bench friendbuy``) has a metrics namespace.
 for _name, _value in {"POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
-                      "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+                      "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"}.items():
     os.environ.setdefault(_name, _value)
