@@ -7,12 +7,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.harness import Context, Row, unique
+from bench.harness import Context, Row, rates_in_turns, unique
 from coupons.affonso import affiliates, items, programmes
 from coupons.affonso.affiliates import PartnerProfile
 from coupons.core import code_items
@@ -71,27 +69,14 @@ def _throughput(ctx: Context) -> list[Row]:
         client.transact_write_items(**{**transaction, "ClientRequestToken": unique("t"),
                                        "TransactItems": _for(transaction["TransactItems"], token_key, token)})
 
-    handler_rate, bare_rate = _side_by_side(create, bare_read_and_transaction, N)
+    # One warm call each: a token makes one coupon, and the calls index their tokens by i + 1.
+    rates = rates_in_turns({"handler": create, "bare": bare_read_and_transaction}, N, warm=1)
+    handler_rate, bare_rate = rates["handler"], rates["bare"]
     return [
         Row("affonso", "create coupon through the handler", "requests/s (1 / median, in turns)", handler_rate),
         Row("affonso", "bare get_item + transact_write_items (5 parts)", "requests/s (1 / median, in turns)", bare_rate),
         Row("affonso", "handler / bare calls", "ratio", handler_rate / bare_rate, ">= 0.8"),
     ]
-
-
-def _side_by_side(first: Callable[[int], object], second: Callable[[int], object], n: int) -> tuple[float, float]:
-    """Requests per second of each, one caller: 1 / the median time of one request. They run in
-    turns (one of each, n times, which goes first alternating), and the median rather than the
-    mean: on a machine shared with other work (two cores, other people's tests), a slow moment then
-    costs both alike, and a few stalls do not decide the figure."""
-    first(-1), second(-1)  # warm: connections and lazy imports
-    times: tuple[list[float], list[float]] = ([], [])
-    for i in range(n):
-        for side in (0, 1) if i % 2 else (1, 0):
-            start = time.perf_counter()
-            (first, second)[side](i)
-            times[side].append(time.perf_counter() - start)
-    return 1 / statistics.median(times[0]), 1 / statistics.median(times[1])
 
 
 def _requests_of(ctx: Context, action: Callable[[], object]) -> list[tuple[str, dict]]:

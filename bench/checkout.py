@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import copy
 import functools
-import statistics
-import time
 from collections.abc import Callable
 from decimal import Decimal
 
-from bench.harness import Context, Row, unique
+from bench.harness import Context, Row, rates_in_turns, unique
 from coupons.checkout.items import redemption_key
 from coupons.checkout.redemptions import PARTNER, key_id
 from coupons.checkout.rules import redemption_id
@@ -100,7 +98,7 @@ def _throughput(ctx: Context) -> list[Row]:
                 put["pk" if put["pk"]["S"].startswith("OUTBOX#") else "sk"]["S"] += order
         client.transact_write_items(**{**sent, "TransactItems": items, "ClientRequestToken": order})
 
-    rates = _interleaved({"validate": via_validate, "read": bare_read, "redeem": via_redeem,
+    rates = rates_in_turns({"validate": via_validate, "read": bare_read, "redeem": via_redeem,
                           "transaction": bare_transaction, "same transaction": bare_same_transaction,
                           "read+transaction": bare_read_and_transaction}, N)
     parts = " + ".join(next(iter(item)) for item in sent["TransactItems"])
@@ -122,21 +120,6 @@ def _throughput(ctx: Context) -> list[Row]:
         Row("checkout", "redeem / bare read + minimal transaction", "ratio",
             rates["redeem"] / rates["read+transaction"]),
     ]
-
-
-def _interleaved(cases: dict[str, Callable[[int], None]], n: int) -> dict[str, float]:
-    """Requests/s of each case from its median latency over ``n`` requests, the cases taken in turn
-    request by request: the machine's drift (other work on a shared machine, DynamoDB Local warming
-    up) weighs on every case alike, and a stall counts once, not for a whole run."""
-    latencies: dict[str, list[float]] = {case: [] for case in cases}
-    for action in cases.values():
-        action(-1)  # warm: connections and lazy imports
-    for i in range(n):
-        for case, action in cases.items():
-            start = time.perf_counter()
-            action(i)
-            latencies[case].append(time.perf_counter() - start)
-    return {case: 1 / statistics.median(measured) for case, measured in latencies.items()}
 
 
 def _request_of(ctx: Context, action: Callable[[], object], operation: str) -> dict:

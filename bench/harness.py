@@ -7,6 +7,7 @@ import contextlib
 import copy
 import io
 import os
+import statistics
 import threading
 import time
 import uuid
@@ -153,20 +154,23 @@ def per_second(action: Callable[[int], Any], n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def interleaved_rates(actions: dict[str, Callable[[int], Any]], n: int, rounds: int = 5) -> dict[str, float]:
-    """Sequential operations per second of each action, measured in ``rounds`` alternating slices
-    (A B C, A B C ...) so that a machine whose load changes during the run weighs on all alike."""
+def rates_in_turns(actions: dict[str, Callable[[int], Any]], n: int, warm: int = 20) -> dict[str, float]:
+    """Requests/s of each action (one caller, as one Lambda instance serves one request), from its
+    median latency over ``n`` calls. The actions take turns call by call, the first of each turn
+    rotating, after ``warm`` calls each (connections, lazy imports, DynamoDB Local's JIT): a machine
+    shared with other work, or an engine warming up, weighs on every action alike, and the median
+    leaves out the stalls that hit single calls."""
     for action in actions.values():
-        action(-1)  # warm: connections and lazy imports
-    spent = dict.fromkeys(actions, 0.0)
-    per_round = max(1, n // rounds)
-    for r in range(rounds):
-        for name, action in actions.items():
+        for i in range(-warm, 0):
+            action(i)
+    names = list(actions)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(n):
+        for name in names[i % len(names):] + names[:i % len(names)]:
             start = time.perf_counter()
-            for i in range(r * per_round, (r + 1) * per_round):
-                action(i)
-            spent[name] += time.perf_counter() - start
-    return {name: per_round * rounds / seconds for name, seconds in spent.items()}
+            actions[name](i)
+            latencies[name].append(time.perf_counter() - start)
+    return {name: 1 / statistics.median(values) for name, values in latencies.items()}
 
 
 def percentile(values: list[int] | list[float], p: float) -> float:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import statistics
-import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
-from bench.harness import Context, Row, unique
+from bench.harness import Context, Row, rates_in_turns, unique
 from coupons.core import cache, code_items, issuing
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
@@ -62,7 +59,7 @@ def _throughput(ctx: Context) -> list[Row]:
         client.transact_write_items(TransactItems=next(prepared), ClientRequestToken=uuid.uuid4().hex,
                                     ReturnConsumedCapacity="TOTAL")
 
-    rates = interleaved({"handler": issue, "put": bare_put, "floor": bare_transaction}, N)
+    rates = rates_in_turns({"handler": issue, "put": bare_put, "floor": bare_transaction}, N)
     handler_rate, put_rate, floor_rate = rates["handler"], rates["put"], rates["floor"]
     return [
         Row(SECTION, "issue a code through the handler", "requests/s (1 / median latency)", handler_rate),
@@ -72,22 +69,6 @@ def _throughput(ctx: Context) -> list[Row]:
         Row(SECTION, "handler / bare put_item", "ratio", handler_rate / put_rate),
         Row(SECTION, "handler / bare transaction", "ratio", handler_rate / floor_rate, ">= 0.8"),
     ]
-
-
-def interleaved(actions: dict[str, Callable[[int], None]], n: int) -> dict[str, float]:
-    """Requests/s of each action (one caller), from its median latency over ``n`` calls. The actions
-    take turns call by call, after a warm-up, so that DynamoDB Local's JIT and a machine shared with
-    other work slow each of them alike; the median leaves out the pauses that hit single calls."""
-    for action in actions.values():
-        for i in range(-20, 0):  # connections, lazy imports, the engine's first compilations
-            action(i)
-    latencies: dict[str, list[float]] = {name: [] for name in actions}
-    for i in range(n):
-        for name, action in actions.items():
-            start = time.perf_counter()
-            action(i)
-            latencies[name].append(time.perf_counter() - start)
-    return {name: 1 / statistics.median(values) for name, values in latencies.items()}
 
 
 def _transaction(ctx: Context, reward: rewards.Reward) -> list[dict]:
