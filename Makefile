@@ -50,7 +50,10 @@ chromium:
 
 ## test: lint (Python and template), build, then the whole suite (unit, moto, events, HTTP on DynamoDB Local, browser)
 test: $(DEPS) $(DDB_LOCAL) chromium lint build
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --ignore=tests/fuzz
+	# Schemathesis on its own, without xdist: under xdist its operations (one parametrized test)
+	# collapse into a single item and only one of them is fuzzed.
+	$(PY) -m pytest tests/fuzz -p no:cacheprovider
 
 ## unit: the fast suite: no local stack (DynamoDB Local + HTTP), no template or build checks
 unit: $(DEPS)

@@ -73,7 +73,8 @@ def embed_data(token: Annotated[str, Query(description="The embed token")]) -> R
     "/affonso/portal",
     summary="The affiliate portal page (HTML): open it with #token=<embed token>",
     tags=["Affonso"],
-    responses={200: {"description": "text/html; the page calls the embed routes of this API"}},
+    responses={200: {"description": "The page; it calls the embed routes of this API",
+                     "content": {"text/html": {"schema": {"type": "string"}}}}},
 )
 @tracer.capture_method
 def portal_page() -> Response[str]:

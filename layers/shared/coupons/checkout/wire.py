@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
 from coupons.core import credentials, money
@@ -88,7 +88,7 @@ class CartIn(Model):
     discount: Amount | None = Field(None, description="The discount on the goods the checkout actually applied "
                                                       "(all promotions); absent: the code's own discount")
     tax: Amount = Field(Decimal(0), description="The order's tax")
-    taxes_included: bool = Field(False, description="true: subtotal and shipping include the tax (EU prices); "
+    taxes_included: StrictBool = Field(False, description="true: subtotal and shipping include the tax (EU prices); "
                                                     "false: the tax comes on top")
 
     @model_validator(mode="after")
