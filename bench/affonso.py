@@ -4,11 +4,8 @@ comes from memory)."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
-from collections.abc import Callable
-from typing import Any
 
 from bench.harness import Context, Row, rates_in_turns, unique
 from coupons.affonso import affiliates, items, programmes
@@ -53,7 +50,7 @@ def _throughput(ctx: Context) -> list[Row]:
     client = ctx.table.client
     tokens = _tokens(ctx, 2 * N + 3)  # the handler's, then the bare calls' own
     handler_tokens, bare_tokens = tokens[: N + 1], tokens[N + 1:]
-    sent = _requests_of(ctx, lambda: invoke(coupon_event(bare_tokens.pop(), unique("S"))))
+    sent = ctx.record_calls(lambda: invoke(coupon_event(bare_tokens.pop(), unique("S"))))
     (_, get_token), (_, transaction) = sent
 
     def create(i: int) -> None:
@@ -77,22 +74,6 @@ def _throughput(ctx: Context) -> list[Row]:
         Row("affonso", "bare get_item + transact_write_items (5 parts)", "requests/s (1 / median, in turns)", bare_rate),
         Row("affonso", "handler / bare calls", "ratio", handler_rate / bare_rate, ">= 0.8"),
     ]
-
-
-def _requests_of(ctx: Context, action: Callable[[], object]) -> list[tuple[str, dict]]:
-    """The DynamoDB requests ``action`` sends (operation, parameters), as botocore is handed them."""
-    sent: list[tuple[str, dict]] = []
-
-    def record(params: dict, model: Any, **_: Any) -> None:
-        sent.append((model.name, copy.deepcopy(params)))
-
-    events = ctx.table.client.meta.events
-    events.register("provide-client-params.dynamodb", record)
-    try:
-        action()
-    finally:
-        events.unregister("provide-client-params.dynamodb", record)
-    return sent
 
 
 def _for(parts: list[dict], token_key: dict, token: dict) -> list[dict]:
