@@ -68,6 +68,14 @@ def _throughput(ctx: Context) -> list[Row]:
     def bare_read(i: int) -> None:
         client.batch_get_item(RequestItems={name: {"Keys": [key_item, code_key], "ConsistentRead": True}})
 
+    via_validate(-1)
+    ((operation, validate_request),) = ctx.record_calls(lambda: via_validate(-1))
+    assert operation == "BatchGetItem", operation
+
+    def bare_validate_read(i: int) -> None:
+        """The very BatchGetItem validate sends (key and code, consistent), replayed without the handler."""
+        client.batch_get_item(**validate_request)
+
     def bare_transaction(i: int) -> None:
         order = unique("T")
         client.transact_write_items(TransactItems=[
@@ -98,14 +106,16 @@ def _throughput(ctx: Context) -> list[Row]:
                 put["pk" if put["pk"]["S"].startswith("OUTBOX#") else "sk"]["S"] += order
         client.transact_write_items(**{**sent, "TransactItems": items, "ClientRequestToken": order})
 
-    rates = rates_in_turns({"validate": via_validate, "read": bare_read, "redeem": via_redeem,
+    rates = rates_in_turns({"validate": via_validate, "validate read": bare_validate_read, "read": bare_read,
+                            "redeem": via_redeem,
                           "transaction": bare_transaction, "same transaction": bare_same_transaction,
                           "read+transaction": bare_read_and_transaction}, N)
     parts = " + ".join(next(iter(item)) for item in sent["TransactItems"])
     return [
         Row("checkout", "validate through the handler", "requests/s", rates["validate"]),
         Row("checkout", "bare batch_get_item (key + code, consistent)", "requests/s", rates["read"]),
-        Row("checkout", "validate / bare batch_get_item", "ratio", rates["validate"] / rates["read"], ">= 0.7"),
+        Row("checkout", "bare batch_get_item, the request validate sends", "requests/s", rates["validate read"]),
+        Row("checkout", "validate / the bare read it sends", "ratio", rates["validate"] / rates["validate read"], ">= 0.8"),
         Row("checkout", "redeem through the handler (new order; warm: one transaction)", "requests/s",
             rates["redeem"]),
         Row("checkout", f"bare transact_write_items, the request redeem sends ({parts})", "requests/s",
