@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from decimal import Decimal
 
-from bench.harness import Context, Row, rates_in_turns, unique
+from bench.harness import Context, Row, own_share, rates_in_turns, unique
 from coupons.checkout.items import redemption_key
 from coupons.checkout.redemptions import PARTNER, key_id
 from coupons.checkout.rules import redemption_id
@@ -116,6 +116,7 @@ def _throughput(ctx: Context) -> list[Row]:
         Row("checkout", "bare batch_get_item (key + code, consistent)", "requests/s", rates["read"]),
         Row("checkout", "bare batch_get_item, the request validate sends", "requests/s", rates["validate read"]),
         Row("checkout", "validate / the bare read it sends", "ratio", rates["validate"] / rates["validate read"], ">= 0.8"),
+        *_validate_split(via_validate, bare_validate_read),
         Row("checkout", "redeem through the handler (new order; warm: one transaction)", "requests/s",
             rates["redeem"]),
         Row("checkout", f"bare transact_write_items, the request redeem sends ({parts})", "requests/s",
@@ -176,3 +177,15 @@ def _calls(ctx: Context) -> list[Row]:
         rows.append(Row("checkout", case, f"DynamoDB calls ({detail})", calls, target))
         rows.append(Row("checkout", case, "capacity units", capacity))
     return rows
+
+
+def _validate_split(via_validate: Callable[[int], None], bare_read: Callable[[int], None]) -> list[Row]:
+    """Validate alone against its read, in turns: where a validate's time goes."""
+    split = own_share(via_validate, bare_read, N)
+    return [
+        Row("checkout", "validate alone, in turns with its bare read: handler / its DynamoDB call / the bare call",
+            "ms (median)", f"{split['handler']:.2f} / {split['calls inside']:.2f} / {split['bare']:.2f}"),
+        Row("checkout", "validate: the handler's own work per request (total minus its DynamoDB call)", "ms (median)",
+            split["own work"]),
+        Row("checkout", "validate / bare read, alone in turns", "ratio", split["bare"] / split["handler"], ">= 0.8"),
+    ]

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 from coupons.core.table import Table
 from localrun import demo, template
@@ -171,6 +172,36 @@ def rates_in_turns(actions: dict[str, Callable[[int], Any]], n: int, warm: int =
             actions[name](i)
             latencies[name].append(time.perf_counter() - start)
     return {name: 1 / statistics.median(values) for name, values in latencies.items()}
+
+
+def own_share(handler: Callable[[int], Any], bare: Callable[[int], Any], n: int) -> dict[str, float]:
+    """Median milliseconds of one handler request, of the DynamoDB calls inside it (timed around
+    ``Table.call``), and of the same calls sent bare, the two taken in turns: what the handler's own
+    work costs per request, apart from the calls it makes."""
+    inside: list[float] = []
+    real = Table.call
+
+    def timed(self: Table, operation: str, **kwargs: Any) -> dict[str, Any]:
+        start = time.perf_counter()
+        try:
+            return real(self, operation, **kwargs)
+        finally:
+            inside.append(time.perf_counter() - start)
+
+    total, bare_times, per_request_inside = [], [], []
+    with mock.patch.object(Table, "call", timed):
+        for i in range(n):
+            inside.clear()
+            start = time.perf_counter()
+            handler(i)
+            total.append(time.perf_counter() - start)
+            per_request_inside.append(sum(inside))
+            start = time.perf_counter()
+            bare(i)
+            bare_times.append(time.perf_counter() - start)
+    ms = lambda values: statistics.median(values) * 1000  # noqa: E731
+    return {"handler": ms(total), "calls inside": ms(per_request_inside), "bare": ms(bare_times),
+            "own work": statistics.median(t - c for t, c in zip(total, per_request_inside, strict=True)) * 1000}
 
 
 def percentile(values: list[int] | list[float], p: float) -> float:
