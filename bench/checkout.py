@@ -94,7 +94,8 @@ def _throughput(ctx: Context) -> list[Row]:
         bare_transaction(i)
 
     via_redeem(-1)  # the instance sees the key and the code: from now on a redemption is one transaction
-    sent = _request_of(ctx, lambda: via_redeem(-1), "transact_write_items")
+    sent = [params for operation, params in ctx.record_calls(lambda: via_redeem(-1))
+            if operation == "TransactWriteItems"][-1]
 
     def bare_same_transaction(i: int) -> None:
         """The very TransactWriteItems a warm redemption sends, for a new order each time."""
@@ -131,23 +132,6 @@ def _throughput(ctx: Context) -> list[Row]:
         Row("checkout", "redeem / bare read + minimal transaction", "ratio",
             rates["redeem"] / rates["read+transaction"]),
     ]
-
-
-def _request_of(ctx: Context, action: Callable[[], object], operation: str) -> dict:
-    """The parameters of the last ``operation`` call ``action`` makes."""
-    seen: list[dict] = []
-
-    def keep(params: dict, model: object, **_: object) -> None:
-        if getattr(model, "name", "") == "".join(w.capitalize() for w in operation.split("_")):
-            seen.append(copy.deepcopy(params))
-
-    events = ctx.table.client.meta.events
-    events.register("provide-client-params.dynamodb", keep)
-    try:
-        action()
-    finally:
-        events.unregister("provide-client-params.dynamodb", keep)
-    return seen[-1]
 
 
 def _calls(ctx: Context) -> list[Row]:

@@ -159,3 +159,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "local_stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.local_stack)
+
+
+class CountingClient:
+    """A DynamoDB client that records the name of every operation called on it (``calls``)."""
+
+    def __init__(self, client):
+        self._client, self.calls = client, []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self._client, name)

@@ -18,6 +18,7 @@ from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcno
 from coupons.core.table import Table
 from coupons_admin.programmes import add_programme
 from tests.affonso.conftest import issue
+from tests.conftest import CountingClient
 
 
 def items(table, kind: str) -> list[dict]:
@@ -263,15 +264,6 @@ def test_checkout_gives_the_coupons_discount_to_the_affiliate_until_it_is_disabl
 
 
 # ---- DynamoDB work per route, and settings changed meanwhile --------------------------------------
-
-
-class CountingClient:
-    def __init__(self, client):
-        self._client, self.calls = client, []
-
-    def __getattr__(self, name):
-        self.calls.append(name)
-        return getattr(self._client, name)
 
 
 def test_each_route_costs_at_most_two_dynamodb_calls(affonso_table):

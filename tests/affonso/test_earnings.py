@@ -11,6 +11,7 @@ from coupons.core.models import DiscountKind, Owner
 from coupons.core.sales import Cart, Customer, Redemption, RedemptionState
 from coupons.core.table import Table
 from coupons_admin.checkout import add_key
+from tests.conftest import CountingClient
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 OWNER = Owner(partner="affonso", account="demo", person="aff_1")
@@ -80,15 +81,6 @@ def test_the_customer_is_a_pseudonym_and_the_list_is_capped(monkeypatch):
 
 
 # ---- from the checkout's own redemptions (moto) ---------------------------------------------------
-
-
-class CountingClient:
-    def __init__(self, client):
-        self._client, self.calls = client, []
-
-    def __getattr__(self, name):
-        self.calls.append(name)
-        return getattr(self._client, name)
 
 
 def test_the_dashboard_shows_the_sales_the_checkout_recorded_for_the_affiliates_code(affonso_table, session):

@@ -22,19 +22,10 @@ from coupons.core.table import ConditionsFailed, Table
 from coupons_admin.checkout import add_key, revoke_key
 from localrun.demo.checkout import add_sample_codes
 from tests.checkout.conftest import AUTH, add_code
-from tests.conftest import body, load_event
+from tests.conftest import CountingClient, body, load_event
 
 CART = Cart(subtotal=Decimal("100.00"), shipping=Decimal("4.90"), currency="EUR")
 NOBODY = Customer()
-
-
-class CountingClient:
-    def __init__(self, client):
-        self._client, self.calls = client, []
-
-    def __getattr__(self, name):
-        self.calls.append(name)
-        return getattr(self._client, name)
 
 
 @pytest.fixture
