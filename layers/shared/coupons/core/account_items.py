@@ -125,7 +125,7 @@ def get_cached(table: Table, partner: str, account_id: str, fresh: bool = False)
     time); ``fresh`` reads it now and keeps that."""
     if fresh:
         cache.forget(table, _cache_key(partner, account_id))
-    return cache.cached(table, _cache_key(partner, account_id), lambda: get(table, partner, account_id))
+    return lookup_cached(table, partner, account_id)[0]
 
 
 def lookup_cached(table: Table, partner: str, account_id: str) -> tuple[Account | None, bool]:

@@ -47,11 +47,9 @@ def cached(table: _Named, key: Hashable, load: Callable[[], T | None]) -> T | No
     """``load()``'s answer for ``key``, from memory if it was loaded less than ``TTL_SECONDS`` ago.
     None (nothing found) is returned, never kept."""
     at = _clock()
-    with _lock:
-        cache = _cache_of(table)
-        hit = cache.get(key)
-        if hit is not None and at - hit[0] < TTL_SECONDS:
-            return hit[1]
+    hit = recall(table, key)
+    if hit is not None:
+        return hit
     value = load()
     if value is not None:
         _keep(table, key, value, at)
