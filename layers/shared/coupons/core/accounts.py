@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from coupons.core import account_items
 from coupons.core.credentials import verify_secret
@@ -20,21 +21,42 @@ def authenticate(table: Table, partner: str, account_id: str, presented: str | N
     (``webshop``, ``programme`` ...).
 
     The key is checked before anything else is said: an unknown account and a wrong key get the
-    same answer, each after a table read and hash compares, so ids cannot be enumerated.
-
-    The account comes from memory (``coupons.core.cache``, at most 30 s old): a revoked key keeps
-    working at most that long. A key the remembered account refuses is checked once more against
-    the table, so a key rotated in the meantime works at once.
+    same answer, each after one table read and hash compares (``opened``), so ids cannot be
+    enumerated.
     """
     shown = repr(account_id[:64])
     if not presented:
         raise Unauthenticated(f"The key for {noun} {shown} is missing")
-    account = account_items.get_cached(table, partner, account_id) if ACCOUNT_ID.fullmatch(account_id) else None
-    if account is not None and not account.opens_with(presented):
-        account = account_items.get_cached(table, partner, account_id, fresh=True)
+
+    def opens(account: Account | None) -> bool:
+        # An unknown account costs the work of a wrong key, so both take as long.
+        return verify_secret(presented, None) if account is None else account.opens_with(presented)
+
+    account = opened(table, partner, account_id, opens)
     if account is None:
-        verify_secret(presented, None)  # the work of a wrong key, so both take as long
-        raise Forbidden(f"The key for {noun} {shown} is not valid")
-    if not account.opens_with(presented):
         raise Forbidden(f"The key for {noun} {shown} is not valid")
     return account
+
+
+def opened(table: Table, partner: str, account_id: str, opens: Callable[[Account | None], bool],
+           valid_id: re.Pattern[str] = ACCOUNT_ID) -> Account | None:
+    """The account if ``opens`` accepts it, else None (unknown, or refused): the one way a request
+    opens an account, whatever its credentials look like. ``opens(None)`` is called for an unknown
+    account so that it costs the work of a refused one.
+
+    The account comes from memory (``coupons.core.cache``, at most 30 s old): a revoked key keeps
+    working at most that long. A refusal always rests on a read made for this request: a
+    remembered account that refuses is read once more (a key rotated in the meantime works at
+    once), one just read is not, and an unknown account is never remembered. So an unknown account
+    and a refused key each cost exactly one GetItem, warm or cold. An id that cannot be configured
+    (``valid_id``: the partner's rule for its ids, ``ACCOUNT_ID`` by default) is not looked up at all."""
+    if not valid_id.fullmatch(account_id):
+        opens(None)
+        return None
+    account, read_now = account_items.lookup_cached(table, partner, account_id)
+    if account is not None and not read_now and not opens(account):
+        account = account_items.get_cached(table, partner, account_id, fresh=True)
+    if account is None:
+        opens(None)
+        return None
+    return account if opens(account) else None

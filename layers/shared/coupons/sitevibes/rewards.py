@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from pydantic import Field, field_validator, model_validator
 
-from coupons.core import account_items, codes, issuing, money
+from coupons.core import accounts, codes, issuing, money
 from coupons.core.base_model import Model
 from coupons.core.errors import InvalidRequest, LimitReached, Unauthenticated, Unavailable
 from coupons.core.models import Account, CodeRecord, Discount, DiscountKind, Owner, utcnow
@@ -174,24 +174,11 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
 
 def open_reward(table: Table, reward_id: str, headers: Mapping[str, str]) -> Reward:
     """The reward, if the request carries its configured header with its secret; otherwise
-    ``Unauthenticated(NOT_OPENED)``, whether the reward is unknown or the header missing or wrong.
-
-    The reward comes from memory (at most 30 s old). A refusal always rests on a read made for
-    this request: a remembered reward that refuses is read once more (a secret or header rotated
-    in the meantime works at once), one just read is not, and an unknown reward is never
-    remembered. So every refusal costs one GetItem, and a revoked secret works at most 30 s.
-    """
-    # An id that cannot be configured is not looked up (and cannot make an oversized key).
-    if not REWARD_ID.fullmatch(reward_id):
-        _opens(_NO_REWARD, headers)
-        raise Unauthenticated(NOT_OPENED)
-    account, read_now = account_items.lookup_cached(table, PARTNER, reward_id)
-    if account is not None and not read_now and not _opens(account, headers):
-        account = account_items.get_cached(table, PARTNER, reward_id, fresh=True)
+    ``Unauthenticated(NOT_OPENED)``, whether the reward is unknown or the header missing or wrong:
+    each costs one GetItem (``accounts.opened``), and a revoked secret works at most 30 s."""
+    account = accounts.opened(table, PARTNER, reward_id, lambda found: _opens(found or _NO_REWARD, headers),
+                              valid_id=REWARD_ID)
     if account is None:
-        _opens(_NO_REWARD, headers)
-        raise Unauthenticated(NOT_OPENED)
-    if not _opens(account, headers):
         raise Unauthenticated(NOT_OPENED)
     return Reward(id=reward_id, settings=RewardSettings.model_validate(account.settings))
 
