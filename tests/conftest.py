@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ import requests
 from moto import mock_aws
 
 from coupons.core import cache
+from coupons.core.observability import logger
 from coupons.core.table import Table
 from localrun import demo, template
 from localrun.dynamodb_local import create_table, local_environment, running
@@ -170,3 +173,17 @@ class CountingClient:
     def __getattr__(self, name):
         self.calls.append(name)
         return getattr(self._client, name)
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """What the functions log at INFO, formatted as in Lambda (the suite runs at WARNING)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    level = logger.log_level
+    logger.addHandler(handler)
+    logger.setLevel("INFO")
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(level)

@@ -8,16 +8,12 @@ logged. Tracing is configured not to record responses or errors (template Global
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from coupons.core.observability import logger
 from localrun import template
 from localrun.demo.checkout import add_sample_codes
 from tests.conftest import EVENTS, FakeContext, _function, _modules, load_module
@@ -46,20 +42,6 @@ def handed_out(response: dict[str, Any]) -> set[str]:
         return set()
     data = body.get("data", body) if isinstance(body, dict) else {}
     return {str(data[f]) for f in TOKEN_FIELDS if isinstance(data, dict) and data.get(f)}
-
-
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """What the functions log at INFO, formatted as in Lambda (the suite runs at WARNING)."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    level = logger.log_level
-    logger.addHandler(handler)
-    logger.setLevel("INFO")
-    yield stream
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 @pytest.mark.parametrize("contract", sorted(SERVED_BY))
