@@ -10,7 +10,6 @@ import json
 import os
 from collections.abc import Mapping
 
-import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,7 +17,7 @@ from botocore.exceptions import ClientError
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.brandbassador import tracking
-from coupons.core import init_phase
+from coupons.core import aws_clients, init_phase
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import Reporter
 from coupons.core.table import Table
@@ -52,7 +51,7 @@ def _defer(record: SQSRecord, seconds: float) -> None:
     global _sqs
     if not QUEUE_URL:
         return
-    _sqs = _sqs or boto3.client("sqs")
+    _sqs = _sqs or aws_clients.client("sqs")
     try:
         _sqs.change_message_visibility(QueueUrl=QUEUE_URL, ReceiptHandle=record.receipt_handle,
                                        VisibilityTimeout=int(min(seconds, 43_200)))

@@ -72,6 +72,18 @@ def test_every_module_a_handler_imports_is_shipped_compiled(function: template.F
     assert not stale, f"{len(stale)} .pyc not unchecked-hash for this runtime, e.g. {stale[:5]}"
 
 
+@pytest.mark.parametrize("function", template.functions(), ids=lambda f: f.name)
+def test_no_handler_loads_boto3(function: template.Function):
+    # Handlers make their clients with botocore (coupons.core.aws_clients) and read DynamoDB's typed
+    # values with coupons.core.attribute_values: boto3 would add its resources and s3transfer to
+    # every cold start without being used.
+    files = artifacts.imported_files(artifacts.SAM_BUILD / function.name,
+                                     artifacts.SAM_BUILD / artifacts.LAYER / "python", function, foreign=True)
+    assert any("botocore" in Path(f).parts for f in files)
+    loaded = sorted({part for f in files for part in Path(f).parts if part in ("boto3", "s3transfer")})
+    assert loaded == [], f"{function.name} imports {loaded}"
+
+
 def test_the_build_recipe_reads_the_runtime_from_the_template():
     recipe = (template.ROOT / "tools" / "lambda-build.mk").read_text()
     assert "Runtime: *python" in recipe and "--invalidation-mode unchecked-hash" in recipe

@@ -70,3 +70,25 @@ def test_tracing_records_no_responses_or_errors():
     variables = template.load()["Globals"]["Function"]["Environment"]["Variables"]
     assert variables.get("POWERTOOLS_TRACER_CAPTURE_RESPONSE") == "false"
     assert variables.get("POWERTOOLS_TRACER_CAPTURE_ERROR") == "false"
+
+
+def test_powertools_debug_output_is_never_on():
+    """POWERTOOLS_DEBUG=true prints Powertools' own debug lines: every route's arguments (a gift
+    card's code in its path, an email in a query) and every refusal's traceback. Not in a deployment."""
+    functions = template.load()["Resources"].values()
+    settings = [template.load()["Globals"]["Function"]["Environment"]["Variables"],
+                *(r.get("Properties", {}).get("Environment", {}).get("Variables", {}) for r in functions
+                  if r.get("Type") == "AWS::Serverless::Function")]
+    assert all("POWERTOOLS_DEBUG" not in variables for variables in settings)
+
+
+def test_a_models_repr_names_fields_not_values():
+    """Libraries log reprs (Powertools' debug line "Calling API Route Handler: {route_args}" is built
+    on every request): ours show which fields came, never what they hold."""
+    from coupons.checkout.wire import ValidateRequest
+
+    request = ValidateRequest.model_validate({"code": "CHECKOUTGIFT", "cart": {"subtotal": "1.00", "currency": "EUR"},
+                                              "customer": {"email": "ann@example.com"}})
+    shown = f"{request!r} {request}"
+    assert "code=<hidden>" in shown and "customer=<hidden>" in shown
+    assert "CHECKOUTGIFT" not in shown and "ann@example.com" not in shown and "1.00" not in shown

@@ -1,6 +1,6 @@
 """SnapStart: every execution environment restored from one snapshot starts with the same memory.
 Codes and tokens must still differ between them (they come from the kernel's entropy through
-``secrets``, never from a generator whose state the snapshot would copy), and the boto3 clients
+``secrets``, never from a generator whose state the snapshot would copy), and the AWS clients
 made at init are replaced after restore (coupons.core.snapstart)."""
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import random
 import sys
 import types
 
-import boto3
 import pytest
 
-from coupons.core import codes, credentials, snapstart
+from coupons.core import aws_clients, codes, credentials, snapstart
 from coupons.core.table import Table
 from coupons.friendbuy import referrals
 
@@ -69,18 +68,17 @@ def test_after_restore_replaces_the_clients_made_at_init(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     app = types.ModuleType("app")
     app.table = Table("coupons-test")
-    app._sqs = boto3.client("sqs")
+    app._sqs = aws_clients.client("sqs")
     monkeypatch.setitem(sys.modules, "app", app)
     before_dynamodb, before_sqs = app.table.client, app._sqs
-    boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION
+    session = aws_clients._session
 
     snapstart.after_restore()
 
     assert app.table.client is not before_dynamodb
     assert app.table.client.meta.service_model.service_name == "dynamodb"
     assert app._sqs is not before_sqs and app._sqs.meta.region_name == "us-east-1"
-    assert boto3.DEFAULT_SESSION is not session
+    assert aws_clients._session is not None and aws_clients._session is not session  # credentials resolved anew
 
 
 def test_the_hook_registers_only_where_the_runtime_offers_it(monkeypatch):

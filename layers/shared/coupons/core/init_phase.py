@@ -1,5 +1,5 @@
 """The end of a function's init phase (what Lambda runs once per execution environment, before
-the first request: our imports, Powertools, pydantic, boto3 and its client).
+the first request: our imports, Powertools, pydantic, botocore and its client).
 
 Each handler module starts with ``gc.disable()``: init allocates a few hundred thousand objects
 and frees almost none, so the collector's passes over them (run every 700 allocations) are pure

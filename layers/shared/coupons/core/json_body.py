@@ -28,6 +28,11 @@ MAX_DEPTH = 32
 # What a route sees instead of a body it must not parse: not JSON, so Powertools reports json_invalid.
 _UNREADABLE = "<unreadable body>"
 
+# The body ``read_as_json`` has just parsed, with its value: a resolver whose deserializer is
+# ``loads`` is handed that very string next and takes the value instead of parsing it again. Taken
+# once (no two callers share one value), replaced by the next request: one body, at most MAX_BYTES.
+_just_read: tuple[str, Any] | None = None
+
 
 class UnreadableBody(json.JSONDecodeError):
     """Too large, too deep, not UTF-8, not JSON, or a key twice in one object. A JSONDecodeError,
@@ -78,6 +83,10 @@ def loads(raw: str | bytes) -> Any:
     are read exactly: ``99.999999999999999`` stays that Decimal (and a money parser can refuse it)
     instead of becoming the float 100.0; routes that take money give this to their resolver
     (``json_body_deserializer``)."""
+    global _just_read
+    if _just_read is not None and _just_read[0] is raw:
+        value, _just_read = _just_read[1], None
+        return value
     if len(raw) > MAX_BYTES:
         raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
     try:
@@ -115,10 +124,11 @@ def read_as_json(event: dict[str, Any]) -> dict[str, Any]:
     headers = event.get("headers") or {}
     if not event.get("body"):
         return event
+    global _just_read
     labelled_json = headers.get("content-type", "").startswith("application/json")
     try:
         text = _text(event)
-        loads(text)
+        _just_read = (text, loads(text))
     except UnreadableBody:
         if not labelled_json and not _looks_like_json(event):
             return event  # a form or text: the route's own validation names what is missing

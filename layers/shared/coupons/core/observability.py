@@ -6,7 +6,10 @@ import warnings
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# What our functions call: DynamoDB and SQS (botocore), partners' webhooks and pixels (http.client,
+# under urllib). Patching only these spares each cold start X-Ray's other patchers and the modules
+# they import (sqlite3, ...).
+tracer = Tracer(patch_modules=("botocore", "httplib"))
 metrics = Metrics()
 
 # A refused request publishes no metric; Powertools warns about that on every such call.

@@ -11,10 +11,10 @@ them. What this service keeps from init, and why it is safe after restore:
   sequence. No seeded generator is involved; tests/spine/test_snapstart.py holds that.
 - ``random`` is only used for retry jitter; it is reseeded after restore anyway, so copies
   restored from one snapshot do not back off in lockstep.
-- boto3 clients made at init hold pooled connections opened before the snapshot and credentials
+- AWS clients made at init hold pooled connections opened before the snapshot and credentials
   resolved then; they are recreated after restore (the DynamoDB client of every ``Table`` a
-  handler or the layer holds at module level, and any module-level botocore client), with boto3's
-  default session reset so credentials are resolved again.
+  handler or the layer holds at module level, and any module-level botocore client), from a new
+  botocore session (``core.aws_clients``) so credentials are resolved again.
 
 ``snapshot_restore_py`` ships in Lambda's managed Python runtimes (3.12+, where SnapStart exists);
 elsewhere (tests, ``make run``, python3.11) importing this module registers nothing.
@@ -37,28 +37,28 @@ _OWNERS = ("app", "coupons")
 
 def after_restore() -> None:
     """Fresh clients and a reseeded ``random`` in an execution environment restored from a snapshot."""
-    import boto3
     from botocore.client import BaseClient
 
+    from coupons.core import aws_clients
     from coupons.core.table import Table
 
     random.seed()  # from os.urandom
-    boto3.DEFAULT_SESSION = None  # credentials and config resolved again by the next client
+    aws_clients.forget_session()  # credentials and config resolved again by the next client
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "")
         if name not in _OWNERS and not name.startswith("coupons."):
             continue
         for attribute, value in list(vars(module).items()):
             if isinstance(value, Table):
-                value.client = boto3.client("dynamodb")
+                value.client = aws_clients.client("dynamodb")
             elif isinstance(value, BaseClient):
                 setattr(module, attribute, _fresh(value))
 
 
 def _fresh(client: Any) -> Any:
-    import boto3
+    from coupons.core import aws_clients
 
-    return boto3.client(client.meta.service_model.service_name, region_name=client.meta.region_name)
+    return aws_clients.client(client.meta.service_model.service_name, region_name=client.meta.region_name)
 
 
 if register_after_restore is not None:

@@ -7,14 +7,11 @@ import random
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
-from enum import Enum
 from typing import Any, cast
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from coupons.core import attribute_values, aws_clients
 from coupons.core.errors import InvalidRequest, Unavailable
 
 TABLE_ENV = "COUPONS_TABLE"
@@ -29,23 +26,6 @@ _TRANSIENT = {
     "ServiceUnavailable",
     "TransactionConflictException",
 }
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _plain(value: Any) -> Any:
-    """Python values DynamoDB's serializer does not take natively, as strings."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
 
 # ---- retries and transactions ------------------------------------------------------------------
 
@@ -102,24 +82,20 @@ class Table:
     def __init__(self, name: str, client: Any = None):
         self.name = name
         # AWS_ENDPOINT_URL_DYNAMODB (read by botocore itself) points this at DynamoDB Local.
-        self.client = client or boto3.client("dynamodb")
+        self.client = client or aws_clients.client("dynamodb")
 
     @classmethod
     def from_env(cls) -> Table:
         return cls(os.environ[TABLE_ENV])
 
-    @staticmethod
-    def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
-
-    @staticmethod
-    def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    # DynamoDB's typed values <-> Python: core.attribute_values (enums as values, dates as ISO text).
+    serialize = staticmethod(attribute_values.serialize_item)
+    deserialize = staticmethod(attribute_values.deserialize_item)
 
     @staticmethod
     def values(values: Mapping[str, Any]) -> dict[str, Any]:
-        """ExpressionAttributeValues from plain Python values."""
-        return {k: _serializer.serialize(_plain(v)) for k, v in values.items()}
+        """ExpressionAttributeValues from plain Python values (``None`` is DynamoDB's NULL)."""
+        return {k: attribute_values.serialize(v) for k, v in values.items()}
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call a DynamoDB operation on this table; transient failures become ``Unavailable``."""
