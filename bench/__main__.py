@@ -20,10 +20,14 @@ def main(argv: list[str]) -> None:
     summaries: list[str] = []
     for name in names:
         # A fresh engine per bench: DynamoDB Local (one JVM, in memory) slowed to a tenth of its rate
-        # in the million-code generation when it ran after the other benches in the same engine.
-        with running() as engine:
-            print(f"bench {name} ... (DynamoDB: {engine.kind} at {engine.endpoint})", file=sys.stderr, flush=True)
-            module = importlib.import_module(f"bench.{name}")
+        # in the million-code generation when it ran after the other benches in the same engine. Each
+        # bench makes its own table, and once one stream-enabled table holds ~20,000 stream records,
+        # writes to a second one run ~10x slower (229 codes/s, against 2,113 when the first had no stream).
+        module = importlib.import_module(f"bench.{name}")
+        # A throughput bench may ask for DynamoDB Local on one CPU (localrun.dynamodb_local.running).
+        with running(pinned=getattr(module, "PINNED_ENGINE", False)) as engine:
+            pinned = f", pinned to CPU {engine.cpu}" if engine.cpu is not None else ""
+            print(f"bench {name} ... (DynamoDB: {engine.kind} at {engine.endpoint}{pinned})", file=sys.stderr, flush=True)
             done = module.run(new_context(engine))
         print(_markdown(done), file=sys.stderr, flush=True)  # each contract as soon as it is measured
         rows.extend(done)

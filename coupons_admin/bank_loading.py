@@ -81,6 +81,17 @@ class _Items:
         return item
 
 
+class _Writes(Table):
+    """The table as the loader writes codes to it: without ``ReturnConsumedCapacity``, which
+    ``Table.call`` asks for by default and nothing here reads. DynamoDB Local works it out inside the
+    table's write lock, item by item: a 100-item transaction cost ~20 % more engine time with it
+    (bench friendbuy, engine on one CPU: 3,791 vs 4,468 codes/s, raw 4,454)."""
+
+    def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("ReturnConsumedCapacity", "NONE")
+        return super().call(operation, **kwargs)
+
+
 def _why(existing: dict[str, Any]) -> str:
     if existing.get("bank"):
         return f"exists already in coupon bank {existing['bank']}"
@@ -139,6 +150,7 @@ def _run(table: Table, bank: Bank, candidates: Iterable[Candidate], is_ours: IsO
     report = LoadReport()
     counted = 0  # of report.added, how many the bank's "loaded" figure has
     items = _Items(table, bank)
+    writes = _Writes(table.name, table.client)
 
     def collect(done: set[Future]) -> None:
         for future in done:
@@ -160,7 +172,7 @@ def _run(table: Table, bank: Bank, candidates: Iterable[Candidate], is_ours: IsO
                     if report.added - counted >= 10_000:
                         bank_items.update_bank(table, bank.id, "ADD loaded :n", {":n": report.added - counted})
                         counted = report.added
-                in_flight.add(pool.submit(_write_batch, table, items, batch, is_ours, generated))
+                in_flight.add(pool.submit(_write_batch, writes, items, batch, is_ours, generated))
             done, _ = wait(in_flight)
             collect(done)
     finally:

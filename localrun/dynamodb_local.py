@@ -36,6 +36,7 @@ LOCAL_CREDENTIALS = {
 class Engine:
     endpoint: str
     kind: str  # "dynamodb-local" or "moto"
+    cpu: int | None = None  # the one CPU DynamoDB Local runs on (``running(pinned=True)``), else None
 
     def client(self):
         return boto3.client(
@@ -82,36 +83,68 @@ def _wait_for_port(port: int, process: subprocess.Popen | None, seconds: float =
     raise RuntimeError(f"DynamoDB Local did not open port {port} within {seconds} s")
 
 
+def pinning_cpu() -> int | None:
+    """The CPU ``running(pinned=True)`` puts DynamoDB Local on: the last one this process may use,
+    or None when there is only one (or the platform cannot pin)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[-1] if len(cpus) > 1 else None
+
+
 @contextmanager
-def running(port: int | None = None) -> Iterator[Engine]:
-    """DynamoDB Local on ``port`` (a free one when None), stopped on exit."""
+def running(port: int | None = None, pinned: bool = False) -> Iterator[Engine]:
+    """DynamoDB Local on ``port`` (a free one when None), stopped on exit.
+
+    ``pinned``: the engine's process (every thread of the JVM) on ONE CPU, ``pinning_cpu()``. Only
+    the throughput benches ask for it (bench/friendbuy.py). DynamoDB Local serialises a table's
+    writes: a request thread holds the table's lock while a single SQLite thread does the work, the
+    two handing off hundreds of times per 100-item transaction. Spread over two cores, each handoff
+    wakes the other core and the pair used ~85 % of one core for ~2,500 codes/s; on one core the
+    same JVM ran at ~98 % of it for ~4,800 codes/s (2 cores, 100-item conditional transactions).
+    ``make run`` and the tests keep the default (unpinned): two test workers start an engine each.
+    """
     port = port or free_port()
     jar_dir = install() if shutil.which("java") else None
     if jar_dir is None:
         yield from _moto(port)
         return
-    process = subprocess.Popen(
-        [
-            "java",
-            f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(jar_dir / "DynamoDBLocal.jar"),
-            "-inMemory",
-            "-port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cpu = pinning_cpu() if pinned else None
+    command = [
+        "java",
+        f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(jar_dir / "DynamoDBLocal.jar"),
+        "-inMemory",
+        "-port",
+        str(port),
+    ]
+    with _affinity(cpu):  # the child (and every thread the JVM starts) inherits the calling thread's CPUs
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for_port(port, process)
-        yield Engine(f"http://127.0.0.1:{port}", "dynamodb-local")
+        yield Engine(f"http://127.0.0.1:{port}", "dynamodb-local", cpu)
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def _affinity(cpu: int | None) -> Iterator[None]:
+    """The calling thread on ``cpu`` alone for the duration (Linux: affinity is per thread, and a
+    forked child inherits its parent thread's)."""
+    if cpu is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _moto(port: int) -> Iterator[Engine]:
