@@ -79,8 +79,12 @@ def error_code(error: ClientError) -> str:
 
 
 class Table:
-    def __init__(self, name: str, client: Any = None):
+    def __init__(self, name: str, client: Any = None, *, consumed_capacity: str = "TOTAL"):
+        """``consumed_capacity``: what every call asks DynamoDB to report (``ReturnConsumedCapacity``;
+        the benches count capacity units from it). A bulk writer that reads none passes "NONE":
+        DynamoDB Local works it out item by item under its table's write lock."""
         self.name = name
+        self.consumed_capacity = consumed_capacity
         # AWS_ENDPOINT_URL_DYNAMODB (read by botocore itself) points this at DynamoDB Local.
         self.client = client or aws_clients.client("dynamodb")
 
@@ -99,7 +103,7 @@ class Table:
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call a DynamoDB operation on this table; transient failures become ``Unavailable``."""
-        kwargs.setdefault("ReturnConsumedCapacity", "TOTAL")
+        kwargs.setdefault("ReturnConsumedCapacity", self.consumed_capacity)
         if operation not in ("transact_write_items", "transact_get_items", "batch_get_item", "batch_write_item"):
             kwargs.setdefault("TableName", self.name)
         try:
