@@ -40,14 +40,14 @@ ASSIGNMENTS = 300
 PARALLEL = 64
 PARALLEL_ASSIGNMENTS = 1_000
 PINNED_ENGINE = True  # bench/__main__ starts this bench's DynamoDB Local on one CPU
+ENGINE_CASE = "DynamoDB Local of this bench (raw and loader alike)"
 _measured: list[Row] = []  # this run's rows, for ``summary``
-_engine: list[str] = []  # how this run's engine ran, for ``summary``
 
 
 def run(ctx: Context) -> list[Row]:
-    _engine[:] = [f"pinned to CPU {ctx.engine.cpu}" if ctx.engine.cpu is not None else "not pinned"]
+    engine = f"pinned to CPU {ctx.engine.cpu}" if ctx.engine.cpu is not None else "not pinned"
     loading, bank, raw = _loading(ctx)
-    rows = [Row(SECTION, "DynamoDB Local of this bench (raw and loader alike)", "engine", _engine[0]),
+    rows = [Row(SECTION, ENGINE_CASE, "engine", engine),
             *loading, *_assignment(ctx), *_parallel_assignment(ctx, bank), *_calls(ctx, bank.id),
             *_big_generation(ctx, raw)]
     _measured[:] = rows
@@ -225,9 +225,10 @@ def summary() -> str:
     """The bank-loading and assignment figures as their own section of bench/results/latest.md."""
     wanted = [r for r in _measured if "generat" in r.case or "raw" in r.case or "assignment" in r.case
               or "new advocate" in r.case]
+    engine = next((str(r.value) for r in _measured if r.case == ENGINE_CASE), "not run")
     lines = ["## Friendbuy coupon banks", "",
              f"`make bench` (or `python -m bench friendbuy`; `BENCH_BANK_CODES={BIG}`), {os.cpu_count()} cores, "
-             f"DynamoDB Local ({', '.join(_engine) or 'not run'}: this bench's own engine setting, "
+             f"DynamoDB Local ({engine}: this bench's own engine setting, "
              "see bench/friendbuy.py). One item per code, 100 codes per conditional TransactWriteItems, "
              f"{WORKERS} in flight; raw = the same transactions without our code, on the same engine, alternating.", "",
              "| case | metric | value | target |", "|---|---|---|---|"]

@@ -68,7 +68,7 @@ def serialize(value: Any) -> dict[str, Any]:
 
 
 def _set(members: Set[Any]) -> dict[str, Any]:
-    if all(isinstance(m, (int, Decimal)) and not isinstance(m, float) for m in members):
+    if all(isinstance(m, (int, Decimal)) for m in members):
         return {"NS": [_number(m) for m in members]}
     if all(isinstance(m, str) for m in members):
         return {"SS": list(members)}

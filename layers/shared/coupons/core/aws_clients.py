@@ -2,8 +2,8 @@
 
 ``boto3.client(...)`` is botocore's ``create_client`` behind a default session, but importing
 boto3 also imports its resources, its docs and s3transfer, which every cold start of a handler
-would pay without using any of it (``python -m bench coldstart``; tests/spine/test_cold_start_rules.py
-holds that no handler imports boto3). Configuration is botocore's, exactly as with boto3:
+would pay without using any of it (``python -m bench coldstart``; tests/spine/test_built_artifacts.py
+holds that no built handler loads boto3). Configuration is botocore's, exactly as with boto3:
 region, credentials, retries and ``AWS_ENDPOINT_URL_DYNAMODB`` (DynamoDB Local) from the
 environment. The admin CLI, tests and benches keep boto3.
 """
