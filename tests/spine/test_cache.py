@@ -43,3 +43,17 @@ def test_each_table_has_its_own_entries_and_the_size_is_bounded():
     for i in range(cache.MAX_ENTRIES + 10):
         cache.cached(one, i, lambda i=i: i)
     assert cache.cached(one, "k", lambda: "read again") == "read again"  # the oldest went first
+
+
+def test_the_suite_runs_on_a_fresh_machines_clock():
+    """tests.fresh_clock (pyproject addopts) makes every run a freshly booted machine's run, where
+    monotonic values are small: a made-up stamp like 1,000 s is then in the future."""
+    import os
+    import time
+
+    from tests import fresh_clock
+
+    if os.environ.get("FRESH_CLOCK", "1") == "0":
+        return
+    assert time.monotonic is fresh_clock._fresh_monotonic
+    assert fresh_clock.START <= time.monotonic() < fresh_clock.START + 4 * 3600  # a session, not an uptime

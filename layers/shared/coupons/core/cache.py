@@ -23,12 +23,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 TTL_SECONDS = 30.0  # the one bound on how long a change made elsewhere can go unseen
 MAX_ENTRIES = 1024  # per table: configuration is small; the oldest entry goes first
 
-T = TypeVar("T")
 _clock = time.monotonic  # tests move it forward
 
 _lock = threading.Lock()  # the bench and the local stack call from threads; Lambda itself does not
@@ -43,7 +42,7 @@ def _cache_of(table: _Named) -> OrderedDict[Hashable, tuple[float, Any]]:
     return _caches.setdefault(table.name, OrderedDict())
 
 
-def cached(table: _Named, key: Hashable, load: Callable[[], T | None]) -> T | None:
+def cached[T](table: _Named, key: Hashable, load: Callable[[], T | None]) -> T | None:
     """``load()``'s answer for ``key``, from memory if it was loaded less than ``TTL_SECONDS`` ago.
     None (nothing found) is returned, never kept."""
     at = _clock()

@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -58,6 +57,10 @@ _STATUS: dict[type[CouponError], int] = {
     InvalidRequest: 422,
     Unavailable: 429,  # throttled or contended: Friendbuy's "retry later" status
 }
+# The reason phrases Friendbuy's API answers with, spelled out: Python 3.13's HTTPStatus renamed
+# 422's to "Unprocessable Content" (RFC 9110), and the wire must not change with the interpreter.
+_REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict",
+            422: "Unprocessable Entity", 429: "Too Many Requests"}
 
 
 class MalformedBody(InvalidRequest):
@@ -494,7 +497,7 @@ def error(exc: CouponError, reference: str | None = None) -> Response:
     status = 400 if isinstance(exc, MalformedBody) else next(
         code for cls, code in _STATUS.items() if isinstance(exc, cls))
     headers = {"Retry-After": "1"} if status == 429 else None
-    return _json(status, {"error": HTTPStatus(status).phrase, "message": exc.message, "code": status,
+    return _json(status, {"error": _REASONS[status], "message": exc.message, "code": status,
                           "reference": reference or logger.get_correlation_id() or ""}, headers)
 
 
