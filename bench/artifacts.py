@@ -31,7 +31,7 @@ LAMBDA_ENV = {
     "COUPONS_TABLE": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11", "LAMBDA_RUNTIME_DIR": "/var/runtime",
+    "AWS_EXECUTION_ENV": f"AWS_Lambda_{template.load()['Globals']['Function']['Runtime']}", "LAMBDA_RUNTIME_DIR": "/var/runtime",
     "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
     "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
     "POWERTOOLS_SERVICE_NAME": "coupon-service", "POWERTOOLS_METRICS_NAMESPACE": "CouponService",
