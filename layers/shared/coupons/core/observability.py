@@ -1,16 +1,117 @@
 """Powertools singletons, configured once from the environment (POWERTOOLS_* in template.yaml)."""
 
+import functools
 import hashlib
+import inspect
+import traceback
 import warnings
+from collections.abc import Callable
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from coupons.core.errors import CouponError
+
 logger = Logger()
+
+
+class _Unexplained(Exception):
+    """What X-Ray records of an unexpected exception: its type, never its message (which may quote
+    the request: a code, an email)."""
+
+
+class QuietTracer(Tracer):
+    """Powertools' Tracer, but nothing a caller sent reaches X-Ray and a refusal is not a fault.
+
+    Powertools' decorators let the exception leave the subsegment, and the X-Ray SDK then records
+    its message and marks the subsegment ``fault`` (and Powertools logs its traceback):
+    "The code GIFT100 is in EUR" would reach X-Ray, and every partner's typo would count as an
+    outage. Here a refusal (``CouponError``, answered 4xx) marks the subsegment ``error`` with the
+    refusal's class as an annotation; anything else marks it ``fault`` with the exception's type
+    and stack only. POWERTOOLS_TRACER_CAPTURE_RESPONSE stays off (template.yaml): nothing a route
+    returns is recorded either.
+    """
+
+    def capture_method(self, method: Any = None, capture_response: bool | None = None,
+                       capture_error: bool | None = None) -> Any:
+        if method is None:
+            return functools.partial(self.capture_method)
+        if inspect.iscoroutinefunction(method) or inspect.isgeneratorfunction(method):
+            return super().capture_method(method, capture_response=False, capture_error=False)
+        return self._quietly(method, method.__name__)
+
+    def capture_lambda_handler(self, lambda_handler: Any = None, capture_response: bool | None = None,
+                               capture_error: bool | None = None) -> Any:
+        if lambda_handler is None:
+            return functools.partial(self.capture_lambda_handler)
+        return self._quietly(lambda_handler, lambda_handler.__name__, handler=True)
+
+    def _quietly(self, function: Callable[..., Any], name: str, handler: bool = False) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            raised: Exception  # set by each except clause; the try returns otherwise
+            with self.provider.in_subsegment(name=f"## {name}") as entity:
+                subsegment = cast(Any, entity)  # the SDK's Subsegment (DummySubsegment when disabled)
+                try:
+                    return function(*args, **kwargs)
+                except CouponError as refusal:  # the caller's mistake (4xx): an error, not a fault
+                    subsegment.add_error_flag()
+                    subsegment.put_annotation(key="refused", value=type(refusal).__name__)
+                    raised = refusal
+                except Exception as bug:  # a bug: recorded without its message, then raised again
+                    subsegment.add_exception(_Unexplained(type(bug).__name__),
+                                             traceback.extract_tb(bug.__traceback__))
+                    raised = bug
+                finally:
+                    if handler:
+                        subsegment.put_annotation(key="ColdStart", value=_cold_start())
+                        if self.service:
+                            subsegment.put_annotation(key="Service", value=self.service)
+            raise raised  # outside the subsegment: the SDK records nothing more of it
+
+        return traced
+
+
+_cold = [True]
+
+
+def _cold_start() -> bool:
+    was, _cold[0] = _cold[0], False
+    return was
+
+
 # What our functions call: DynamoDB and SQS (botocore), partners' webhooks and pixels (http.client,
 # under urllib). Patching only these spares each cold start X-Ray's other patchers and the modules
 # they import (sqlite3, ...).
-tracer = Tracer(patch_modules=("botocore", "httplib"))
+tracer = QuietTracer(patch_modules=("botocore", "httplib"))
 metrics = Metrics()
+
+
+def _aws_error_as_status(exception: Exception, stack: Any, subsegment: Any, aws_meta: dict) -> None:
+    """X-Ray's botocore patch records every ClientError as a fault. A 4xx from DynamoDB is how a
+    condition answers (a code taken, a gift card spent): its status makes it an ``error``; only a
+    5xx is recorded as a fault (AWS's own message, which quotes nothing of ours)."""
+    from botocore.exceptions import ClientError
+
+    metadata = exception.response.get("ResponseMetadata") if isinstance(exception, ClientError) else None
+    if not metadata:
+        return
+    aws_meta["request_id"] = metadata.get("RequestId")
+    status = metadata.get("HTTPStatusCode") or 0
+    subsegment.put_http_meta("status", status)  # 4xx: error (429: throttle), 5xx: fault
+    if status >= 500:
+        subsegment.add_exception(exception, stack, True)
+
+
+def _record_aws_errors_by_status() -> None:
+    try:
+        from aws_xray_sdk.ext import boto_utils
+    except ImportError:  # tracing not installed: nothing to adjust
+        return
+    boto_utils._aws_error_handler = _aws_error_as_status  # looked up by name at each call
+
+
+_record_aws_errors_by_status()
 
 # A refused request publishes no metric; Powertools warns about that on every such call.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
