@@ -71,7 +71,8 @@ def install() -> Path | None:
     return _jar_dir()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen | None, seconds: float = 30) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen | None, seconds: float = 90) -> None:
+    # 90 s: a JVM starting on a busy 2-core machine (tests in two workers, each with its engine) can take 30.
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

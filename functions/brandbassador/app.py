@@ -40,8 +40,8 @@ table = Table.from_env()
 )
 @tracer.capture_method
 def create_code(webshop: str, query: Annotated[contract.CodeQuery, Query()]) -> Response[dict]:
+    shop = webshops.open_webshop(table, webshop, contract.presented_key(query))  # credentials first
     contract.refuse_repeated(app.current_event.raw_query_string)
-    shop = webshops.open_webshop(table, webshop, contract.presented_key(query))
     request = contract.parse(query)
     issued = webshops.create_code(table, shop, request)
     if not issued.replayed:

@@ -6,7 +6,9 @@ import gc
 
 gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
 
-from typing import Annotated
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -16,6 +18,7 @@ import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after res
 from coupons.checkout import redemptions
 from coupons.checkout import wire as contract
 from coupons.core import init_phase, json_body
+from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
@@ -42,9 +45,24 @@ def _key() -> str:
     return contract.checkout_key(app.current_event.headers.get("authorization"))
 
 
+def _credentials_first(route: Callable[..., Response[dict]]) -> Callable[..., Response[dict]]:
+    """The key is judged before the request's format: a caller without a valid key learns nothing
+    of the rules for codes, ids or carts (one more read, on that refusal's path only)."""
+    @functools.wraps(route)
+    def checked(*args: Any, **kwargs: Any) -> Response[dict]:
+        try:
+            return route(*args, **kwargs)
+        except (InvalidRequest, NotFound):  # a malformed code, cart or redemption id
+            redemptions.authenticate(table, _key())
+            raise
+
+    return checked
+
+
 @app.post("/checkout/validate", summary="Does a code apply to this cart, and what does it give", tags=["Checkout"],
           responses={200: {"description": "It applies: discount, shipping discount, gift-card amount"}, **_REFUSALS})
 @tracer.capture_method
+@_credentials_first
 def validate(request: Annotated[contract.ValidateRequest, Body()]) -> Response[dict]:
     cart = contract.cart(request)
     quote = redemptions.validate(table, _key(), request.code, cart, contract.customer(request),
@@ -57,6 +75,7 @@ def validate(request: Annotated[contract.ValidateRequest, Body()]) -> Response[d
                                         200: {"description": "This order had already redeemed this code"},
                                         **_REFUSALS})
 @tracer.capture_method
+@_credentials_first
 def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]:
     redeemed = redemptions.redeem(table, _key(), request.code, request.order_id, contract.cart(request),
                                   contract.customer(request), request.amount, request.ref)
@@ -71,6 +90,7 @@ def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]
           tags=["Checkout"], responses={200: {"description": "Rolled back (replayed: true when it already was)"},
                                         404: documented("not_found: unknown redemption", contract.CheckoutError), **_REFUSALS})
 @tracer.capture_method
+@_credentials_first
 def rollback(redemption: str) -> Response[dict]:
     done = redemptions.rollback(table, _key(), redemption)
     if not done.replayed:
@@ -84,6 +104,7 @@ def rollback(redemption: str) -> Response[dict]:
                                         200: {"description": "This refund id was recorded before"},
                                         404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
 @tracer.capture_method
+@_credentials_first
 def refund(redemption: str, request: Annotated[contract.RefundRequest, Body()]) -> Response[dict]:
     done = redemptions.refund(table, _key(), redemption, request.refund_id, request.amount)
     if not done.replayed:
@@ -96,6 +117,7 @@ def refund(redemption: str, request: Annotated[contract.RefundRequest, Body()]) 
           tags=["Checkout"], responses={201: {"description": "Recorded; the partner hears of it once"},
                                         200: {"description": "This order was recorded before"}, **_REFUSALS})
 @tracer.capture_method
+@_credentials_first
 def record_sale(request: Annotated[contract.SaleRequest, Body()]) -> Response[dict]:
     done = redemptions.record_sale(table, _key(), request.order_id, request.ref, request.account,
                                    contract.cart(request), contract.customer(request))
@@ -109,6 +131,7 @@ def record_sale(request: Annotated[contract.SaleRequest, Body()]) -> Response[di
 @app.get("/checkout/gift-cards/<code>", summary="A gift card's balance and history", tags=["Checkout"],
          responses={200: {"description": "Balance, currency, redemptions"}, **_REFUSALS})
 @tracer.capture_method
+@_credentials_first
 def gift_card(code: str) -> Response[dict]:
     card = redemptions.gift_card(table, _key(), code)
     return contract.gift_card(card.record, card.history)

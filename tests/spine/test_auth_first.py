@@ -34,3 +34,32 @@ def test_without_credentials_a_bad_body_is_answered_401_not_400(handler, case):
     function, request = CASES[case]
     response = handler(function)(request)
     assert response["statusCode"] in (401, 403), body(response)
+
+
+WRONG_KEY = {"authorization": "Bearer wrong"}
+# Format checks the routes make themselves (codes, redemption ids, repeated parameters) come after
+# the key too: a wrong key with a malformed code is a 401, not a description of the code's rules.
+FORMAT_AFTER_KEY = {
+    "checkout validate, bad code": ("CheckoutFunction", event(
+        "POST", "/checkout/validate", {"code": "!!", "cart": {"total": "10.00", "currency": "EUR"}}, WRONG_KEY)),
+    "checkout redeem, bad code": ("CheckoutFunction", event(
+        "POST", "/checkout/redemptions",
+        {"code": "!!", "order_id": "1", "cart": {"total": "10.00", "currency": "EUR"}}, WRONG_KEY)),
+    "checkout gift card, bad code": ("CheckoutFunction", event("GET", "/checkout/gift-cards/!!", "", WRONG_KEY)),
+    "checkout rollback, bad id": ("CheckoutFunction", event(
+        "POST", "/checkout/redemptions/not-an-id/rollback", "", WRONG_KEY)),
+    "checkout refund, bad id": ("CheckoutFunction", event(
+        "POST", "/checkout/redemptions/not-an-id/refunds", {"refund_id": "r1", "amount": "1.00"}, WRONG_KEY)),
+    "brandbassador, repeated parameter": ("BrandbassadorFunction", event(
+        "GET", "/brandbassador/webshops/demo/codes", "", query="code=AB12&code=CD34&percentage=10&auth_key=wrong")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORMAT_AFTER_KEY))
+def test_a_wrong_key_is_refused_before_the_requests_format(handler, case):
+    function, request = FORMAT_AFTER_KEY[case]
+    if function == "BrandbassadorFunction":
+        request["pathParameters"] = {"webshop": "demo"}
+        request["queryStringParameters"] = {"code": "AB12,CD34", "percentage": "10", "auth_key": "wrong"}
+    response = handler(function)(request)
+    assert response["statusCode"] in (401, 403), body(response)

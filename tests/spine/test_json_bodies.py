@@ -88,3 +88,13 @@ def test_a_base64_body_that_is_not_utf8_reaches_the_route_as_not_json():
     form = {"headers": {"content-type": "application/x-www-form-urlencoded"}, "isBase64Encoded": True,
             "body": base64.b64encode(b"a=1&b=2").decode()}
     assert read_as_json(form) is form
+
+
+def test_a_large_body_is_refused_whatever_its_content_type():
+    """A form of 70 KiB is not parsed as a form: the size bound comes before the content-type."""
+    form = {"headers": {"content-type": "application/x-www-form-urlencoded"},
+            "body": "email=a%40example.com&pad=" + "x" * (70 * 1024)}
+    read = read_as_json(form)
+    assert read["body"] != form["body"] and read["headers"]["content-type"] == "application/json"
+    small = {"headers": {"content-type": "application/x-www-form-urlencoded"}, "body": "email=a%40example.com"}
+    assert read_as_json(small) is small  # a small form still reaches the route, which names what is missing

@@ -120,27 +120,29 @@ def _text(event: dict[str, Any]) -> str:
 
 def read_as_json(event: dict[str, Any]) -> dict[str, Any]:
     """The API Gateway v2 event, labelled ``application/json`` when its body is JSON; a body that
-    breaks a bound (or a JSON-labelled one that is not JSON) replaced by one the route refuses."""
+    breaks a bound (or a JSON-labelled one that is not JSON) replaced by one the route refuses.
+    The size bound holds whatever the content-type: a large form is refused, not parsed."""
     headers = event.get("headers") or {}
     if not event.get("body"):
         return event
     global _just_read
-    labelled_json = headers.get("content-type", "").startswith("application/json")
     try:
         text = _text(event)
+        if len(text.encode("utf-8")) > MAX_BYTES:
+            raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
+    except UnreadableBody:  # too large, or not text
+        return _unreadable(event, headers)
+    try:
         _just_read = (text, loads(text))
     except UnreadableBody:
-        if not labelled_json and not _looks_like_json(event):
+        labelled_json = headers.get("content-type", "").startswith("application/json")
+        if not labelled_json and text.lstrip()[:1] not in ("[", "{"):
             return event  # a form or text: the route's own validation names what is missing
-        text = _UNREADABLE
+        return _unreadable(event, headers)
     return {**event, "body": text, "isBase64Encoded": False,
             "headers": {**headers, "content-type": "application/json"}}
 
 
-def _looks_like_json(event: dict[str, Any]) -> bool:
-    """An unlabelled body that starts like JSON (``[``, ``{``), or one that is not text at all."""
-    try:
-        text = _text(event)
-    except UnreadableBody:
-        return True
-    return text.lstrip()[:1] in ("[", "{")
+def _unreadable(event: dict[str, Any], headers: dict[str, Any]) -> dict[str, Any]:
+    return {**event, "body": _UNREADABLE, "isBase64Encoded": False,
+            "headers": {**headers, "content-type": "application/json"}}
