@@ -226,3 +226,15 @@ def test_erasure_leaves_the_email_nowhere_in_the_table_and_keeps_the_money(local
     found = local_stack.get(f"{V1}/referral_codes/{referral['referral_code']}", headers=headers).json()
     assert (found["conversions"], found["revenue"], found["customer"]["email"]) == (1, {"USD": "12.50"}, None)
     assert local_stack.get(f"{V1}/referral_codes", params={"email": email}, headers=headers).json()["count"] == 0
+
+
+def test_personal_referral_link_guides_example_with_a_boolean_query_param(local_stack):
+    """Friendbuy's guide sends ``{"vip": true}``: accepted verbatim, and in the link as ``vip=true``."""
+    headers = bare(local_stack)
+    documented = fixture("docs-guides-personal-referral-link")
+    assert local_stack.post(f"{V1}/personal-referral-link", json=documented, headers=headers).status_code == 404
+    ours = {**documented, "campaignId": demo.CAMPAIGN, "customerId": f"VIP-{uuid.uuid4().hex[:6]}",
+            "destinationUrlQueryParams": {"vip": True, "tier": 2, "score": 9.5}}
+    made = local_stack.post(f"{V1}/personal-referral-link", json=ours, headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["link"].startswith(demo.REFERRAL_URL + "?vip=true&tier=2&score=9.5&referralCode=")

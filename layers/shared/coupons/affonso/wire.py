@@ -39,7 +39,7 @@ from coupons.affonso.affiliates import (
 )
 from coupons.affonso.earnings import Earning
 from coupons.affonso.programmes import Creative, ProgrammeSettings
-from coupons.core import credentials
+from coupons.core import credentials, emails
 from coupons.core.base_model import Model
 from coupons.core.errors import (
     CodeTaken,
@@ -89,8 +89,7 @@ class AffonsoPartner(Model):
     @field_validator("email")
     @classmethod
     def _looks_like_email(cls, email: str) -> str:
-        local, at, domain = email.strip().rpartition("@")
-        if not at or not local or "." not in domain or any(c.isspace() for c in email.strip()):
+        if not emails.is_address(email.strip()):
             raise ValueError("must be an e-mail address")
         return email.strip()
 

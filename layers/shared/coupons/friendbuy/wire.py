@@ -32,9 +32,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from coupons.core import credentials, money
+from coupons.core import credentials, emails, money
 from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.observability import logger
@@ -68,7 +68,6 @@ class MalformedBody(InvalidRequest):
 
 
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 
 def _plain_text(value: str) -> str:
@@ -82,6 +81,19 @@ LongText = Annotated[StrictStr, Field(max_length=1024), AfterValidator(_plain_te
 Number = StrictInt | StrictFloat
 # Friendbuy documents additionalProperties as string values (Segment's destination drops the others).
 Properties = Annotated[dict[Annotated[StrictStr, Field(max_length=128)], LongText], Field(max_length=100)]
+
+
+def _as_query_text(value: Any) -> Any:
+    """A JSON scalar as it reads in a URL: Friendbuy's own example sends ``{"vip": true}``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal) or (isinstance(value, float) and value == value):
+        return str(value)
+    return value  # text as it is; anything else (null, lists, objects) is refused as not text
+
+
+QueryText = Annotated[LongText, BeforeValidator(_as_query_text)]
+QueryParams = Annotated[dict[Annotated[StrictStr, Field(max_length=128)], QueryText], Field(max_length=100)]
 
 
 # ---- request bodies (everything optional, so that a missing field is explained in our words) ----
@@ -209,7 +221,7 @@ class ReferralLinkBody(Model):
     customerId: StrictInt | Text | None = None
     firstName: Text | None = None
     lastName: Text | None = None
-    destinationUrlQueryParams: Properties | None = None
+    destinationUrlQueryParams: QueryParams | None = None
     seed: Text | None = None  # documented (vanity URL); not used: links here are built from the referral code
     channel: Text | None = None
     ipAddress: Text | None = None
@@ -260,7 +272,7 @@ def _id(value: int | str | None, what: str) -> str:
 def _email(value: str | None, what: str) -> str:
     if not value:
         raise InvalidRequest(f"{what} is required")
-    if len(value) > 254 or not _EMAIL.fullmatch(value):
+    if not emails.is_address(value):
         raise InvalidRequest(f"{what} {value!r} is not an email address")
     return value.lower()
 

@@ -1,0 +1,17 @@
+"""What every contract takes as an e-mail address: an addr-spec alone (RFC 5322, without quoted
+local parts), nothing around it. Deliberately loose inside: the partner checked the address when
+the person signed up, so unusual but valid ones (``o'neil+tag@example.co.uk``, non-ASCII letters)
+pass; a display form (``Name <a@b.c>``), brackets, spaces or a domain without a dot do not."""
+
+from __future__ import annotations
+
+import re
+
+MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+# Characters RFC 5322 reserves outside quoted strings, plus whitespace: never part of an address.
+_NOT_IN_ADDRESS = r"\s@<>()\[\]\\,;:\""
+_ADDRESS = re.compile(rf"[^{_NOT_IN_ADDRESS}]{{1,64}}@[^{_NOT_IN_ADDRESS}.]+(\.[^{_NOT_IN_ADDRESS}.]+)+")
+
+
+def is_address(text: str) -> bool:
+    return len(text) <= MAX_LENGTH and text.isprintable() and _ADDRESS.fullmatch(text) is not None
