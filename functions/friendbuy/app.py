@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.core import init_phase
 from coupons.core.http_api import entry_point, refuse_with
-from coupons.core.observability import logger, metrics, tracer
+from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
 from coupons.friendbuy import campaigns, erasure, events, purchases, referrals
@@ -61,7 +61,7 @@ def create_referral_code(body: Annotated[contract.ReferralCodeBody, Body()]) -> 
     referred = referrals.refer(table, caller, request)
     if referred.created:
         metrics.add_metric(name="ReferralCodesCreated", unit=MetricUnit.Count, value=1)
-    logger.info("referral code", extra={"campaign": request.campaign_id, "referral_code": referred.referral.referral_code,
+    logger.info("referral code", extra={"campaign": request.campaign_id, "referral_code": masked(referred.referral.referral_code),
                                         "new": referred.created})
     return contract.referral(referred.referral, referred.created)
 
@@ -98,7 +98,8 @@ def purchase(body: Annotated[contract.PurchaseBody, Body()]) -> Response[dict]:
     if not event.replayed:
         metrics.add_metric(name="PurchasesAttributed" if event.attributed else "PurchasesUnattributed",
                            unit=MetricUnit.Count, value=1)
-    logger.info("purchase", extra={"order_id": event.order_id, "attributed": event.attributed, "replayed": event.replayed})
+    logger.info("purchase", extra={"order_id": masked(event.order_id), "attributed": event.attributed,
+                                   "replayed": event.replayed})
     return contract.purchase_recorded(event)
 
 
@@ -108,7 +109,7 @@ def purchase(body: Annotated[contract.PurchaseBody, Body()]) -> Response[dict]:
 def legacy_purchase(body: Annotated[contract.LegacyPurchaseBody, Body()]) -> Response[dict]:
     caller = _caller()
     event = purchases.record_purchase(table, contract.parse_legacy_purchase(body), caller.campaigns, caller.home)
-    logger.info("purchase", extra={"order_id": event.order_id, "attributed": event.attributed, "replayed": event.replayed,
+    logger.info("purchase", extra={"order_id": masked(event.order_id), "attributed": event.attributed, "replayed": event.replayed,
                                    "api": "rest"})
     return contract.purchase_recorded(event)
 
@@ -122,7 +123,7 @@ def personal_referral_link(body: Annotated[contract.ReferralLinkBody, Body()]) -
     caller = _caller()
     campaign_id, advocate, params = contract.parse_referral_link(body)
     made = referrals.personal_link(table, caller, campaign_id, advocate, params)
-    logger.info("personal referral link", extra={"campaign": campaign_id, "referral_code": made.referral.referral_code,
+    logger.info("personal referral link", extra={"campaign": campaign_id, "referral_code": masked(made.referral.referral_code),
                                                  "new": made.created})
     return contract.referral_link(made)
 

@@ -63,7 +63,8 @@ def _defer(record: SQSRecord, seconds: float) -> None:
 def send(record: SQSRecord) -> None:
     outbox_key = json.loads(record.body)["outbox"]  # the pk of one outbox item (a sale or its rollback)
     outcome = delivery.deliver(table, outbox_key, config, reporters)
-    logger.info("delivery", extra={"outbox": masked(outbox_key), "state": outcome.state, "note": outcome.note})
+    # No note: a partner's answer may quote the code; the outbox item keeps it for support.
+    logger.info("delivery", extra={"outbox": masked(outbox_key), "state": outcome.state})
     metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)
     if outcome.retry_in is not None:
         _defer(record, outcome.retry_in)

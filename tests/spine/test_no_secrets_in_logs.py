@@ -23,7 +23,8 @@ SERVED_BY = {"brandbassador": "BrandbassadorFunction", "sitevibes": "SiteVibesFu
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 SECRET_HEADERS = ("authorization", "x-api-key")
 SECRET_QUERY = re.compile(r"(?:^|&)(?:auth_key|auth|key|token)=([^&]+)")
-TOKEN_FIELDS = ("token", "publicToken")
+# What answers hand out: tokens, and codes of people (a referral code is how a friend is credited).
+TOKEN_FIELDS = ("token", "publicToken", "coupon_code", "referral_code", "referralCode")
 # Gift cards are bearer money: their codes are secrets too (localrun.demo.checkout, events/brandbassador).
 GIFT_CARD_CODES = ("CHECKOUTGIFT", "GIFT100")
 
@@ -92,3 +93,33 @@ def test_a_models_repr_names_fields_not_values():
     shown = f"{request!r} {request}"
     assert "code=<hidden>" in shown and "customer=<hidden>" in shown
     assert "CHECKOUTGIFT" not in shown and "ann@example.com" not in shown and "1.00" not in shown
+
+
+def test_the_senders_log_line_never_quotes_a_partners_answer(demo_table, logged, monkeypatch):
+    """A partner's answer may name the code ("Coupon code FB2B6W5W4P has not been given to an
+    advocate"): the outbox item keeps it for support, the log line does not."""
+    from coupons.sales import delivery
+
+    function = "SenderFunction"
+    if function not in _modules:
+        f = _function(function)
+        _modules[function] = load_module(f.code_dir, f.handler, f.name)
+    module = _modules[function]
+    module.table = demo_table
+    monkeypatch.setattr(delivery, "deliver", lambda *args, **kwargs: delivery.Outcome(
+        "skipped", "Coupon code FB2B6W5W4P has not been given to an advocate"))
+    event = json.loads(next((EVENTS / "sender").glob("*.json")).read_text())
+    module.lambda_handler(event, FakeContext())
+    lines = logged.getvalue()
+    assert '"delivery"' in lines and "FB2B6W5W4P" not in lines
+
+
+def test_masks_are_keyed_not_plain_hashes():
+    """A plain hash of GIFT100 is found by hashing a dictionary; the mask is an HMAC under a key."""
+    import hashlib
+
+    from coupons.core.observability import masked
+
+    mask = masked("GIFT100")
+    assert mask == masked("GIFT100") and mask != masked("GIFT101")
+    assert hashlib.sha256(b"GIFT100").hexdigest()[:20] not in mask and "GIFT100" not in mask

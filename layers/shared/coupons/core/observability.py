@@ -2,7 +2,10 @@
 
 import functools
 import hashlib
+import hmac
 import inspect
+import os
+import secrets
 import traceback
 import warnings
 from collections.abc import Callable
@@ -118,9 +121,35 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def masked(value: str | None) -> str | None:
-    """What logs carry instead of a secret, an email, a gift-card code or anything that holds one
-    (a redemption id names its code): a short hash, the same for the same value, so support can
-    still follow one request or one code across log lines without reading it."""
+    """What logs carry instead of a secret, an email, a code or anything that holds one (a
+    redemption id names its code): an HMAC under the deployment's own key, the same for the same
+    value within a deployment, so support can follow one code across log lines without reading it,
+    and nobody can find a human-chosen code (GIFT100) by hashing a dictionary."""
     if value is None:
         return None
-    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:12]
+    return "hmac:" + hmac.new(_mask_key(), value.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+_key: list[bytes] = []
+
+
+def _mask_key() -> bytes:
+    """The deployment's masking key (template.yaml: LogMaskSecret, read once per process: with
+    SnapStart, once per published version). Without one (tests, make run), a key of this process."""
+    if not _key:
+        arn = os.environ.get("LOG_MASK_SECRET_ARN")
+        key = b""
+        if arn:
+            from coupons.core import aws_clients
+
+            try:
+                key = aws_clients.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()
+            except Exception as error:  # never a reason to fail a request: masks are per instance then
+                logger.warning("log mask key unavailable: masks differ between instances",
+                               extra={"error": type(error).__name__})
+        _key.append(key or secrets.token_bytes(32))
+    return _key[0]
+
+
+if os.environ.get("LOG_MASK_SECRET_ARN"):  # deployed: read at init, so SnapStart keeps it in the snapshot
+    _mask_key()
