@@ -5,10 +5,11 @@ import gc
 
 gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
 
+import os
 from pathlib import Path
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -22,7 +23,18 @@ from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
 
-app = APIGatewayHttpResolver(enable_validation=True)
+
+def _cors() -> CORSConfig | None:
+    """Browsers on the brand's own pages (EMBED_ALLOWED_ORIGINS) may call the embed routes and the
+    portal; nobody else gets CORS headers, and the server-to-server token route never does."""
+    origins = [o.strip() for o in os.environ.get("EMBED_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    if not origins:
+        return None
+    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:],
+                      allow_headers=["content-type", "authorization"], max_age=600)
+
+
+app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
 table = Table.from_env()
 
 # Read once per cold start; the same file a brand may host on its own site (docs/affonso.md).
@@ -32,6 +44,7 @@ _ENVELOPE = '{"success": false, "error": {"code": "...", "message": "..."}}'
 
 @app.post(
     "/affonso/v1/embed/token",
+    cors=False,  # the brand's server asks for tokens, never a browser
     summary="Create an embed token for an affiliate (creates the affiliate if missing)",
     tags=["Affonso"],
     responses={

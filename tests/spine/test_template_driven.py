@@ -60,18 +60,43 @@ def test_openapi_document_is_current_and_covers_every_route():
     assert json.loads(openapi.OUTPUT.read_text()) == generated, "run `make openapi`: docs/openapi.json is stale"
     for function in template.functions():
         for route in function.routes:
-            assert route.method.lower() in generated["paths"][route.path], route.route_key
+            if route.method != "OPTIONS":  # CORS preflights: answered, not documented operations
+                assert route.method.lower() in generated["paths"][route.path], route.route_key
 
 
-def test_cors_preflight_is_answered_as_the_templates_http_api_would(local_stack):
+def test_no_route_answers_cors_unless_the_brand_names_its_origins(local_stack):
+    """EmbedAllowedOrigins is empty by default: no route, Affonso's included, lets another origin in."""
     import requests
 
-    preflight = requests.options(local_stack.url + "/affonso/v1/embed/coupon", timeout=30, headers={
-        "Origin": "https://shop.example", "Access-Control-Request-Method": "POST"})
-    config = template.load()["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
-    assert preflight.status_code == 204
-    assert preflight.headers["access-control-allow-origin"] == "*"
-    assert preflight.headers["access-control-allow-methods"].split(",") == config["AllowMethods"]
-    data = requests.get(local_stack.url + "/affonso/v1/embed/data?token=demo-token-jane", timeout=30,
-                        headers={"Origin": "https://shop.example"})
-    assert data.status_code == 200 and data.headers["access-control-allow-origin"] == "*"
+    origin = {"Origin": "https://shop.example"}
+    preflight = requests.options(local_stack.url + "/affonso/v1/embed/coupon", timeout=30,
+                                 headers={**origin, "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in preflight.headers
+    for path in ("/affonso/v1/embed/data?token=demo-token-jane", "/checkout/gift-cards/CHECKOUTGIFT"):
+        answer = requests.get(local_stack.url + path, timeout=30, headers=origin)
+        assert not any(h.lower().startswith("access-control-") for h in answer.headers), path
+
+
+def test_affonsos_browser_routes_answer_cors_to_the_named_origins_only(monkeypatch):
+    """With EmbedAllowedOrigins set, the embed routes' preflights and answers carry CORS headers for
+    those origins; another origin, and the server-to-server token route, get none."""
+    from localrun.gateway import load_module
+    from tests.conftest import FakeContext
+
+    monkeypatch.setenv("EMBED_ALLOWED_ORIGINS", "https://shop.example,https://brand.example")
+    function = next(f for f in template.functions() if f.name == "AffonsoFunction")
+    module = load_module(function.code_dir, function.handler, function.name)
+
+    def preflight(path: str, origin: str) -> dict:
+        event = {"version": "2.0", "routeKey": f"OPTIONS {path}", "rawPath": path, "rawQueryString": "",
+                 "headers": {"origin": origin, "access-control-request-method": "POST"}, "isBase64Encoded": False,
+                 "requestContext": {"http": {"method": "OPTIONS", "path": path}, "requestId": "r",
+                                    "routeKey": f"OPTIONS {path}", "stage": "$default"}}
+        return {k.lower(): v for k, v in module.lambda_handler(event, FakeContext())["headers"].items()}
+
+    preflight_routes = {r.path for r in function.routes if r.method == "OPTIONS"}
+    assert preflight_routes == {"/affonso/v1/embed/data", "/affonso/v1/embed/coupon"}
+    for path in preflight_routes:
+        for origin in ("https://shop.example", "https://brand.example"):
+            assert preflight(path, origin)["access-control-allow-origin"] == origin
+        assert "access-control-allow-origin" not in preflight(path, "https://evil.example")
