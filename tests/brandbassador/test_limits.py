@@ -23,7 +23,7 @@ def create(table: Table, webshop: str, **params):
 
 
 def counter(table: Table, webshop: str) -> dict:
-    key = account_items.budget_key("brandbassador", webshop, utcnow().date())
+    key = account_items.budget_key("brandbassador", webshop, utcnow().date(), own_partition=True)
     item = table.client.get_item(TableName=table.name, Key=table.serialize(key), ConsistentRead=True).get("Item")
     return table.deserialize(item) if item else {}
 

@@ -178,23 +178,84 @@ def stub() -> Iterator[PartnerStub]:
     partner.close()
 
 
-def deliveries(demo_table, stub) -> list[Access]:
-    """The sender's calls while it delivers the sales the checkout samples made."""
+def _every_kind_of_sale(demo_table, stub) -> None:
+    """Sales the sender delivers to each partner: the checkout samples' (Brandbassador's pixel),
+    a Friendbuy bank code's (credited to its advocate, then sent to the brand's linked Friendbuy
+    account) and a SiteVibes code's (our signed webhook), each redeemed and one rolled back."""
+    from decimal import Decimal
+
+    from coupons.checkout import redemptions
+    from coupons.core import code_items
+    from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
+    from coupons.core.sales import Cart, Customer
+    from coupons.friendbuy import campaigns, outbound, referrals
+    from coupons.friendbuy.wire import credentials_of
+    from coupons.sales import webhook_items
+    from localrun.demo import checkout as checkout_demo
+    from localrun.demo import friendbuy as friendbuy_demo
+
     replay(demo_table, "checkout")
+    outbound.link(demo_table, friendbuy_demo.CAMPAIGN, friendbuy_demo.MAPI_KEY, friendbuy_demo.MAPI_SECRET)
+    webhook_items.put(demo_table, "sitevibes", f"{stub.url}/hooks/sales", "s3cret")
+    caller = campaigns.caller(demo_table, credentials_of(friendbuy_demo.BASIC))
+    bank_code = referrals.refer(demo_table, caller, referrals.ReferralRequest(
+        campaign_id=friendbuy_demo.CAMPAIGN, bank_id=friendbuy_demo.BANK,
+        advocate=referrals.Advocate(customer_id="LP-1", email="lp@example.com"))).referral.coupon_code
+    code_items.create(demo_table, CodeRecord(code="SVLP10", owner=Owner(partner="sitevibes", account="demo", person="x"),
+                                             discount=Discount(kind=DiscountKind.PERCENT, value=Decimal("10"))))
+    cart = Cart(subtotal=Decimal("100.00"), shipping=Decimal("0"), currency="EUR")
+    for code, order in ((bank_code, "LP-1"), ("SVLP10", "LP-2")):
+        sold = redemptions.redeem(demo_table, checkout_demo.KEY, code, order, cart, Customer(id="c-1"), None, None)
+        if code == "SVLP10":
+            redemptions.rollback(demo_table, checkout_demo.KEY, sold.redemption.id)
+
+
+def deliveries(demo_table, stub) -> list[Access]:
+    """The sender's calls while it delivers every kind of sale (``_every_kind_of_sale``)."""
+    _every_kind_of_sale(demo_table, stub)
     recorder = RecordingClient(demo_table.client)
     sales = LocalDelivery(type(demo_table)(demo_table.name, recorder),
-                          {"BRANDBASSADOR_TRACKING_URL": stub.url, "DELIVERY_BACKOFF_SECONDS": "0"})
+                          {"BRANDBASSADOR_TRACKING_URL": stub.url, "FRIENDBUY_MAPI_URL": stub.url,
+                           "DELIVERY_BACKOFF_SECONDS": "0"})
     sales.table = demo_table  # the local poller's own reads stand in for the pipe: not the sender's
     assert sales.run_once() > 0
     sales.run_once()
     return recorder.seen
 
 
-def test_every_call_the_sender_makes_is_allowed_by_its_policy(demo_table, stub):
+def unused(allowed: list[Grant], seen: list[Access]) -> list[str]:
+    """Every (action, key prefix) a policy grants that no recorded call used: each statement's every
+    action on each of its LeadingKeys patterns, so a grant broader than the calls shows up."""
+    def used(action: str, resources: tuple[str, ...], pattern: str | None) -> bool:
+        for access in seen:
+            if access.action != action:
+                continue
+            if access.index is not None:
+                if f"index/{access.index}" in resources:
+                    return True
+                continue
+            partitions = (access.partition or "").split("\n")
+            if "table" in resources and (pattern is None or any(fnmatchcase(p, pattern) for p in partitions)):
+                return True
+        return False
+
+    return sorted(f"{action} {pattern or ', '.join(g.resources)}" for g in allowed for action in sorted(g.actions)
+                  for pattern in (g.leading_keys or (None,)) if not used(action, g.resources, pattern))
+
+
+def test_the_senders_policy_is_exactly_what_its_deliveries_need(demo_table, stub):
+    """Recorded while it delivers every sale the checkout samples make (Brandbassador's pixel,
+    Friendbuy's purchases, the signed webhooks): nothing refused, nothing granted unused. The one
+    function that calls outside endpoints can mint no code and change no balance, key or webhook."""
     allowed = grants("SenderFunction")
-    refused = sorted({f"{a.action} {a.index or a.partition}" for a in deliveries(demo_table, stub)
-                      if not any(g.allows(a) for g in allowed)})
-    assert refused == []
+    seen = deliveries(demo_table, stub)
+    refused = sorted({f"{a.action} {a.index or a.partition}" for a in seen if not any(g.allows(a) for g in allowed)})
+    assert (refused, unused(allowed, seen)) == ([], [])
+
+
+# Whose policy is held key prefix by key prefix. The others are held action by action: their
+# samples do not yet reach every prefix their statements name (docs/architecture.md, Least privilege).
+BY_PREFIX = {"brandbassador", "sitevibes"}
 
 
 @pytest.mark.parametrize("contract", sorted(SERVED_BY))
@@ -202,10 +263,12 @@ def test_a_functions_policy_is_exactly_what_its_calls_need(demo_table, contract)
     allowed = grants(SERVED_BY[contract])
     seen = replay(demo_table, contract)
     refused = sorted({f"{a.action} {a.index or a.partition}" for a in seen if not any(g.allows(a) for g in allowed)})
-    # Each statement's every action is used on keys that statement covers (read and write split).
-    unused = sorted(f"{action} {g.leading_keys}" for g in allowed for action in g.actions
-                    if not any(a.action == action and g.allows(a) for a in seen))
-    assert (refused, unused) == ([], [])
+    if contract in BY_PREFIX:  # each statement's every action used on each key prefix it names
+        assert (refused, unused(allowed, seen)) == ([], [])
+    else:  # each statement's every action used on keys that statement covers
+        by_action = sorted(f"{action} {g.leading_keys}" for g in allowed for action in g.actions
+                           if not any(a.action == action and g.allows(a) for a in seen))
+        assert (refused, by_action) == ([], [])
 
 
 @pytest.mark.parametrize("contract", sorted(SERVED_BY))
@@ -220,7 +283,8 @@ def test_no_function_writes_a_code_without_a_condition(demo_table, contract):
     assert unguarded == []
 
 
-@pytest.mark.parametrize(("function", "partner"), [("AffonsoFunction", "affonso"), ("SiteVibesFunction", "sitevibes")])
+@pytest.mark.parametrize(("function", "partner"), [("AffonsoFunction", "affonso"), ("SiteVibesFunction", "sitevibes"),
+                                                   ("BrandbassadorFunction", "brandbassador")])
 def test_a_function_counts_its_budgets_but_cannot_write_its_accounts(function, partner):
     """A leaked Affonso or SiteVibes function cannot switch self-service on, raise a budget or
     replace a key: its budget counters live beside the account (``own_partition``), out of the

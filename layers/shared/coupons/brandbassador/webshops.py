@@ -97,5 +97,8 @@ def create_code(table: Table, webshop: Webshop, request: CodeRequest) -> issuing
         description=request.description,
         fingerprint=issuing.fingerprint(PARTNER, webshop.id, request.model_dump(exclude={"code"})),
     )
-    budget = issuing.Budget(PARTNER, webshop.id, settings.daily_codes, settings.daily_gift_card_value)
+    # The day's counter beside the webshop: the function may count there but never write the webshop
+    # item (its key hash, its tracking key): template.yaml, BrandbassadorFunction's policy.
+    budget = issuing.Budget(PARTNER, webshop.id, settings.daily_codes, settings.daily_gift_card_value,
+                            own_partition=True)
     return issuing.create_code(table, record, budget=budget)
