@@ -17,7 +17,7 @@ import pytest
 from coupons.affonso import items as affonso_items
 from coupons.checkout import items as checkout_items
 from coupons.core import account_items, code_items, outbox
-from coupons.friendbuy import bank_items, key_items, outbound, referral_items
+from coupons.friendbuy import bank_items, key_items, outbound_items, referral_items
 from coupons.sales import webhook_items
 from coupons.sitevibes import items as sitevibes_items
 from localrun import template
@@ -53,7 +53,7 @@ BUILDS = {
     "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), account("brandbassador"),
                        webhook_items.key("sitevibes")["pk"], CODE, referral_items.referral_key("cPw5")["pk"],
                        referral_items.purchase_key("53345", "order-1")["pk"],
-                       referral_items.person_partition("53345", "h"), outbound.link_key("53345")["pk"]],
+                       referral_items.person_partition("53345", "h"), outbound_items.link_key("53345")["pk"]],
     "FriendbuyFunction": [CODE, account("friendbuy"), *FRIENDBUY],
 }
 

@@ -1,8 +1,9 @@
-"""The layer's shape, checked: one direction of imports, and key prefixes named once.
+"""The layer's shape, checked: one direction of imports, and rules -> items -> Table.
 
 handlers -> their partner's package + core; partner packages -> core; core -> nothing of ours
 above it; no partner package imports another. The sender is the one composition root: it wires
-each partner's sale reporter (docs/architecture.md, "Sales back to partners").
+each partner's sale reporter (docs/architecture.md, "Sales back to partners"). Only items modules
+speak to the table; rules and handlers pass it on.
 """
 
 from __future__ import annotations
@@ -31,6 +32,26 @@ def ours(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "coupons"}
     return found
+
+
+# Table's methods (the client's, serialising, transactions): called only from items modules.
+TABLE_METHODS = {"call", "put", "update", "delete", "transact", "get_many", "query_all", "serialize",
+                 "deserialize", "values", "client"}
+# Core modules that hold items without the ``_items`` suffix: the outbox's items, and the day's
+# budget counter (a transaction part) that ``issuing`` builds.
+CORE_ITEMS = {"table.py", "outbox.py", "issuing.py"}
+
+
+def speaks_to_the_table(path: Path) -> list[str]:
+    """The calls of a Table method on something named ``table`` in ``path``."""
+    return [f"{path.name}:{node.lineno} table.{node.func.attr}" for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "table"
+            and node.func.attr in TABLE_METHODS]
+
+
+def is_items(path: Path) -> bool:
+    return path.name == "items.py" or path.name.endswith("_items.py")
 
 
 def package_of(module: str) -> str:
@@ -62,3 +83,18 @@ def test_a_handler_imports_its_partner_package_and_core(function):
     if function == "sender":
         wrong = {m for m in wrong if m not in REPORTERS and m.rsplit(".", 1)[0] not in REPORTERS}
     assert wrong == set()
+
+
+def test_rules_call_items_modules_and_items_modules_call_the_table():
+    rules = [p for wing in WINGS for p in (PACKAGE / wing).glob("*.py") if not is_items(p)]
+    rules += [p for p in (PACKAGE / "core").glob("*.py") if not is_items(p) and p.name not in CORE_ITEMS]
+    rules += sorted((ROOT / "functions").glob("*/app.py"))
+    assert [call for path in rules for call in speaks_to_the_table(path)] == []
+
+
+def test_only_the_table_decodes_a_failed_condition():
+    """Single writes and transactions raise ``ConditionsFailed``; nobody else reads botocore's codes."""
+    sources = [*PACKAGE.rglob("*.py"), *(ROOT / "functions").rglob("*.py"), *(ROOT / "coupons_admin").rglob("*.py")]
+    decoding = [p.relative_to(ROOT).as_posix() for p in sources
+                if "ConditionalCheckFailed" in p.read_text() and p != PACKAGE / "core" / "table.py"]
+    assert decoding == []

@@ -59,7 +59,7 @@ def new_key_account(name: str, key: str) -> Account:
 
 def authenticate(table: Table, key: str) -> None:
     """The key alone, before anything else of the request is looked at (a malformed body)."""
-    _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
+    _verify(key, store.read(table, account=account_items.key(PARTNER, key_id(key)))["account"])
 
 
 def _verify(key: str, account_item: dict | None) -> str:
@@ -87,7 +87,7 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
         keys["redemption"] = store.redemption_key(code, order_digest(order_id))
     if customer.key is not None:
         keys["customer"] = store.customer_key(code, customer.key)
-    found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True), strict=True))
+    found = store.read(table, **keys)
     remembered.keep_key(table, key_id(key), _verify(key, found["account"]))
     record = code_items.from_item(found["code"]) if found["code"] else None
     if record is not None:
@@ -129,7 +129,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
                 # own first try may have committed between the two reads. Refusals that its
                 # redemption could explain get one more look at it.
                 if refused.reason in _USED_BY_ORDERS:
-                    again = table.get_many([store.redemption_key(code, order_digest(order_id))], consistent=True)[0]
+                    again = store.read(table, redemption=store.redemption_key(code, order_digest(order_id)))["redemption"]
                     if again is not None:
                         return _replay(store.from_item(again))
                 raise
@@ -236,8 +236,8 @@ def _why(table: Table, refused: ConditionsFailed, record: CodeRecord, code: str,
 def rollback(table: Table, key: str, redemption: str) -> Redeemed:
     code, digest = parse_redemption_id(redemption)
     for _ in range(RACE_ATTEMPTS):
-        account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest)],
-                                       consistent=True)
+        account, item = store.read(table, account=account_items.key(PARTNER, key_id(key)),
+                                   redemption=store.redemption_key(code, digest)).values()
         _verify(key, account)
         if item is None:
             raise NotFound(f"Unknown redemption {redemption!r}")
@@ -272,9 +272,9 @@ def refund(table: Table, key: str, redemption: str, refund_id: str, amount: Deci
     it back)."""
     code, digest = parse_redemption_id(redemption)
     for _ in range(RACE_ATTEMPTS):
-        account, item, earlier = table.get_many(
-            [account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest),
-             store.refund_key(code, digest, refund_id)], consistent=True)
+        account, item, earlier = store.read(
+            table, account=account_items.key(PARTNER, key_id(key)), redemption=store.redemption_key(code, digest),
+            refund=store.refund_key(code, digest, refund_id)).values()
         _verify(key, account)
         if item is None:
             raise NotFound(f"Unknown redemption {redemption!r}")
@@ -333,8 +333,8 @@ def record_sale(table: Table, key: str, order_id: str, ref: str, account: str, c
     its sale for the partner ``ref`` belongs to (``core.sales.partner_of_ref``), once per order id.
     ``account``: that partner's account (Brandbassador: the webshop whose tracking key is sent)."""
     digest = order_digest(order_id)
-    found_account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.tracked_sale_key(digest)],
-                                         consistent=True)
+    found_account, item = store.read(table, account=account_items.key(PARTNER, key_id(key)),
+                                     sale=store.tracked_sale_key(digest)).values()
     _verify(key, found_account)
     try:
         partner = partner_of_ref(ref)
@@ -376,7 +376,7 @@ class GiftCard:
 
 def gift_card(table: Table, key: str, code: str) -> GiftCard:
     code = codes.require_valid(code, codes.WITH_HYPHENS)
-    _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
+    _verify(key, store.read(table, account=account_items.key(PARTNER, key_id(key)))["account"])
     record, history = store.code_partition(table, code)
     if record is None:
         raise CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
