@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from coupons.core.partners import PARTNERS
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "shared" / "coupons"
 WINGS = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name != "core")
-# functions/<name> -> the package it serves
-SERVES = {"brandbassador": "brandbassador", "sitevibes": "sitevibes", "affonso": "affonso",
-          "friendbuy": "friendbuy", "checkout": "checkout", "sender": "sales"}
-# The sender composes the partners' sale reporters, and only those.
-REPORTERS = {"coupons.brandbassador.tracking", "coupons.friendbuy.purchases"}
+# functions/<name> -> the package it serves: each partner's (coupons.core.partners), the brand's checkout, the sender.
+SERVES = {**{p.function: p.wing for p in PARTNERS}, "checkout": "checkout", "sender": "sales"}
 
 
 def ours(path: Path) -> set[str]:
@@ -60,7 +59,7 @@ def package_of(module: str) -> str:
 
 
 def test_the_wings_and_the_sender_are_what_the_docs_say():
-    assert WINGS == ["affonso", "brandbassador", "checkout", "friendbuy", "sales", "sitevibes"]
+    assert sorted([p.wing for p in PARTNERS] + ["checkout", "sales"]) == WINGS
     assert {p.name for p in (ROOT / "functions").iterdir() if p.is_dir()} == set(SERVES)
 
 
@@ -80,9 +79,20 @@ def test_a_partner_package_imports_only_itself_and_core(wing):
 def test_a_handler_imports_its_partner_package_and_core(function):
     allowed = {"core", SERVES[function]}
     wrong = {m for m in ours(ROOT / "functions" / function / "app.py") if package_of(m) not in allowed}
-    if function == "sender":
-        wrong = {m for m in wrong if m not in REPORTERS and m.rsplit(".", 1)[0] not in REPORTERS}
     assert wrong == set()
+
+
+@pytest.mark.parametrize("partner", PARTNERS, ids=lambda p: p.name)
+def test_a_partner_is_registered_once_and_its_places_exist(partner):
+    """The registry's dotted paths and names point at files that exist; its reporter lives in its
+    own wing or is our webhook (the sender composes them by name, importing no wing itself)."""
+    module = partner.reporter.split(":")[0]
+    assert package_of(module) in (partner.wing, "sales")
+    assert (PACKAGE.parent / (module.replace(".", "/") + ".py")).exists()
+    assert (ROOT / "functions" / partner.function / "app.py").exists()
+    assert all((ROOT / "coupons_admin" / f"{group}.py").exists() for group in partner.admin)
+    assert (ROOT / "localrun" / "demo" / f"{partner.demo}.py").exists()
+    assert (ROOT / "bench" / f"{partner.bench}.py").exists()
 
 
 def test_rules_call_items_modules_and_items_modules_call_the_table():

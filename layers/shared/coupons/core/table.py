@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
 import uuid
@@ -13,8 +12,7 @@ from botocore.exceptions import ClientError
 
 from coupons.core import attribute_values, aws_clients
 from coupons.core.errors import InvalidRequest, Unavailable
-
-TABLE_ENV = "COUPONS_TABLE"
+from coupons.core.settings import Settings
 
 # Errors a caller can fix by sending the same request again later; anything else is a bug and
 # is left to surface as one.
@@ -87,7 +85,8 @@ class Table:
 
     @classmethod
     def from_env(cls) -> Table:
-        return cls(os.environ[TABLE_ENV])
+        """The table ``core.settings`` names (COUPONS_TABLE)."""
+        return cls(Settings.from_env().table)
 
     # DynamoDB's typed values <-> Python: core.attribute_values (enums as values, dates as ISO text).
     serialize = staticmethod(attribute_values.serialize_item)
