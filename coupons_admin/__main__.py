@@ -10,7 +10,9 @@ import sys
 
 import coupons_admin
 from coupons.core.errors import CouponError
-from coupons.core.table import TABLE_ENV, Table
+from coupons.core.partners import PARTNERS
+from coupons.core.settings import TABLE_ENV
+from coupons.core.table import Table
 
 LOCAL_ENDPOINT = "http://127.0.0.1:8000"
 LOCAL_TABLE = "coupons-local"
@@ -25,11 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"use the stack `make run` starts (table {LOCAL_TABLE} on DynamoDB Local at {LOCAL_ENDPOINT})",
     )
     groups = parser.add_subparsers(dest="group", required=True, metavar="GROUP")
-    for module in pkgutil.iter_modules(coupons_admin.__path__):
-        if not module.name.startswith("_"):
-            loaded = importlib.import_module(f"coupons_admin.{module.name}")
-            if hasattr(loaded, "register"):
-                loaded.register(groups)
+    # Each partner's groups, as the partner registry names them, then the shared ones (codes, checkout).
+    named = [group for partner in PARTNERS for group in partner.admin]
+    shared = sorted(m.name for m in pkgutil.iter_modules(coupons_admin.__path__)
+                    if not m.name.startswith("_") and m.name not in named)
+    for name in [*named, *shared]:
+        loaded = importlib.import_module(f"coupons_admin.{name}")
+        if hasattr(loaded, "register"):
+            loaded.register(groups)
     return parser
 
 

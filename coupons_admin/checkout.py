@@ -42,7 +42,7 @@ def revoke_key(table: Table, name: str) -> None:
     if not found:
         raise NotFound(f"No checkout key named {name!r}")
     for account in found:
-        table.call("delete_item", Key=table.serialize(accounts.key(PARTNER, account.account_id)))
+        table.delete(Key=table.serialize(accounts.key(PARTNER, account.account_id)))
 
 
 def _add_key(table: Table, args: argparse.Namespace) -> None:

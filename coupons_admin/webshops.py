@@ -6,7 +6,6 @@ import argparse
 from datetime import timedelta
 from decimal import Decimal
 
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from coupons.brandbassador.webshops import DEFAULT_MAX_GIFT_CARD, PARTNER, WebshopSettings
@@ -15,7 +14,7 @@ from coupons.core import money
 from coupons.core.credentials import hash_secret
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.models import Account
-from coupons.core.table import Table, error_code
+from coupons.core.table import ConditionsFailed, Table
 from coupons_admin.durations import duration
 
 
@@ -64,8 +63,7 @@ def set_tracking_key(table: Table, webshop_id: str, key: str) -> None:
     """The key sent with Brandbassador's sales tracking pixel. It must be sent as is, so it is
     stored as is (the inbound key is only kept hashed); only the sender function reads it."""
     try:
-        table.call(
-            "update_item",
+        table.update(
             Key=table.serialize(accounts.key(PARTNER, webshop_id)),
             # Raises the version like every account write (core.account_items).
             UpdateExpression="SET settings.tracking_key = :k, #version = if_not_exists(#version, :zero) + :one",
@@ -73,9 +71,7 @@ def set_tracking_key(table: Table, webshop_id: str, key: str) -> None:
             ExpressionAttributeNames={"#version": "version"},
             ExpressionAttributeValues=table.values({":k": key, ":zero": 0, ":one": 1}),
         )
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    except ConditionsFailed:
         raise NotFound(f"Unknown webshop {webshop_id!r}; add it first with: webshops add") from None
 
 

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 
+from coupons.core.partners import PARTNERS
 from coupons.core.table import Table
 from localrun import demo
 from localrun.delivery import LocalDelivery
@@ -36,8 +37,8 @@ def main() -> None:
         # Sales go to a local partner stub, delivered by a poller in place of stream, pipe and queue.
         stub = PartnerStub(port=args.stub_port or args.port + 100).start()
         os.environ[STUB_URL_ENV] = stub.url
-        sales = LocalDelivery(table, {"BRANDBASSADOR_TRACKING_URL": stub.url, "FRIENDBUY_MAPI_URL": stub.url,
-                                      "DELIVERY_BACKOFF_SECONDS": "2"}).start()
+        urls = {p.reporter_url_env: stub.url for p in PARTNERS if p.reporter_url_env}
+        sales = LocalDelivery(table, {**urls, "DELIVERY_BACKOFF_SECONDS": "2"}).start()
 
         gateway = LocalGateway(TABLE, port=args.port, workers_per_function=args.workers)
         gateway.warm_up()

@@ -21,6 +21,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from coupons.core import outbox
+from coupons.core.partners import PARTNERS
+from coupons.core.settings import Settings
 from coupons.core.table import Table
 from coupons.sales import delivery
 from localrun import template
@@ -57,19 +59,24 @@ def sqs_event(pks: list[str], receive_counts: list[int]) -> dict[str, Any]:
     } for pk, count in zip(pks, receive_counts, strict=True)]}
 
 
+# The sender's partner URLs a local run may point at its stub (coupons.core.partners).
+_PARTNER_URLS = {p.reporter_url_env for p in PARTNERS if p.reporter_url_env}
+
+
 class LocalDelivery:
     def __init__(self, table: Table, environment: Mapping[str, str] | None = None, interval: float = 0.5):
         function = next(f for f in template.functions() if f.name == SENDER)
         env = {**resolve_environment(function, table.name, dict(environment or {})),
-               **{k: v for k, v in (environment or {}).items() if k.startswith(("BRANDBASSADOR_", "FRIENDBUY_", "DELIVERY_"))}}
+               **{k: v for k, v in (environment or {}).items() if k in _PARTNER_URLS or k.startswith("DELIVERY_")}}
         # Read when the module (and Powertools) is imported: the function's own settings.
         for name, value in {**env, "COUPONS_TABLE": table.name, "POWERTOOLS_TRACE_DISABLED": "true"}.items():
             if name == "COUPONS_TABLE" or name.startswith("POWERTOOLS_"):
                 os.environ.setdefault(name, value)
         module = load_module(function.code_dir, function.handler, f"{function.name}_local")
         # The module was built from this process's environment; point it at the local stack.
-        module.table, module.config, module.QUEUE_URL = table, delivery.DeliveryConfig.from_env(env), ""
-        module.reporters = module.compose(env)
+        settings = Settings.from_env({**env, "COUPONS_TABLE": table.name})
+        module.table, module.config, module.QUEUE_URL = table, delivery.DeliveryConfig.from_settings(settings), ""
+        module.reporters = module.compose(settings)
         self.handler = getattr(module, function.handler.rsplit(".", 1)[1])
         self.table = table
         self.interval = interval

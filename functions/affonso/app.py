@@ -5,7 +5,6 @@ import gc
 
 gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,23 +13,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
-from coupons.affonso import affiliates, portal, programmes
-from coupons.affonso import wire as contract
+from coupons.affonso import affiliates, portal, programmes, wire
 from coupons.core import init_phase
 from coupons.core.errors import Unauthenticated
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
+from coupons.core.settings import Settings
 from coupons.core.table import Table
 
 
 def _cors() -> CORSConfig | None:
     """Browsers on the brand's own pages (EMBED_ALLOWED_ORIGINS) may call the embed routes and the
     portal; nobody else gets CORS headers, and the server-to-server token route never does."""
-    origins = [o.strip() for o in os.environ.get("EMBED_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    origins = Settings.from_env().embed_allowed_origins
     if not origins:
         return None
-    return CORSConfig(allow_origin=origins[0], extra_origins=origins[1:],
+    return CORSConfig(allow_origin=origins[0], extra_origins=list(origins[1:]),
                       allow_headers=["content-type", "authorization"], max_age=600)
 
 
@@ -48,20 +47,20 @@ _ENVELOPE = '{"success": false, "error": {"code": "...", "message": "..."}}'
     summary="Create an embed token for an affiliate (creates the affiliate if missing)",
     tags=["Affonso"],
     responses={
-        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", contract.AffonsoError),
-        200: documented('{"success": true, "data": {"publicToken", "expiresAt", "link"}}; valid 30 minutes', contract.AffonsoOk),
-        400: documented(f"VALIDATION_ERROR: the body is not JSON or lacks a field. {_ENVELOPE}", contract.AffonsoError),
+        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", wire.AffonsoError),
+        200: documented('{"success": true, "data": {"publicToken", "expiresAt", "link"}}; valid 30 minutes', wire.AffonsoOk),
+        400: documented(f"VALIDATION_ERROR: the body is not JSON or lacks a field. {_ENVELOPE}", wire.AffonsoError),
         401: documented("UNAUTHORIZED: the programme's API key is missing or wrong, or the programme unknown",
-                        contract.AffonsoError),
+                        wire.AffonsoError),
     },
 )
 @tracer.capture_method
-def create_token(request: contract.AffonsoTokenRequest) -> Response[dict]:
-    key = contract.api_key(app.current_event.headers.get("authorization"))
+def create_token(request: wire.AffonsoTokenRequest) -> Response[dict]:
+    key = wire.api_key(app.current_event.headers.get("authorization"))
     programme = programmes.open_programme(table, request.programId, key)
-    issued = affiliates.issue_token(table, programme, contract.profile(request))
+    issued = affiliates.issue_token(table, programme, wire.profile(request))
     logger.info("embed token issued", extra={"programme": programme.id, "affiliate": issued.affiliate.id})
-    return contract.token_created(issued)
+    return wire.token_created(issued)
 
 
 @app.get(
@@ -69,17 +68,17 @@ def create_token(request: contract.AffonsoTokenRequest) -> Response[dict]:
     summary="The affiliate's dashboard: coupon or blueprint, programme settings, sales and earnings",
     tags=["Affonso"],
     responses={
-        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", contract.AffonsoError),
+        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", wire.AffonsoError),
         200: documented('{"success": true, "data": {"affiliate", "link", "websiteUrl", "rewards", "incentives", '
                         '"stats", "earnings", "portalUrl", "coupon", "couponBlueprint", "creatives", "program", '
-                        '"theme", "token"}}', contract.AffonsoOk),
-        400: documented("VALIDATION_ERROR: no token parameter", contract.AffonsoError),
-        401: documented("TOKEN_EXPIRED: unknown, tampered, expired or replaced token", contract.AffonsoError),
+                        '"theme", "token"}}', wire.AffonsoOk),
+        400: documented("VALIDATION_ERROR: no token parameter", wire.AffonsoError),
+        401: documented("TOKEN_EXPIRED: unknown, tampered, expired or replaced token", wire.AffonsoError),
     },
 )
 @tracer.capture_method
 def embed_data(token: Annotated[str, Query(description="The embed token")]) -> Response[dict]:
-    return contract.embed_data(affiliates.open_dashboard(table, token))
+    return wire.embed_data(affiliates.open_dashboard(table, token))
 
 
 @app.get(
@@ -99,35 +98,35 @@ def portal_page() -> Response[str]:
     summary="Create the affiliate's self-service coupon (once per programme)",
     tags=["Affonso"],
     responses={
-        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", contract.AffonsoError),
-        200: documented('{"success": true, "data": {"code", "discountType", "discountValue"}}', contract.AffonsoOk),
-        400: documented("INVALID_CODE_FORMAT, or VALIDATION_ERROR (not JSON, missing token or code)", contract.AffonsoError),
-        401: documented("TOKEN_EXPIRED", contract.AffonsoError),
-        403: documented("SELF_SERVICE_NOT_ENABLED", contract.AffonsoError),
-        409: documented("ALREADY_HAS_COUPON or CODE_TAKEN", contract.AffonsoError),
+        503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", wire.AffonsoError),
+        200: documented('{"success": true, "data": {"code", "discountType", "discountValue"}}', wire.AffonsoOk),
+        400: documented("INVALID_CODE_FORMAT, or VALIDATION_ERROR (not JSON, missing token or code)", wire.AffonsoError),
+        401: documented("TOKEN_EXPIRED", wire.AffonsoError),
+        403: documented("SELF_SERVICE_NOT_ENABLED", wire.AffonsoError),
+        409: documented("ALREADY_HAS_COUPON or CODE_TAKEN", wire.AffonsoError),
         429: documented("RATE_LIMIT_EXCEEDED: the programme's daily coupon budget is used up; error.retryAfter "
-                        "and the Retry-After header say how many seconds until it starts again", contract.AffonsoError),
+                        "and the Retry-After header say how many seconds until it starts again", wire.AffonsoError),
     },
 )
 @tracer.capture_method
-def create_coupon(request: contract.AffonsoCouponRequest) -> Response[dict]:
+def create_coupon(request: wire.AffonsoCouponRequest) -> Response[dict]:
     session = affiliates.open_session(table, request.token)
     claimed = affiliates.create_coupon(table, session, request.code)
     if not claimed.replayed:
         metrics.add_metric(name="CouponsCreated", unit=MetricUnit.Count, value=1)
     logger.info("coupon created", extra={"code": masked(claimed.coupon.code), "programme": session.programme.id,
                                          "affiliate": session.affiliate.id, "replayed": claimed.replayed})
-    return contract.coupon_created(claimed.coupon)
+    return wire.coupon_created(claimed.coupon)
 
 
 def _api_key_present() -> None:
     """The token route's key belongs to the programme named in the body, so a malformed body can only
     be told apart from a missing key: that much is checked first."""
-    if app.current_event.path.endswith("/embed/token") and not contract.api_key(
+    if app.current_event.path.endswith("/embed/token") and not wire.api_key(
             app.current_event.headers.get("authorization")):
         raise Unauthenticated("Send the programme's API key as 'Authorization: Bearer <key>'")
 
 
-refuse_with(app, contract, authenticate_first=_api_key_present)
+refuse_with(app, wire, authenticate_first=_api_key_present)
 lambda_handler = entry_point(app, json_bodies=True)
 init_phase.finished()

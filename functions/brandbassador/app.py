@@ -12,8 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
-from coupons.brandbassador import webshops
-from coupons.brandbassador import wire as contract
+from coupons.brandbassador import webshops, wire
 from coupons.core import init_phase
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
@@ -29,27 +28,27 @@ table = Table.from_env()
     summary="Create a discount code or a gift card for an ambassador",
     tags=["Brandbassador"],
     responses={
-        200: documented('{"status": "success"}: the code is created and ready to use', contract.Created),
-        400: documented('{"status": 0, "error": "..."}: bad input', contract.Refused),
-        401: documented("The webshop key is missing", contract.Refused),
-        403: documented("The webshop key is wrong, or the webshop unknown (the same answer)", contract.Refused),
-        429: documented('{"status": 0, "error": "..."}: over the webshop\'s gift-card cap or daily budget', contract.Refused),
-        409: documented('{"status": 0, "error": "Discount code already exists"}', contract.Refused),
-        503: documented("Busy (throttled or contended); send the same request again", contract.Refused),
+        200: documented('{"status": "success"}: the code is created and ready to use', wire.Created),
+        400: documented('{"status": 0, "error": "..."}: bad input', wire.Refused),
+        401: documented("The webshop key is missing", wire.Refused),
+        403: documented("The webshop key is wrong, or the webshop unknown (the same answer)", wire.Refused),
+        429: documented('{"status": 0, "error": "..."}: over the webshop\'s gift-card cap or daily budget', wire.Refused),
+        409: documented('{"status": 0, "error": "Discount code already exists"}', wire.Refused),
+        503: documented("Busy (throttled or contended); send the same request again", wire.Refused),
     },
 )
 @tracer.capture_method
-def create_code(webshop: str, query: Annotated[contract.CodeQuery, Query()]) -> Response[dict]:
-    shop = webshops.open_webshop(table, webshop, contract.presented_key(query))  # credentials first
-    contract.refuse_repeated(app.current_event.raw_query_string)
-    request = contract.parse(query)
+def create_code(webshop: str, query: Annotated[wire.CodeQuery, Query()]) -> Response[dict]:
+    shop = webshops.open_webshop(table, webshop, wire.presented_key(query))  # credentials first
+    wire.refuse_repeated(app.current_event.raw_query_string)
+    request = wire.parse(query)
     issued = webshops.create_code(table, shop, request)
     if not issued.replayed:
         metrics.add_metric(name="CodesCreated", unit=MetricUnit.Count, value=1)
     logger.info("code created", extra={"code": masked(issued.record.code), "webshop": webshop, "replayed": issued.replayed})
-    return contract.created()
+    return wire.created()
 
 
-refuse_with(app, contract)
+refuse_with(app, wire)
 lambda_handler = entry_point(app)
 init_phase.finished()

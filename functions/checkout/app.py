@@ -15,8 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
-from coupons.checkout import redemptions
-from coupons.checkout import wire as contract
+from coupons.checkout import redemptions, wire
 from coupons.core import init_phase, json_body
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.http_api import entry_point, refuse_with
@@ -29,20 +28,20 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json
 table = Table.from_env()
 
 _REFUSALS = {
-    400: documented("invalid_request: the body does not fit (names the field)", contract.CheckoutError),
-    401: documented("unauthenticated: missing or wrong checkout key", contract.CheckoutError),
-    404: documented("unknown: no such code", contract.CheckoutError),
+    400: documented("invalid_request: the body does not fit (names the field)", wire.CheckoutError),
+    401: documented("unauthenticated: missing or wrong checkout key", wire.CheckoutError),
+    404: documented("unknown: no such code", wire.CheckoutError),
     409: documented("rolled_back: this order's redemption was rolled back; order_conflict: the same order or "
-                    "refund id was sent before with other figures", contract.CheckoutError),
+                    "refund id was sent before with other figures", wire.CheckoutError),
     422: documented("the code does not apply: expired, not_started, used_up, disabled, currency_mismatch, "
                     "customer_limit_reached, customer_required, insufficient_balance, not_a_gift_card; "
-                    "refund_exceeds_paid; unknown_ref, malformed_ref, unknown_account", contract.CheckoutError),
-    503: documented("unavailable: busy; send the same request again", contract.CheckoutError),
+                    "refund_exceeds_paid; unknown_ref, malformed_ref, unknown_account", wire.CheckoutError),
+    503: documented("unavailable: busy; send the same request again", wire.CheckoutError),
 }
 
 
 def _key() -> str:
-    return contract.checkout_key(app.current_event.headers.get("authorization"))
+    return wire.checkout_key(app.current_event.headers.get("authorization"))
 
 
 def _credentials_first(route: Callable[..., Response[dict]]) -> Callable[..., Response[dict]]:
@@ -63,11 +62,11 @@ def _credentials_first(route: Callable[..., Response[dict]]) -> Callable[..., Re
           responses={200: {"description": "It applies: discount, shipping discount, gift-card amount"}, **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
-def validate(request: Annotated[contract.ValidateRequest, Body()]) -> Response[dict]:
-    cart = contract.cart(request)
-    quote = redemptions.validate(table, _key(), request.code, cart, contract.customer(request),
+def validate(request: Annotated[wire.ValidateRequest, Body()]) -> Response[dict]:
+    cart = wire.cart(request)
+    quote = redemptions.validate(table, _key(), request.code, cart, wire.customer(request),
                                  request.amount)
-    return contract.quoted(quote, cart)
+    return wire.quoted(quote, cart)
 
 
 @app.post("/checkout/redemptions", summary="Redeem a code for an order (idempotent per order and code)",
@@ -76,19 +75,19 @@ def validate(request: Annotated[contract.ValidateRequest, Body()]) -> Response[d
                                         **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
-def redeem(request: Annotated[contract.RedeemRequest, Body()]) -> Response[dict]:
-    redeemed = redemptions.redeem(table, _key(), request.code, request.order_id, contract.cart(request),
-                                  contract.customer(request), request.amount, request.ref)
+def redeem(request: Annotated[wire.RedeemRequest, Body()]) -> Response[dict]:
+    redeemed = redemptions.redeem(table, _key(), request.code, request.order_id, wire.cart(request),
+                                  wire.customer(request), request.amount, request.ref)
     if not redeemed.replayed:
         metrics.add_metric(name="Redemptions", unit=MetricUnit.Count, value=1)
     logger.info("redeemed", extra={"redemption": masked(redeemed.redemption.id), "replayed": redeemed.replayed,
                                    "partner": redeemed.redemption.owner.partner})
-    return contract.redemption(redeemed.redemption, redeemed.replayed, 200 if redeemed.replayed else 201)
+    return wire.redemption(redeemed.redemption, redeemed.replayed, 200 if redeemed.replayed else 201)
 
 
 @app.post("/checkout/redemptions/<redemption>/rollback", summary="Give a redemption's use (and amount) back",
           tags=["Checkout"], responses={200: {"description": "Rolled back (replayed: true when it already was)"},
-                                        404: documented("not_found: unknown redemption", contract.CheckoutError), **_REFUSALS})
+                                        404: documented("not_found: unknown redemption", wire.CheckoutError), **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
 def rollback(redemption: str) -> Response[dict]:
@@ -96,7 +95,7 @@ def rollback(redemption: str) -> Response[dict]:
     if not done.replayed:
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
     logger.info("rolled back", extra={"redemption": masked(done.redemption.id), "replayed": done.replayed})
-    return contract.redemption(done.redemption, done.replayed)
+    return wire.redemption(done.redemption, done.replayed)
 
 
 @app.post("/checkout/redemptions/<redemption>/refunds", summary="Give part of a redeemed order back",
@@ -105,12 +104,12 @@ def rollback(redemption: str) -> Response[dict]:
                                         404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
-def refund(redemption: str, request: Annotated[contract.RefundRequest, Body()]) -> Response[dict]:
+def refund(redemption: str, request: Annotated[wire.RefundRequest, Body()]) -> Response[dict]:
     done = redemptions.refund(table, _key(), redemption, request.refund_id, request.amount)
     if not done.replayed:
         metrics.add_metric(name="Refunds", unit=MetricUnit.Count, value=1)
     logger.info("refunded", extra={"redemption": masked(done.redemption.id), "replayed": done.replayed})
-    return contract.refunded(done.redemption, done.refund, done.replayed)
+    return wire.refunded(done.redemption, done.refund, done.replayed)
 
 
 @app.post("/checkout/sales", summary="Record an order that came through a partner's tracking link (no code)",
@@ -118,14 +117,14 @@ def refund(redemption: str, request: Annotated[contract.RefundRequest, Body()]) 
                                         200: {"description": "This order was recorded before"}, **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
-def record_sale(request: Annotated[contract.SaleRequest, Body()]) -> Response[dict]:
+def record_sale(request: Annotated[wire.SaleRequest, Body()]) -> Response[dict]:
     done = redemptions.record_sale(table, _key(), request.order_id, request.ref, request.account,
-                                   contract.cart(request), contract.customer(request))
+                                   wire.cart(request), wire.customer(request))
     if not done.replayed:
         metrics.add_metric(name="TrackedSales", unit=MetricUnit.Count, value=1)
     logger.info("tracked sale", extra={"sale": masked(done.redemption.id), "replayed": done.replayed,
                                        "partner": done.redemption.owner.partner})
-    return contract.sale(done.redemption, done.replayed)
+    return wire.sale(done.redemption, done.replayed)
 
 
 @app.get("/checkout/gift-cards/<code>", summary="A gift card's balance and history", tags=["Checkout"],
@@ -134,9 +133,9 @@ def record_sale(request: Annotated[contract.SaleRequest, Body()]) -> Response[di
 @_credentials_first
 def gift_card(code: str) -> Response[dict]:
     card = redemptions.gift_card(table, _key(), code)
-    return contract.gift_card(card.record, card.history)
+    return wire.gift_card(card.record, card.history)
 
 
-refuse_with(app, contract, authenticate_first=lambda: redemptions.authenticate(table, _key()))
+refuse_with(app, wire, authenticate_first=lambda: redemptions.authenticate(table, _key()))
 lambda_handler = entry_point(app, json_bodies=True)
 init_phase.finished()

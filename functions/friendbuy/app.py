@@ -19,32 +19,31 @@ from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
-from coupons.friendbuy import campaigns, erasure, events, purchases, referrals
-from coupons.friendbuy import wire as contract
+from coupons.friendbuy import campaigns, erasure, events, purchases, referrals, wire
 
 app = APIGatewayHttpResolver(enable_validation=True)
 table = Table.from_env()
 
 AUTHORIZATION = "/friendbuy/v1/authorization"
 ERRORS = {
-    400: documented("The body is not a JSON object", contract.FriendbuyError),
+    400: documented("The body is not a JSON object", wire.FriendbuyError),
     401: documented("Missing, wrong or expired credentials (Bearer token, bare token or Basic key:secret)",
-                    contract.FriendbuyError),
-    422: documented("A field is missing or invalid", contract.FriendbuyError),
-    429: documented("Busy; send the same request again", contract.FriendbuyError),
+                    wire.FriendbuyError),
+    422: documented("A field is missing or invalid", wire.FriendbuyError),
+    429: documented("Busy; send the same request again", wire.FriendbuyError),
 }
 
 
 def _caller() -> campaigns.Caller:
-    return campaigns.caller(table, contract.credentials_of(app.current_event.headers.get("authorization")))
+    return campaigns.caller(table, wire.credentials_of(app.current_event.headers.get("authorization")))
 
 
 @app.post(AUTHORIZATION, summary="Trade the access key and secret for a bearer token (20 minutes)",
           tags=["Friendbuy"], responses={200: {"description": "The token"}, **ERRORS})
 @tracer.capture_method
-def authorize(body: Annotated[contract.AuthorizationBody, Body()]) -> Response[dict]:
-    key, secret = contract.parse_authorization(body)
-    return contract.token(campaigns.authorize(table, key, secret))
+def authorize(body: Annotated[wire.AuthorizationBody, Body()]) -> Response[dict]:
+    key, secret = wire.parse_authorization(body)
+    return wire.token(campaigns.authorize(table, key, secret))
 
 
 @app.post("/friendbuy/v1/referral_codes",
@@ -52,26 +51,26 @@ def authorize(body: Annotated[contract.AuthorizationBody, Body()]) -> Response[d
           tags=["Friendbuy"], responses={
               200: {"description": "The advocate's existing referral (asked before)"},
               201: {"description": "A new referral"},
-              404: documented("Unknown or inactive campaign, unknown bank or coupon code", contract.FriendbuyError),
-              409: documented("The bank is empty, or the code or the advocate is taken", contract.FriendbuyError), **ERRORS})
+              404: documented("Unknown or inactive campaign, unknown bank or coupon code", wire.FriendbuyError),
+              409: documented("The bank is empty, or the code or the advocate is taken", wire.FriendbuyError), **ERRORS})
 @tracer.capture_method
-def create_referral_code(body: Annotated[contract.ReferralCodeBody, Body()]) -> Response[dict]:
+def create_referral_code(body: Annotated[wire.ReferralCodeBody, Body()]) -> Response[dict]:
     caller = _caller()
-    request = contract.parse_referral_request(body)
+    request = wire.parse_referral_request(body)
     referred = referrals.refer(table, caller, request)
     if referred.created:
         metrics.add_metric(name="ReferralCodesCreated", unit=MetricUnit.Count, value=1)
     logger.info("referral code", extra={"campaign": request.campaign_id, "referral_code": masked(referred.referral.referral_code),
                                         "new": referred.created})
-    return contract.referral(referred.referral, referred.created)
+    return wire.referral(referred.referral, referred.created)
 
 
 @app.get("/friendbuy/v1/referral_codes/<referral_code>", summary="Who owns a referral code, its coupon, its conversions",
          tags=["Friendbuy"], responses={200: {"description": "The referral"},
-                                         404: documented("Unknown", contract.FriendbuyError), **ERRORS})
+                                         404: documented("Unknown", wire.FriendbuyError), **ERRORS})
 @tracer.capture_method
 def get_referral_code(referral_code: str) -> Response[dict]:
-    return contract.looked_up(referrals.find(table, _caller(), referral_code))
+    return wire.looked_up(referrals.find(table, _caller(), referral_code))
 
 
 @app.get("/friendbuy/v1/referral_codes", summary="An advocate's referral codes, by email or customer id",
@@ -83,62 +82,62 @@ def find_referral_codes(
     campaignId: Annotated[str | None, Query()] = None,
 ) -> Response[dict]:
     caller = _caller()
-    by_email, by_customer, campaign = contract.parse_lookup(email, customerId, campaignId)
+    by_email, by_customer, campaign = wire.parse_lookup(email, customerId, campaignId)
     if by_email:
-        return contract.looked_up_many(referrals.find_by_email(table, caller, by_email, campaign))
-    return contract.looked_up_many(referrals.find_by_customer(table, caller, by_customer, campaign))
+        return wire.looked_up_many(referrals.find_by_email(table, caller, by_email, campaign))
+    return wire.looked_up_many(referrals.find_by_customer(table, caller, by_customer, campaign))
 
 
 @app.post("/friendbuy/v1/event/purchase", summary="Record a purchase, attributed by coupon code or referral code",
           tags=["Friendbuy"], responses={201: {"description": "Recorded (once per orderId)"}, **ERRORS})
 @tracer.capture_method
-def purchase(body: Annotated[contract.PurchaseBody, Body()]) -> Response[dict]:
+def purchase(body: Annotated[wire.PurchaseBody, Body()]) -> Response[dict]:
     caller = _caller()
-    event = purchases.record_purchase(table, contract.parse_purchase(body), caller.campaigns, caller.home)
+    event = purchases.record_purchase(table, wire.parse_purchase(body), caller.campaigns, caller.home)
     if not event.replayed:
         metrics.add_metric(name="PurchasesAttributed" if event.attributed else "PurchasesUnattributed",
                            unit=MetricUnit.Count, value=1)
     logger.info("purchase", extra={"order_id": masked(event.order_id), "attributed": event.attributed,
                                    "replayed": event.replayed})
-    return contract.purchase_recorded(event)
+    return wire.purchase_recorded(event)
 
 
 @app.post("/friendbuy/v1/purchases", summary="The older REST API's purchase (HTTP Basic; coupon_code or referral_code)",
           tags=["Friendbuy"], responses={201: {"description": "Recorded (once per order id)"}, **ERRORS})
 @tracer.capture_method
-def legacy_purchase(body: Annotated[contract.LegacyPurchaseBody, Body()]) -> Response[dict]:
+def legacy_purchase(body: Annotated[wire.LegacyPurchaseBody, Body()]) -> Response[dict]:
     caller = _caller()
-    event = purchases.record_purchase(table, contract.parse_legacy_purchase(body), caller.campaigns, caller.home)
+    event = purchases.record_purchase(table, wire.parse_legacy_purchase(body), caller.campaigns, caller.home)
     logger.info("purchase", extra={"order_id": masked(event.order_id), "attributed": event.attributed, "replayed": event.replayed,
                                    "api": "rest"})
-    return contract.purchase_recorded(event)
+    return wire.purchase_recorded(event)
 
 
 @app.post("/friendbuy/v1/personal-referral-link", summary="An advocate's personal referral link (made once)",
           tags=["Friendbuy"], responses={
               200: {"description": "The advocate's existing link"}, 201: {"description": "A new link"},
-              404: documented("Unknown or inactive campaign", contract.FriendbuyError), **ERRORS})
+              404: documented("Unknown or inactive campaign", wire.FriendbuyError), **ERRORS})
 @tracer.capture_method
-def personal_referral_link(body: Annotated[contract.ReferralLinkBody, Body()]) -> Response[dict]:
+def personal_referral_link(body: Annotated[wire.ReferralLinkBody, Body()]) -> Response[dict]:
     caller = _caller()
-    campaign_id, advocate, params = contract.parse_referral_link(body)
+    campaign_id, advocate, params = wire.parse_referral_link(body)
     made = referrals.personal_link(table, caller, campaign_id, advocate, params)
     logger.info("personal referral link", extra={"campaign": campaign_id, "referral_code": masked(made.referral.referral_code),
                                                  "new": made.created})
-    return contract.referral_link(made)
+    return wire.referral_link(made)
 
 
-def _event(body: contract.PersonFields, kind: str) -> Response[dict]:
+def _event(body: wire.PersonFields, kind: str) -> Response[dict]:
     caller = _caller()
-    recorded = events.record(table, caller, contract.parse_event(body, kind))
+    recorded = events.record(table, caller, wire.parse_event(body, kind))
     logger.info("event", extra={"kind": kind, "attributed": recorded.attributed, "replayed": recorded.replayed})
-    return contract.event_recorded(kind, recorded)
+    return wire.event_recorded(kind, recorded)
 
 
 @app.post("/friendbuy/v1/event/account-sign-up", summary="Record a sign-up, linked to its advocate when it names one",
           tags=["Friendbuy"], responses={201: {"description": "Recorded (once per customerId)"}, **ERRORS})
 @tracer.capture_method
-def sign_up(body: Annotated[contract.SignUpBody, Body()]) -> Response[dict]:
+def sign_up(body: Annotated[wire.SignUpBody, Body()]) -> Response[dict]:
     return _event(body, events.SIGN_UP)
 
 
@@ -146,14 +145,14 @@ def sign_up(body: Annotated[contract.SignUpBody, Body()]) -> Response[dict]:
           tags=["Friendbuy"], responses={200: {"description": "Existed: updated"}, 201: {"description": "Created"},
                                          **ERRORS})
 @tracer.capture_method
-def customer(body: Annotated[contract.CustomerBody, Body()]) -> Response[dict]:
+def customer(body: Annotated[wire.CustomerBody, Body()]) -> Response[dict]:
     return _event(body, events.CUSTOMER)
 
 
 @app.post("/friendbuy/v1/event/custom", summary="Record a custom event (once per eventType and deduplicationId)",
           tags=["Friendbuy"], responses={201: {"description": "Recorded"}, **ERRORS})
 @tracer.capture_method
-def custom_event(body: Annotated[contract.CustomEventBody, Body()]) -> Response[dict]:
+def custom_event(body: Annotated[wire.CustomEventBody, Body()]) -> Response[dict]:
     return _event(body, events.CUSTOM)
 
 
@@ -165,11 +164,11 @@ def delete_user_data(
     email: Annotated[str | None, Query()] = None,
 ) -> Response[dict]:
     caller = _caller()
-    by_customer, by_email = contract.parse_erasure(customerId, email)
+    by_customer, by_email = wire.parse_erasure(customerId, email)
     scrubbed = erasure.erase(table, caller, by_customer, by_email)
     metrics.add_metric(name="ErasureItemsScrubbed", unit=MetricUnit.Count, value=scrubbed)
     logger.info("erasure", extra={"scrubbed": scrubbed, "by": "customerId" if by_customer else "email"})
-    return contract.erased(str(uuid.uuid4()), scrubbed)
+    return wire.erased(str(uuid.uuid4()), scrubbed)
 
 
 def _credentials_first() -> None:
@@ -179,6 +178,6 @@ def _credentials_first() -> None:
         _caller()
 
 
-refuse_with(app, contract, authenticate_first=_credentials_first)
+refuse_with(app, wire, authenticate_first=_credentials_first)
 lambda_handler = entry_point(app, json_bodies=True)
 init_phase.finished()

@@ -6,9 +6,8 @@ import gc
 
 gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
 
+import importlib
 import json
-import os
-from collections.abc import Mapping
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -16,30 +15,31 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
-from coupons.brandbassador import tracking
-from coupons.core import aws_clients, init_phase
+from coupons.core import aws_clients, init_phase, partners
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import Reporter
+from coupons.core.settings import Settings
 from coupons.core.table import Table
-from coupons.friendbuy import purchases
-from coupons.sales import delivery, webhook
+from coupons.sales import delivery
 
-table = Table.from_env()
-config = delivery.DeliveryConfig.from_env()
+settings = Settings.from_env()
+table = Table(settings.table)
+config = delivery.DeliveryConfig.from_settings(settings)
 
 
-def compose(env: Mapping[str, str] = os.environ) -> dict[str, Reporter]:
-    """Who hears about a sale of each partner's codes."""
-    return {
-        "brandbassador": tracking.pixel_reporter(env.get("BRANDBASSADOR_TRACKING_URL") or tracking.DEFAULT_BASE_URL),
-        "friendbuy": purchases.checkout_reporter(env.get("FRIENDBUY_MAPI_URL") or purchases.DEFAULT_MAPI_URL),
-        "sitevibes": webhook.report_sale,
-        "affonso": webhook.report_sale,
-    }
+def compose(settings: Settings = settings) -> dict[str, Reporter]:
+    """Who hears about a sale of each partner's codes: the reporter each names in coupons.core.partners."""
+    reporters = {}
+    for partner in partners.PARTNERS:
+        module, name = partner.reporter.split(":")
+        reporter = getattr(importlib.import_module(module), name)
+        url = settings.partner_urls.get(partner.reporter_url_env or "")
+        reporters[partner.name] = reporter(url) if partner.reporter_url_env else reporter
+    return reporters
 
 
 reporters = compose()
-QUEUE_URL = os.environ.get("SALES_QUEUE_URL", "")  # empty when run locally (no queue)
+QUEUE_URL = settings.sales_queue_url  # empty when run locally (no queue)
 # A batch whose every record failed is answered like any other (each failed message listed), so
 # the deferred visibility set per message holds instead of the whole batch coming back at once.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -13,10 +13,9 @@ from coupons.core import init_phase
 from coupons.core.http_api import entry_point, refuse_with
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.table import Table
-from coupons.sitevibes import rewards
-from coupons.sitevibes import wire as contract
+from coupons.sitevibes import rewards, wire
 
-# No Powertools body validation: the contract reads the body itself, after the reward's header is
+# No Powertools body validation: the wire module reads the body itself, after the reward's header is
 # checked, and as JSON whatever content-type the caller set (SiteVibes' page only promises JSON).
 app = APIGatewayHttpResolver()
 table = Table.from_env()
@@ -26,14 +25,14 @@ table = Table.from_env()
     "/sitevibes/rewards/<reward>/coupons",
     summary="Issue a coupon code for a redeemed SiteVibes reward",
     tags=["SiteVibes"],
-    openapi_extensions=contract.OPENAPI_REQUEST_BODY,
-    responses=contract.OPENAPI_RESPONSES,
+    openapi_extensions=wire.OPENAPI_REQUEST_BODY,
+    responses=wire.OPENAPI_RESPONSES,
 )
 @tracer.capture_method
 def issue_coupon(reward: str) -> Response[dict]:
     event = app.current_event
     opened = rewards.open_reward(table, reward, event.headers)
-    email = contract.parse(event.body, event.is_base64_encoded)
+    email = wire.parse(event.body, event.is_base64_encoded)
     redemption = rewards.redeem(table, opened, email)
     if redemption.replayed:
         metrics.add_metric(name="RewardRetriesAnswered", unit=MetricUnit.Count, value=1)
@@ -43,9 +42,9 @@ def issue_coupon(reward: str) -> Response[dict]:
     # reward are enough to find the redemption.
     logger.info("reward redeemed", extra={"reward": reward, "code": masked(redemption.code or None),
                                           "replayed": redemption.replayed})
-    return contract.issued(redemption.code)
+    return wire.issued(redemption.code)
 
 
-refuse_with(app, contract)
+refuse_with(app, wire)
 lambda_handler = entry_point(app)
 init_phase.finished()

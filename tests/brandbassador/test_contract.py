@@ -5,16 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from coupons.brandbassador import wire as contract
+from coupons.brandbassador import wire
 from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated
 
 
-def query(**params) -> contract.CodeQuery:
-    return contract.CodeQuery(**params)
+def query(**params) -> wire.CodeQuery:
+    return wire.CodeQuery(**params)
 
 
 def test_percent_code_with_every_field():
-    request = contract.parse(query(code="john20", percentage="20.00", expire="2030-12-31", u_limit="5",
+    request = wire.parse(query(code="john20", percentage="20.00", expire="2030-12-31", u_limit="5",
                                    description="summer", ambassador="amb-1"))
     assert request.code == "JOHN20" and request.raw_code == "john20"
     assert request.percentage == Decimal("20.00") and request.amount is None
@@ -23,15 +23,15 @@ def test_percent_code_with_every_field():
 
 
 def test_gift_card_with_and_without_currency():
-    assert contract.parse(query(code="GIFT1", amount="1000.00", currency="usd")).currency == "USD"
-    assert contract.parse(query(code="GIFT1", amount="1000.00")).currency is None  # webshop's base later
+    assert wire.parse(query(code="GIFT1", amount="1000.00", currency="usd")).currency == "USD"
+    assert wire.parse(query(code="GIFT1", amount="1000.00")).currency is None  # webshop's base later
 
 
 def test_aliases_are_accepted():
-    request = contract.parse(query(code="ALIAS1", percent="15", totime="2031-01-01"))
+    request = wire.parse(query(code="ALIAS1", percent="15", totime="2031-01-01"))
     assert request.percentage == 15 and request.expires_on == date(2031, 1, 1)
-    assert contract.presented_key(query(auth="k1")) == "k1"
-    assert contract.presented_key(query(key="k2")) == "k2"
+    assert wire.presented_key(query(auth="k1")) == "k1"
+    assert wire.presented_key(query(key="k2")) == "k2"
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_aliases_are_accepted():
 )
 def test_bad_input_is_explained(params, says):
     with pytest.raises(InvalidRequest) as refused:
-        contract.parse(query(**params))
+        wire.parse(query(**params))
     assert says in refused.value.message
 
 
@@ -65,7 +65,7 @@ def test_bad_input_is_explained(params, says):
      (CodeTaken("x"), 409)],
 )
 def test_errors_use_brandbassadors_shape(error, status):
-    response = contract.error(error)
+    response = wire.error(error)
     assert response.status_code == status
     expected = "Discount code already exists" if status == 409 else "x"
     assert response.body == {"status": 0, "error": expected}

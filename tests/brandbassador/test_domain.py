@@ -5,8 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from coupons.brandbassador import webshops
-from coupons.brandbassador import wire as contract
+from coupons.brandbassador import webshops, wire
 from coupons.brandbassador.webshops import WebshopSettings
 from coupons.core import code_items
 from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, Unauthenticated
@@ -17,7 +16,7 @@ from coupons_admin.webshops import add_webshop
 
 def create(table: Table, webshop: str = "demo", key: str = "demo-key", **params):
     shop = webshops.open_webshop(table, webshop, key)
-    return webshops.create_code(table, shop, contract.parse(contract.CodeQuery(**params)))
+    return webshops.create_code(table, shop, wire.parse(wire.CodeQuery(**params)))
 
 
 def count_codes(table: Table) -> int:

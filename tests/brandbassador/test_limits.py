@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from coupons.brandbassador import webshops
-from coupons.brandbassador import wire as contract
+from coupons.brandbassador import webshops, wire
 from coupons.brandbassador.webshops import WebshopSettings
 from coupons.core import account_items, code_items
 from coupons.core.errors import LimitReached
@@ -19,7 +18,7 @@ from tests.conftest import body
 
 def create(table: Table, webshop: str, **params):
     shop = webshops.open_webshop(table, webshop, "k")
-    return webshops.create_code(table, shop, contract.parse(contract.CodeQuery(**params)))
+    return webshops.create_code(table, shop, wire.parse(wire.CodeQuery(**params)))
 
 
 def counter(table: Table, webshop: str) -> dict:

@@ -103,7 +103,7 @@ def test_the_transaction_condition_refuses_what_the_read_did_not_see(demo_table,
 
     def read_then_lose_the_race(*args, **kwargs):
         found = real_read(*args, **kwargs)
-        redemptions.store.redeem(demo_table, redeem_plan_of_rival(demo_table), found[0], None)
+        redemptions.items.redeem(demo_table, redeem_plan_of_rival(demo_table), found[0], None)
         return found
 
     def redeem_plan_of_rival(table):

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
-from coupons.friendbuy import wire as contract
+from coupons.friendbuy import wire
 from coupons.friendbuy.banks import BankEmpty
 from coupons.friendbuy.referrals import AdvocateHasCode
 
@@ -17,7 +17,7 @@ SEED_USE_CASE_2 = {"campaign": {"id": 53345}, "customer": {"id": "C9911", "first
 
 
 def referral(body: dict):
-    return contract.parse_referral_request(contract.ReferralCodeBody.model_validate(body))
+    return wire.parse_referral_request(wire.ReferralCodeBody.model_validate(body))
 
 
 def test_the_seeds_use_case_1_body():
@@ -56,11 +56,11 @@ def test_bad_referral_bodies_are_explained(change, says):
 
 
 def test_purchase_with_the_merchant_apis_fields():
-    body = contract.PurchaseBody.model_validate({
+    body = wire.PurchaseBody.model_validate({
         "orderId": "test-order-123", "email": "User@Example.com", "customerId": 15534334, "firstName": "Test",
         "amount": 10.1, "currency": "usd", "isNewCustomer": False, "couponCode": "friend1", "refCode": "xhaf5hps",
         "products": [{"sku": "SKU1", "name": "Mug", "quantity": 1, "price": 10.1}]})
-    purchase = contract.parse_purchase(body)
+    purchase = wire.parse_purchase(body)
     assert (purchase.order_id, purchase.customer_id, purchase.amount, purchase.currency) == (
         "test-order-123", "15534334", Decimal("10.1"), "USD")
     assert (purchase.email, purchase.coupon_code, purchase.referral_code) == ("user@example.com", "friend1", "xhaf5hps")
@@ -70,37 +70,37 @@ def test_purchase_with_the_merchant_apis_fields():
 @pytest.mark.parametrize("change", [{"amount": "10.00"}, {"amount": -1}, {"amount": True}, {"currency": 5},
                                     {"isNewCustomer": "yes"}, {"products": [{"quantity": -1}]}])
 def test_purchase_field_types_are_checked(change):
-    with pytest.raises(ValidationError):  # Powertools answers it through contract.malformed: a 422
-        contract.PurchaseBody.model_validate({"orderId": "1", "customerId": "2", "amount": 1, "currency": "USD", **change})
+    with pytest.raises(ValidationError):  # Powertools answers it through wire.malformed: a 422
+        wire.PurchaseBody.model_validate({"orderId": "1", "customerId": "2", "amount": 1, "currency": "USD", **change})
 
 
 def test_referral_code_and_ref_code_may_not_disagree():
-    body = contract.PurchaseBody.model_validate({"orderId": "1", "customerId": "2", "amount": 1, "currency": "USD",
+    body = wire.PurchaseBody.model_validate({"orderId": "1", "customerId": "2", "amount": 1, "currency": "USD",
                                                  "referralCode": "a", "refCode": "b"})
     with pytest.raises(InvalidRequest, match="disagree"):
-        contract.parse_purchase(body)
+        wire.parse_purchase(body)
 
 
 @pytest.mark.parametrize("error, status, reason", [
-    (InvalidRequest("x"), 422, "Unprocessable Entity"), (contract.MalformedBody("x"), 400, "Bad Request"),
+    (InvalidRequest("x"), 422, "Unprocessable Entity"), (wire.MalformedBody("x"), 400, "Bad Request"),
     (Unauthenticated("x"), 401, "Unauthorized"), (Forbidden("x"), 401, "Unauthorized"), (NotFound("x"), 404, "Not Found"),
     (CodeTaken("x"), 409, "Conflict"), (AdvocateHasCode("x"), 409, "Conflict"), (BankEmpty("x"), 409, "Conflict"),
     (Unavailable("x"), 429, "Too Many Requests"),
 ])
 def test_errors_share_one_shape(error, status, reason):
-    response = contract.error(error, "req-1")
+    response = wire.error(error, "req-1")
     assert (response.status_code, response.body) == (status, {"error": reason, "message": "x", "code": status,
                                                                    "reference": "req-1"})
 
 
 def test_lookup_needs_exactly_one_of_email_and_customer_id():
-    assert contract.parse_lookup("A@B.co", None, None) == ("a@b.co", None, None)
-    assert contract.parse_lookup(None, "C1", "53345") == (None, "C1", "53345")
+    assert wire.parse_lookup("A@B.co", None, None) == ("a@b.co", None, None)
+    assert wire.parse_lookup(None, "C1", "53345") == (None, "C1", "53345")
     for args in ((None, None, None), ("a@b.co", "C1", None)):
         with pytest.raises(InvalidRequest):
-            contract.parse_lookup(*args)
+            wire.parse_lookup(*args)
 
 
 def test_lookup_by_customer_id_refuses_control_characters():
     with pytest.raises(InvalidRequest, match="control characters"):
-        contract.parse_lookup(None, "C\x001", None)
+        wire.parse_lookup(None, "C\x001", None)

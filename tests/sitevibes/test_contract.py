@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from coupons.core.errors import CodeTaken, Forbidden, InvalidRequest, LimitReached, Unauthenticated, Unavailable
 from coupons.core.models import Discount, DiscountKind
-from coupons.sitevibes import wire as contract
+from coupons.sitevibes import wire
 from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
 
 
@@ -23,54 +23,54 @@ from coupons.sitevibes.rewards import CodePattern, RewardExpired, RewardSettings
     ],
 )
 def test_the_email_is_read_from_the_json_body(body, email):
-    assert contract.parse(body) == email
+    assert wire.parse(body) == email
 
 
 def test_a_base64_encoded_body_is_decoded_first():
-    assert contract.parse(base64.b64encode(b'{"email": "a@b.co"}').decode(), is_base64_encoded=True) == "a@b.co"
+    assert wire.parse(base64.b64encode(b'{"email": "a@b.co"}').decode(), is_base64_encoded=True) == "a@b.co"
 
 
 @pytest.mark.parametrize(
     "body, error, says",
     [
-        (None, contract.BodyNotJson, "empty"),
-        ("", contract.BodyNotJson, "empty"),
-        ("email=john.smith%40email.com", contract.BodyNotJson, "not valid JSON"),
-        ('{"email": "a@b.co"', contract.BodyNotJson, "not valid JSON"),
-        ("[" * 5000, contract.BodyNotJson, "not valid JSON"),
+        (None, wire.BodyNotJson, "empty"),
+        ("", wire.BodyNotJson, "empty"),
+        ("email=john.smith%40email.com", wire.BodyNotJson, "not valid JSON"),
+        ('{"email": "a@b.co"', wire.BodyNotJson, "not valid JSON"),
+        ("[" * 5000, wire.BodyNotJson, "not valid JSON"),
         ('["a@b.co"]', InvalidRequest, "JSON object"),
         ('"a@b.co"', InvalidRequest, "JSON object"),
-        ("{}", contract.BadEmail, "missing"),
-        ('{"email": null}', contract.BadEmail, "missing"),
-        ('{"email": ""}', contract.BadEmail, "missing"),
-        ('{"email": 42}', contract.BadEmail, "string"),
-        ('{"email": "john.smith"}', contract.BadEmail, "not an email address"),
-        ('{"email": "john smith@email.com"}', contract.BadEmail, "not an email address"),
-        ('{"email": "john@email"}', contract.BadEmail, "not an email address"),
-        ('{"email": "john@@email.com"}', contract.BadEmail, "not an email address"),
-        ('{"email": "john@email..com"}', contract.BadEmail, "not an email address"),
-        ('{"email": "jo\\u0000hn@email.com"}', contract.BadEmail, "not an email address"),
-        ('{"email": "' + "a" * 250 + '@email.com"}', contract.BadEmail, "..."),
+        ("{}", wire.BadEmail, "missing"),
+        ('{"email": null}', wire.BadEmail, "missing"),
+        ('{"email": ""}', wire.BadEmail, "missing"),
+        ('{"email": 42}', wire.BadEmail, "string"),
+        ('{"email": "john.smith"}', wire.BadEmail, "not an email address"),
+        ('{"email": "john smith@email.com"}', wire.BadEmail, "not an email address"),
+        ('{"email": "john@email"}', wire.BadEmail, "not an email address"),
+        ('{"email": "john@@email.com"}', wire.BadEmail, "not an email address"),
+        ('{"email": "john@email..com"}', wire.BadEmail, "not an email address"),
+        ('{"email": "jo\\u0000hn@email.com"}', wire.BadEmail, "not an email address"),
+        ('{"email": "' + "a" * 250 + '@email.com"}', wire.BadEmail, "..."),
     ],
 )
 def test_bad_bodies_are_explained(body, error, says):
     with pytest.raises(error) as refused:
-        contract.parse(body)
+        wire.parse(body)
     assert says in refused.value.message
 
 
 def test_a_body_that_is_not_base64_or_not_utf8_is_not_json():
-    with pytest.raises(contract.BodyNotJson):
-        contract.parse("%%%not-base64%%%", is_base64_encoded=True)
-    with pytest.raises(contract.BodyNotJson):
-        contract.parse(base64.b64encode(b'{"email": "\xff\xfe@b.co"}').decode(), is_base64_encoded=True)
+    with pytest.raises(wire.BodyNotJson):
+        wire.parse("%%%not-base64%%%", is_base64_encoded=True)
+    with pytest.raises(wire.BodyNotJson):
+        wire.parse(base64.b64encode(b'{"email": "\xff\xfe@b.co"}').decode(), is_base64_encoded=True)
 
 
 @pytest.mark.parametrize(
     "error, status, code",
     [
-        (contract.BodyNotJson("x"), 400, "INVALID_JSON"),
-        (contract.BadEmail("x"), 400, "INVALID_EMAIL"),
+        (wire.BodyNotJson("x"), 400, "INVALID_JSON"),
+        (wire.BadEmail("x"), 400, "INVALID_EMAIL"),
         (RewardExpired("x"), 400, "REWARD_EXPIRED"),
         (InvalidRequest("x"), 400, "INVALID_REQUEST"),
         (Unauthenticated("x"), 401, "UNAUTHORIZED"),
@@ -81,15 +81,15 @@ def test_a_body_that_is_not_base64_or_not_utf8_is_not_json():
     ],
 )
 def test_errors_have_one_shape(error, status, code):
-    response = contract.error(error)
+    response = wire.error(error)
     assert response.status_code == status
     assert response.body == {"error": {"code": code, "message": "x"}}
 
 
 def test_success_is_the_coupon_code_alone():
-    response = contract.issued("SV7KQ2M9XA")
+    response = wire.issued("SV7KQ2M9XA")
     assert (response.status_code, response.body) == (200, {"coupon_code": "SV7KQ2M9XA"})
-    assert contract.issued("").body == {"coupon_code": ""}
+    assert wire.issued("").body == {"coupon_code": ""}
 
 
 # ---- reward settings ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from coupons.affonso import items as affonso_items
 from coupons.checkout import items as checkout_items
 from coupons.core import account_items, code_items, outbox
-from coupons.friendbuy import bank_items, key_items, outbound, referral_items
+from coupons.friendbuy import bank_items, key_items, outbound_items, referral_items
 from coupons.sales import webhook_items
 from coupons.sitevibes import items as sitevibes_items
 from localrun import template
@@ -41,7 +41,8 @@ FRIENDBUY = [
 # Partition keys each function's code builds (table keys, not index keys: IAM's LeadingKeys sees
 # the table's partition key of every item a call touches).
 BUILDS = {
-    "BrandbassadorFunction": [CODE, account("brandbassador")],
+    "BrandbassadorFunction": [CODE, account("brandbassador"),
+                              account_items.budget_key("brandbassador", "demo", date(2026, 1, 1), own_partition=True)["pk"]],
     "SiteVibesFunction": [CODE, account("sitevibes"), sitevibes_items.partition("demo", "a@example.com"),
                           account_items.budget_key("sitevibes", "demo", date(2026, 1, 1), own_partition=True)["pk"]],
     "AffonsoFunction": [CODE, account("affonso"), affonso_items.token_key("h")["pk"],
@@ -53,7 +54,7 @@ BUILDS = {
     "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), account("brandbassador"),
                        webhook_items.key("sitevibes")["pk"], CODE, referral_items.referral_key("cPw5")["pk"],
                        referral_items.purchase_key("53345", "order-1")["pk"],
-                       referral_items.person_partition("53345", "h"), outbound.link_key("53345")["pk"]],
+                       referral_items.person_partition("53345", "h"), outbound_items.link_key("53345")["pk"]],
     "FriendbuyFunction": [CODE, account("friendbuy"), *FRIENDBUY],
 }
 

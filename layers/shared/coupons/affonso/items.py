@@ -20,12 +20,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.core import code_items
 from coupons.core.errors import Unavailable
 from coupons.core.models import CodeRecord
-from coupons.core.table import RETRY_ATTEMPTS, ConditionsFailed, Table, backoff, error_code
+from coupons.core.table import RETRY_ATTEMPTS, ConditionsFailed, Table, backoff
 
 PROFILE = "PROFILE"
 CLAIM = "COUPON"
@@ -204,8 +202,7 @@ def claim_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash: 
 def disable_code(table: Table, code: str, partner: str, by: str, at: datetime) -> CodeRecord:
     """Mark a code disabled (checkout refuses it), recording who and when; only ``partner``'s codes."""
     try:
-        result = table.call(
-            "update_item",
+        result = table.update(
             Key=table.serialize(code_items.key(code)),
             UpdateExpression="SET #status = :disabled, disabled_by = :by, disabled_at = :at",
             ConditionExpression="attribute_exists(pk) AND partner = :partner",
@@ -214,8 +211,6 @@ def disable_code(table: Table, code: str, partner: str, by: str, at: datetime) -
                                                     ":partner": partner}),
             ReturnValues="ALL_NEW",
         )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            raise LookupError(code) from None
-        raise
+    except ConditionsFailed:
+        raise LookupError(code) from None
     return code_items.from_item(table.deserialize(result["Attributes"]))

@@ -1,6 +1,6 @@
 """Affonso embed API: self-service affiliate coupons.
 
-Seed: shared/seeds/003 (docs.affonso.io "Create Coupon") and shared/CONTRACTS.md.
+Source: https://docs.affonso.io ("Create Coupon", POST https://api.affonso.io/v1/embed/coupon).
 
 - ``POST /v1/embed/token`` (``Authorization: Bearer <programme API key>``) ``{"programId", "partner":
   {"email", "name", "image"}, "groupId", "externalUserId", "metadata"}`` ->
@@ -9,7 +9,7 @@ Seed: shared/seeds/003 (docs.affonso.io "Create Coupon") and shared/CONTRACTS.md
 - ``POST /v1/embed/coupon`` ``{"token", "code"}`` -> ``{"success": true, "data": {"code",
   "discountType": "percentage" | "flat", "discountValue"}}``
 - errors: ``{"success": false, "error": {"code", "message"}}``. The five coupon errors' bodies are
-  not public; CONTRACTS.md records our choice (codes below, message = the error's title on
+  not public; docs/affonso.md records our choice (codes below, message = the error's title on
   Affonso's page), in the style of Affonso's admin API (400 VALIDATION_ERROR, 404 NOT_FOUND).
   A programme's daily coupon budget, used up, answers as Affonso answers its own rate limit
   (docs.affonso.io/api/rate-limits): 429 ``RATE_LIMIT_EXCEEDED`` with ``retryAfter`` (seconds) and

@@ -1,4 +1,4 @@
-"""Brandbassador sales tracking, the second half of its custom-webshop integration (CONTRACTS.md).
+"""Brandbassador sales tracking, the second half of its custom-webshop integration (docs/brandbassador.md).
 
 Server side, per sale: ``GET <base>/tracking/pixel.gif?order_id=&total=&code=&key=&currency=``, or
 for a sale that came through a tracking link (``?ref=bb-<id>`` on the brand's site; ``ref`` always
@@ -19,7 +19,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from coupons.brandbassador.webshops import PARTNER
-from coupons.core import account_items, money
+from coupons.core import account_items, money, partners
 from coupons.core.sales import DELIVERED, SALE, SKIPPED, DeliveryFailed, Reporter, SaleEvent, send
 from coupons.core.table import Table
 
@@ -28,7 +28,7 @@ DEFAULT_BASE_URL = "https://api.brandbassador.com"
 
 
 def is_tracking_link(ref: str | None) -> bool:
-    return ref is not None and ref.lower().startswith("bb")
+    return ref is not None and ref.lower().startswith(partners.named(PARTNER).ref_prefixes)
 
 
 def pixel_url(base_url: str, order_id: str, total: Decimal, code: str, key: str, currency: str,
@@ -40,8 +40,9 @@ def pixel_url(base_url: str, order_id: str, total: Decimal, code: str, key: str,
     return f"{base_url.rstrip('/')}{PIXEL_PATH}?{urlencode(params)}"
 
 
-def pixel_reporter(base_url: str = DEFAULT_BASE_URL) -> Reporter:
+def pixel_reporter(base_url: str | None = None) -> Reporter:
     """The sale reporter for Brandbassador's codes: one pixel per sale, nothing for a rollback."""
+    base_url = base_url or DEFAULT_BASE_URL
 
     def report(table: Table, event: SaleEvent) -> tuple[str, str]:
         if event.kind != SALE:

@@ -1,8 +1,8 @@
 """Brandbassador "custom webshop" endpoint.
 
-Seed: shared/seeds/000 (Brandbassador help page) and shared/CONTRACTS.md. The help page's example
-URLs are empty in every public copy, so the parameter names are those a public community
-WooCommerce integration of this endpoint reads, with its aliases (CONTRACTS.md).
+Source: https://help.brandbassador.com/en/articles/3502889-settings-integrations-custom-webshop-discount-code-creation
+Its example URLs are empty in every public copy: the parameter names are those a public community
+WooCommerce integration of this endpoint reads, with its aliases (docs/brandbassador.md).
 
 - ``GET ...?code=JOHN20&percentage=20&expire=2027-12-31&u_limit=1&auth_key=...`` (percent code)
 - ``GET ...?code=GIFT100&amount=100.00&currency=EUR&auth_key=...`` (gift card)

@@ -74,6 +74,12 @@ def refund_from_item(item: dict[str, Any]) -> Refund:
 # ---- reads -------------------------------------------------------------------------------------
 
 
+def read(table: Table, **keys: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """The items at ``keys`` (name -> a key of this module, ``core.code_items`` or
+    ``core.account_items``), read consistently in one BatchGetItem; None where there is none."""
+    return dict(zip(keys, table.get_many(list(keys.values()), consistent=True), strict=True))
+
+
 def code_partition(table: Table, code: str) -> tuple[CodeRecord | None, list[Redemption]]:
     """A code and its redemptions (oldest first), in one Query."""
     record, history = None, []

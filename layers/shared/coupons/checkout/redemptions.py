@@ -3,7 +3,7 @@
 A redemption is one DynamoDB call when the instance remembers the checkout key and the code
 (``remembered``): one TransactWriteItems whose conditions hold single use, usage limits,
 per-customer limits, gift-card balances, this order's earlier redemption and every value the
-answer is computed from (``store.redeem``). A cancelled transaction explains itself from the items
+answer is computed from (``items.redeem``). A cancelled transaction explains itself from the items
 DynamoDB hands back with the failed conditions. Otherwise (nothing remembered, or what is
 remembered says the code cannot apply) one strongly consistent BatchGetItem reads the checkout
 key, the code, the order's redemption and the customer's counter together: it answers a retry or
@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from coupons.checkout import items as store
-from coupons.checkout import remembered
+from coupons.checkout import items, remembered
 from coupons.checkout.rules import (
     CodeRefused,
     Quote,
@@ -59,7 +58,7 @@ def new_key_account(name: str, key: str) -> Account:
 
 def authenticate(table: Table, key: str) -> None:
     """The key alone, before anything else of the request is looked at (a malformed body)."""
-    _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
+    _verify(key, items.read(table, account=account_items.key(PARTNER, key_id(key)))["account"])
 
 
 def _verify(key: str, account_item: dict | None) -> str:
@@ -84,15 +83,15 @@ def _read(table: Table, key: str, code: str, order_id: str | None, customer: Cus
     The key and the code are remembered for the next redemptions (``remembered``)."""
     keys = {"account": account_items.key(PARTNER, key_id(key)), "code": code_items.key(code)}
     if order_id is not None:
-        keys["redemption"] = store.redemption_key(code, order_digest(order_id))
+        keys["redemption"] = items.redemption_key(code, order_digest(order_id))
     if customer.key is not None:
-        keys["customer"] = store.customer_key(code, customer.key)
-    found = dict(zip(keys, table.get_many(list(keys.values()), consistent=True), strict=True))
+        keys["customer"] = items.customer_key(code, customer.key)
+    found = items.read(table, **keys)
     remembered.keep_key(table, key_id(key), _verify(key, found["account"]))
     record = code_items.from_item(found["code"]) if found["code"] else None
     if record is not None:
         remembered.keep_code(table, record)
-    earlier = store.from_item(item) if (item := found.get("redemption")) else None
+    earlier = items.from_item(item) if (item := found.get("redemption")) else None
     counter = found.get("customer")
     return record, earlier, int(counter["uses"]) if counter else 0
 
@@ -129,9 +128,9 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
                 # own first try may have committed between the two reads. Refusals that its
                 # redemption could explain get one more look at it.
                 if refused.reason in _USED_BY_ORDERS:
-                    again = table.get_many([store.redemption_key(code, order_digest(order_id))], consistent=True)[0]
+                    again = items.read(table, redemption=items.redemption_key(code, order_digest(order_id)))["redemption"]
                     if again is not None:
-                        return _replay(store.from_item(again))
+                        return _replay(items.from_item(again))
                 raise
             if record is None:  # (quote() refuses a missing record: this tells the type checker)
                 raise CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
@@ -146,7 +145,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
         whole_balance = (record.discount.kind is DiscountKind.GIFT_CARD and amount is None
                          and given.gift_card_amount < order_total(cart))
         try:
-            store.redeem(table, redemption, record, record.max_uses_per_customer,
+            items.redeem(table, redemption, record, record.max_uses_per_customer,
                          key_check=(account_items.key(PARTNER, account), key_hash) if key_hash else None,
                          whole_balance=whole_balance)
         except ConditionsFailed as refused:
@@ -158,7 +157,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
                 time.sleep(backoff(attempt))
                 continue
             if mine := refused.failed.get("redemption"):  # the same order redeemed this code before
-                return _replay(store.from_item(mine))
+                return _replay(items.from_item(mine))
             record = _why(table, refused, record, code, cart, now, amount, customer)
             continue
         remembered.keep_code(table, _after(record, redemption))
@@ -236,17 +235,17 @@ def _why(table: Table, refused: ConditionsFailed, record: CodeRecord, code: str,
 def rollback(table: Table, key: str, redemption: str) -> Redeemed:
     code, digest = parse_redemption_id(redemption)
     for _ in range(RACE_ATTEMPTS):
-        account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest)],
-                                       consistent=True)
+        account, item = items.read(table, account=account_items.key(PARTNER, key_id(key)),
+                                   redemption=items.redemption_key(code, digest)).values()
         _verify(key, account)
         if item is None:
             raise NotFound(f"Unknown redemption {redemption!r}")
-        found = store.from_item(item)
+        found = items.from_item(item)
         if found.state is RedemptionState.ROLLED_BACK:
             return Redeemed(found, replayed=True)
         now = utcnow()
         try:
-            store.roll_back(table, found, now)
+            items.roll_back(table, found, now)
         except ConditionsFailed as refused:
             if "redemption" in refused.failed:  # a concurrent rollback or refund: read again
                 continue
@@ -272,18 +271,18 @@ def refund(table: Table, key: str, redemption: str, refund_id: str, amount: Deci
     it back)."""
     code, digest = parse_redemption_id(redemption)
     for _ in range(RACE_ATTEMPTS):
-        account, item, earlier = table.get_many(
-            [account_items.key(PARTNER, key_id(key)), store.redemption_key(code, digest),
-             store.refund_key(code, digest, refund_id)], consistent=True)
+        account, item, earlier = items.read(
+            table, account=account_items.key(PARTNER, key_id(key)), redemption=items.redemption_key(code, digest),
+            refund=items.refund_key(code, digest, refund_id)).values()
         _verify(key, account)
         if item is None:
             raise NotFound(f"Unknown redemption {redemption!r}")
-        found = store.from_item(item)
+        found = items.from_item(item)
         if earlier is not None:
-            return _refund_replay(found, store.refund_from_item(earlier), amount)
+            return _refund_replay(found, items.refund_from_item(earlier), amount)
         given = _refund_of(found, refund_id, amount)
         try:
-            return Refunded(store.refund(table, found, given, given.created_at), given, replayed=False)
+            return Refunded(items.refund(table, found, given, given.created_at), given, replayed=False)
         except ConditionsFailed:  # another refund or a rollback of this redemption won: read again
             continue
     raise Unavailable("The redemption is changing right now; send the same request again")
@@ -333,8 +332,8 @@ def record_sale(table: Table, key: str, order_id: str, ref: str, account: str, c
     its sale for the partner ``ref`` belongs to (``core.sales.partner_of_ref``), once per order id.
     ``account``: that partner's account (Brandbassador: the webshop whose tracking key is sent)."""
     digest = order_digest(order_id)
-    found_account, item = table.get_many([account_items.key(PARTNER, key_id(key)), store.tracked_sale_key(digest)],
-                                         consistent=True)
+    found_account, item = items.read(table, account=account_items.key(PARTNER, key_id(key)),
+                                     sale=items.tracked_sale_key(digest)).values()
     _verify(key, found_account)
     try:
         partner = partner_of_ref(ref)
@@ -346,12 +345,12 @@ def record_sale(table: Table, key: str, order_id: str, ref: str, account: str, c
         owner=Owner(partner=partner, account=account), ref=ref, created_at=utcnow(),
     )
     if item is not None:
-        return _sale_replay(store.from_item(item), sale)
+        return _sale_replay(items.from_item(item), sale)
     try:
-        store.record_tracked_sale(table, sale)
+        items.record_tracked_sale(table, sale)
     except ConditionsFailed as refused:
         if first := refused.failed.get("sale"):  # its own retry won the race
-            return _sale_replay(store.from_item(first), sale)
+            return _sale_replay(items.from_item(first), sale)
         if "account" in refused.failed:
             raise CodeRefused(Reason.UNKNOWN_ACCOUNT,
                               f"No {partner} account {account!r} is configured: check the account field") from None
@@ -376,8 +375,8 @@ class GiftCard:
 
 def gift_card(table: Table, key: str, code: str) -> GiftCard:
     code = codes.require_valid(code, codes.WITH_HYPHENS)
-    _verify(key, table.get_many([account_items.key(PARTNER, key_id(key))], consistent=True)[0])
-    record, history = store.code_partition(table, code)
+    _verify(key, items.read(table, account=account_items.key(PARTNER, key_id(key)))["account"])
+    record, history = items.code_partition(table, code)
     if record is None:
         raise CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
     if record.discount.kind is not DiscountKind.GIFT_CARD:

@@ -16,12 +16,10 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.core import cache
 from coupons.core.errors import CouponError
 from coupons.core.models import Account, utcnow
-from coupons.core.table import Table, error_code
+from coupons.core.table import ConditionsFailed, Table
 
 SK = "ACCOUNT"
 _VERSION = {"#version": "version"}
@@ -58,9 +56,7 @@ def save(table: Table, account: Account) -> None:
     condition, values = _at_version(account.version)
     try:
         _write(table, account, condition, values)
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    except ConditionsFailed:
         raise ChangedMeanwhile(
             f"The {account.partner} account {account.account_id!r} was changed by someone else (an edit or a "
             "key rotation) since this command read it; nothing was written. Run the command again.") from None
@@ -106,7 +102,7 @@ def _write(table: Table, account: Account, condition: str | None, values: dict[s
     if condition:
         request["ConditionExpression"] = condition
     try:
-        table.call("update_item", **request)
+        table.update(**request)
     finally:
         cache.forget(table, _cache_key(account.partner, account.account_id))
 

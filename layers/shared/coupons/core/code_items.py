@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.core.models import CodeRecord, Discount, Owner
-from coupons.core.table import Table, error_code, returned_item
+from coupons.core.table import ITEM, ConditionsFailed, Table
 
 SK = "CODE"
 
@@ -53,23 +51,29 @@ def from_item(item: dict[str, Any]) -> CodeRecord:
     )
 
 
-def create(table: Table, record: CodeRecord) -> None:
-    """Put ``record`` if its code is free, in one conditional write.
-
-    On a clash DynamoDB hands back the item that holds the code (ReturnValuesOnConditionCheckFailure),
-    so telling a retry from a duplicate needs no second read.
-    """
+def create(table: Table, record: CodeRecord, budget: dict[str, Any] | None = None) -> None:
+    """Put ``record`` if its code is free, in one conditional write (with ``budget``, a day's counter
+    part from ``core.issuing``: one transaction, ``ConditionsFailed`` when the counter refuses). On a
+    clash DynamoDB hands back the item that holds the code, so a retry is told from a duplicate
+    without a second read (``CodeExists``)."""
+    if budget is not None:
+        put = {"Item": table.serialize(to_item(record)), "ConditionExpression": "attribute_not_exists(pk)"}
+        try:
+            table.transact({"code": {"Put": put}, "budget": budget})
+        except ConditionsFailed as refused:
+            holder = refused.item("code")
+            if "code" in refused and holder is not None:
+                raise CodeExists(from_item(holder)) from None
+            raise
+        return
     try:
-        table.call(
-            "put_item",
+        table.put(
             Item=table.serialize(to_item(record)),
             ConditionExpression="attribute_not_exists(pk)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            raise CodeExists(from_item(table.deserialize(returned_item(error) or {}))) from None
-        raise
+    except ConditionsFailed as refused:
+        raise CodeExists(from_item(refused.item(ITEM) or {})) from None
 
 
 def get(table: Table, code: str, consistent: bool = False) -> CodeRecord | None:

@@ -1,7 +1,7 @@
 """What every HTTP API function does around its routes, written once.
 
-- ``refuse_with(app, contract)``: domain refusals (``CouponError``) and Powertools' request
-  validation errors answered in the contract's own wire format, never as a 500;
+- ``refuse_with(app, wire)``: domain refusals (``CouponError``) and Powertools' request
+  validation errors answered in the partner's own wire format, never as a 500;
 - ``entry_point(app)``: the Lambda handler, with the correlation id taken from API Gateway's
   request id, X-Ray tracing and EMF metrics flushed per invocation.
 
@@ -23,15 +23,15 @@ from coupons.core.json_body import read_as_json
 from coupons.core.observability import logger, metrics, tracer
 
 
-class WireContract(Protocol):
-    """What a ``coupons.contracts`` module offers for refusals."""
+class Wire(Protocol):
+    """What a partner's ``wire`` module (``coupons.<wing>.wire``) offers for refusals."""
 
     def error(self, error: CouponError) -> Response: ...
 
     def malformed(self, problems: list[dict[str, Any]]) -> Response: ...
 
 
-def refuse_with(app: APIGatewayHttpResolver, contract: WireContract,
+def refuse_with(app: APIGatewayHttpResolver, wire: Wire,
                 authenticate_first: Callable[[], object] | None = None) -> None:
     """``authenticate_first``: checks the request's credentials (raising the domain's refusal) before
     a malformed body is described, so a caller without them learns nothing of the body's rules."""
@@ -40,7 +40,7 @@ def refuse_with(app: APIGatewayHttpResolver, contract: WireContract,
         reason = getattr(error, "reason", None) or type(error).__name__
         # The message may quote the request (an email, a code): it goes to the caller, not to logs.
         logger.info("request refused", extra={"reason": str(reason)})
-        return contract.error(error)
+        return wire.error(error)
 
     @app.exception_handler(RequestValidationError)
     def malformed(error: RequestValidationError) -> Response:
@@ -49,12 +49,12 @@ def refuse_with(app: APIGatewayHttpResolver, contract: WireContract,
                 authenticate_first()
             except CouponError as refused:
                 return refuse(refused)
-        return contract.malformed(list(error.errors()))
+        return wire.malformed(list(error.errors()))
 
 
 def entry_point(app: APIGatewayHttpResolver, json_bodies: bool = False) -> Callable[[dict, LambdaContext], dict]:
     """The function's ``lambda_handler``. ``json_bodies``: read a JSON body as JSON whatever
-    content-type the caller set (see ``contracts.json_body``)."""
+    content-type the caller set (see ``core.json_body``)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @tracer.capture_lambda_handler

@@ -127,13 +127,6 @@ def _create_within_budget(table: Table, record: CodeRecord, budget: Budget) -> N
     """The code and the day's counter in one transaction: the counter's condition is what holds
     the budget under any concurrency, and a refused code costs the budget nothing."""
     try:
-        table.transact({
-            "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
-                             "ConditionExpression": "attribute_not_exists(pk)"}},
-            "budget": budget.count(table, record),
-        })
-    except ConditionsFailed as refused:
-        holder = refused.item("code")
-        if "code" in refused and holder is not None:
-            raise code_items.CodeExists(code_items.from_item(holder)) from None
+        code_items.create(table, record, budget=budget.count(table, record))
+    except ConditionsFailed:
         raise budget.refusal() from None

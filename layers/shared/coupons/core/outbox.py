@@ -21,10 +21,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.core.sales import DELIVERED, REFUND, ROLLBACK, SALE, SKIPPED, Redemption, Refund
-from coupons.core.table import Table, error_code, returned_item
+from coupons.core.table import ITEM, ConditionsFailed, Table
 
 SK = "OUTBOX"
 PENDING, DEAD = "pending", "dead"  # and DELIVERED, SKIPPED: what a reporter answers (core.sales)
@@ -78,8 +76,7 @@ def claim(table: Table, pk: str, now: float, lease_seconds: int) -> tuple[dict[s
     """Take the event for one delivery attempt: ``(item, lease token)``."""
     token = uuid.uuid4().hex
     try:
-        answer = table.call(
-            "update_item",
+        answer = table.update(
             Key=table.serialize(key(pk)),
             UpdateExpression="SET lease_until = :until, lease_token = :token, attempts = attempts + :one",
             ConditionExpression="#state = :pending AND (attribute_not_exists(lease_until) OR lease_until < :now)",
@@ -90,10 +87,8 @@ def claim(table: Table, pk: str, now: float, lease_seconds: int) -> tuple[dict[s
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
-        old = table.deserialize(returned_item(error) or {})
+    except ConditionsFailed as refused:
+        old = refused.item(ITEM) or {}
         raise NotClaimed(old.get("state")) from None
     return table.deserialize(answer["Attributes"]), token
 
@@ -125,17 +120,14 @@ def fail(table: Table, item: dict[str, Any], token: str, error: str, next_attemp
 
 def _release(table: Table, item: dict[str, Any], token: str, update: str, values: dict[str, Any]) -> bool:
     try:
-        table.call(
-            "update_item",
+        table.update(
             Key=table.serialize(key(item["pk"])),
             UpdateExpression=update,
             ConditionExpression="lease_token = :token",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues=table.values({**values, ":token": token}),
         )
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    except ConditionsFailed:
         return False
     return True
 
@@ -153,8 +145,7 @@ def rearm(table: Table, pk: str, from_states: tuple[str, ...] = (DEAD,)) -> bool
     # one a sender holds right now: its lease must be absent or over.
     free = "(attribute_not_exists(lease_until) OR lease_until < :now)"
     try:
-        table.call(
-            "update_item",
+        table.update(
             Key=table.serialize(key(pk)),
             UpdateExpression="SET #state = :pending, attempts = :zero, gsi1pk = :gpk, gsi1sk = :gsk "
             "REMOVE next_attempt_at, lease_until, lease_token",
@@ -163,9 +154,7 @@ def rearm(table: Table, pk: str, from_states: tuple[str, ...] = (DEAD,)) -> bool
             ExpressionAttributeValues=table.values({":pending": PENDING, ":zero": 0, ":now": int(time.time()),
                                                     **index, **placeholders}),
         )
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    except ConditionsFailed:
         return False
     return True
 

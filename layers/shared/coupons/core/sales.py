@@ -20,7 +20,7 @@ from enum import Enum
 
 from pydantic import Field
 
-from coupons.core import money
+from coupons.core import money, partners
 from coupons.core.base_model import Model
 from coupons.core.models import DiscountKind, Owner
 from coupons.core.table import Table
@@ -138,9 +138,8 @@ class Refund(Model):
 # ---- partners' tracking references --------------------------------------------------------------
 
 # Which partner a tracking reference (the ``ref`` of a link on the brand's site) belongs to, by
-# prefix: the one table the checkout routes a code-less sale with, without importing any partner.
-# Brandbassador: "ref always starts with bb" (CONTRACTS.md, tracking links ``?ref=bb-<id>``).
-TRACKING_REF_PREFIXES = {"bb": "brandbassador"}
+# prefix, from the partner registry: the checkout routes a code-less sale without importing a partner.
+TRACKING_REF_PREFIXES = partners.REF_PREFIXES
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,99}", re.ASCII)
 
 

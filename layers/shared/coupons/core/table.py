@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
 import uuid
@@ -13,8 +12,7 @@ from botocore.exceptions import ClientError
 
 from coupons.core import attribute_values, aws_clients
 from coupons.core.errors import InvalidRequest, Unavailable
-
-TABLE_ENV = "COUPONS_TABLE"
+from coupons.core.settings import Settings
 
 # Errors a caller can fix by sending the same request again later; anything else is a bug and
 # is left to surface as one.
@@ -67,11 +65,8 @@ class ConditionsFailed(Exception):
         return self.failed.get(part)
 
 
-def returned_item(error: ClientError) -> dict[str, Any] | None:
-    """The item a failed condition handed back (``ReturnValuesOnConditionCheckFailure=ALL_OLD``),
-    still in DynamoDB's typed form; botocore's type hints do not list the key."""
-    item = cast(Mapping[str, Any], error.response).get("Item")
-    return dict(item) if item else None
+# The part name a single conditional write (``Table.put``/``update``/``delete``) reports under.
+ITEM = "item"
 
 
 def error_code(error: ClientError) -> str:
@@ -90,7 +85,8 @@ class Table:
 
     @classmethod
     def from_env(cls) -> Table:
-        return cls(os.environ[TABLE_ENV])
+        """The table ``core.settings`` names (COUPONS_TABLE)."""
+        return cls(Settings.from_env().table)
 
     # DynamoDB's typed values <-> Python: core.attribute_values (enums as values, dates as ISO text).
     serialize = staticmethod(attribute_values.serialize_item)
@@ -112,6 +108,32 @@ class Table:
             if error_code(error) in _TRANSIENT:
                 raise Unavailable("The service is busy; please retry the same request in a moment") from error
             raise
+
+    # ---- single conditional writes: a failed condition is ``ConditionsFailed``, as in ``transact`` --
+
+    def put(self, **request: Any) -> dict[str, Any]:
+        """PutItem on this table (botocore's keyword arguments, values already serialised)."""
+        return self._write("put_item", request)
+
+    def update(self, **request: Any) -> dict[str, Any]:
+        """UpdateItem on this table (botocore's keyword arguments, values already serialised)."""
+        return self._write("update_item", request)
+
+    def delete(self, **request: Any) -> dict[str, Any]:
+        """DeleteItem on this table (botocore's keyword arguments, values already serialised)."""
+        return self._write("delete_item", request)
+
+    def _write(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        """A failed ``ConditionExpression`` raises ``ConditionsFailed({ITEM: item})``: the item
+        DynamoDB handed back when the request asked for it (``ReturnValuesOnConditionCheckFailure``),
+        deserialised, else None."""
+        try:
+            return self.call(operation, **request)
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            item = cast(Mapping[str, Any], error.response).get("Item")
+            raise ConditionsFailed({ITEM: self.deserialize(item) if item else None}) from None
 
     def query_all(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item a query returns, page by page, deserialised."""

@@ -51,7 +51,7 @@ def attribute(table: Table, coupon_code: str | None, attribution_id: str | None,
     asked = {name: key for name, key in wanted.items() if key is not None}
     if not asked:
         return Found(None, "It carries no coupon code, attributionId or referral code")
-    items = dict(zip(asked, table.get_many(list(asked.values()), consistent=True), strict=True))
+    items = dict(zip(asked, referral_items.read(table, list(asked.values())), strict=True))
 
     def opens(campaign_id: str) -> bool:
         return campaigns is None or campaign_id in campaigns

@@ -23,10 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.core import cache
-from coupons.core.table import Table, error_code
+from coupons.core.table import ConditionsFailed, Table
 
 BANK_SK = "BANK"
 INDEX = "gsi1"
@@ -62,15 +60,9 @@ def put_bank(table: Table, bank_id: str, attributes: dict[str, Any], replace: bo
     """Create a bank (or replace its settings with ``replace``); raises ``BankExists`` otherwise."""
     item = {**attributes, **bank_key(bank_id)}
     try:
-        table.call(
-            "put_item",
-            Item=table.serialize(item),
-            **({} if replace else {"ConditionExpression": "attribute_not_exists(pk)"}),
-        )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            raise BankExists(bank_id) from None
-        raise
+        table.put(Item=table.serialize(item), **({} if replace else {"ConditionExpression": "attribute_not_exists(pk)"}))
+    except ConditionsFailed:
+        raise BankExists(bank_id) from None
     finally:
         cache.forget(table, ("friendbuy-bank", bank_id))
 
@@ -99,11 +91,9 @@ def update_bank(table: Table, bank_id: str, expression: str, values: dict[str, A
     if names:
         kwargs["ExpressionAttributeNames"] = names
     try:
-        table.call("update_item", Key=table.serialize(bank_key(bank_id)), **kwargs)
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
+        table.update(Key=table.serialize(bank_key(bank_id)), **kwargs)
+    except ConditionsFailed:
+        return False
     return True
 
 

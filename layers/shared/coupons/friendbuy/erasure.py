@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.core import code_items
 from coupons.core.errors import InvalidRequest
-from coupons.core.table import Table, error_code
+from coupons.core.table import Table
 from coupons.friendbuy import referral_items
 from coupons.friendbuy.campaigns import Caller
 from coupons.friendbuy.events import PERSONAL_FIELDS
@@ -36,12 +34,9 @@ def erase(table: Table, caller: Caller, customer_id: str | None = None, email: s
     digests += [referral_items.person_digest(email=email)] if email else []
     for scope in sorted(caller.scopes):
         for digest in digests:
-            for marker in list(table.query_all(
-                    KeyConditionExpression="pk = :p",
-                    ExpressionAttributeValues=table.values({":p": referral_items.person_partition(scope, digest)}),
-                    ConsistentRead=True)):
+            for marker in referral_items.markers_of(table, scope, digest):
                 scrubbed += _record(table, scope, {"pk": marker["sk"], "sk": marker["target_sk"]})
-                _delete(table, {"pk": marker["pk"], "sk": marker["sk"]})
+                referral_items.delete(table, {"pk": marker["pk"], "sk": marker["sk"]})
     return scrubbed
 
 
@@ -55,7 +50,7 @@ def _advocates(table: Table, caller: Caller, customer_id: str | None, email: str
         wanted = sorted(caller.campaigns)
         for start in range(0, len(wanted), 100):
             keys = [referral_items.advocate_key(c, f"ID#{customer_id}") for c in wanted[start:start + 100]]
-            for advocate in table.get_many(keys, consistent=True):
+            for advocate in referral_items.read(table, keys):
                 if advocate is not None:
                     found[advocate["pk"]] = advocate
     return list(found.values())
@@ -68,58 +63,21 @@ def _advocate(table: Table, item: dict[str, Any]) -> int:
     pseudonym = f"erased:{referral_items.person_digest(email=item.get('email') or identity)[:16]}"
     changed = 0
     if by_email:
-        _delete(table, {"pk": item["pk"], "sk": item["sk"]})  # its key holds the email
+        referral_items.delete(table, {"pk": item["pk"], "sk": item["sk"]})  # its key holds the email
     else:
-        changed += _remove(table, {"pk": item["pk"], "sk": item["sk"]}, (*_NAMES, "gsi1pk", "gsi1sk"))
+        changed += referral_items.remove_fields(table, {"pk": item["pk"], "sk": item["sk"]}, (*_NAMES, "gsi1pk", "gsi1sk"))
     referral_key = referral_items.referral_key(item["referral_code"])
-    changed += _remove(table, referral_key, _NAMES, {"identity": pseudonym} if by_email else None)
+    changed += referral_items.remove_fields(table, referral_key, _NAMES, {"identity": pseudonym} if by_email else None)
     if by_email and item.get("coupon_code"):
-        changed += _set_if(table, code_items.key(item["coupon_code"]), "person", item.get("email"), pseudonym)
+        changed += referral_items.set_if(table, code_items.key(item["coupon_code"]), "person", item.get("email"), pseudonym)
     return changed + (1 if by_email else 0)
 
 
 def _record(table: Table, scope: str, key: dict[str, Any]) -> int:
     """A purchase or event: its personal fields, and its other marker (email and customer id each have one)."""
-    got = table.call("get_item", Key=table.serialize(key), ConsistentRead=True).get("Item")
-    if not got:
+    item = referral_items.get(table, key)
+    if item is None:
         return 0
-    item = table.deserialize(got)
     for marker in referral_items.person_markers(scope, key, item.get("customer_id"), item.get("email")):
-        _delete(table, {"pk": marker["pk"], "sk": marker["sk"]})
-    return _remove(table, key, PERSONAL_FIELDS)
-
-
-def _remove(table: Table, key: dict[str, Any], fields: tuple[str, ...], sets: dict[str, Any] | None = None) -> int:
-    names = {f"#r{i}": f for i, f in enumerate(fields)}
-    expression = "REMOVE " + ", ".join(names)
-    kwargs: dict[str, Any] = {}
-    if sets:
-        names.update({f"#s{i}": f for i, f in enumerate(sets)})
-        expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets))) + " " + expression
-        kwargs["ExpressionAttributeValues"] = table.values({f":s{i}": v for i, v in enumerate(sets.values())})
-    try:
-        table.call("update_item", Key=table.serialize(key), UpdateExpression=expression,
-                   ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names, **kwargs)
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return 0
-        raise
-    return 1
-
-
-def _set_if(table: Table, key: dict[str, Any], field: str, was: Any, value: Any) -> int:
-    if was is None:
-        return 0
-    try:
-        table.call("update_item", Key=table.serialize(key), UpdateExpression="SET #f = :v",
-                   ConditionExpression="#f = :was", ExpressionAttributeNames={"#f": field},
-                   ExpressionAttributeValues=table.values({":v": value, ":was": was}))
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return 0
-        raise
-    return 1
-
-
-def _delete(table: Table, key: dict[str, Any]) -> None:
-    table.call("delete_item", Key=table.serialize(key))
+        referral_items.delete(table, {"pk": marker["pk"], "sk": marker["sk"]})
+    return referral_items.remove_fields(table, key, PERSONAL_FIELDS)

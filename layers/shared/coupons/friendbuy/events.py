@@ -101,15 +101,7 @@ def record(table: Table, caller: Caller, event: Event) -> Recorded:
     except referral_items.PurchaseExists as clash:
         first = Recorded.model_validate({**clash.existing["recorded"], "replayed": True})
     if event.kind == CUSTOMER:
-        _update(table, key, {k: v for k, v in data.items() if v is not None and k not in ("kind",)})
+        referral_items.update_fields(table, key, {k: v for k, v in data.items() if v is not None and k not in ("kind",)})
         for marker in markers:  # the record may now name a new email: erasure must find it by that too
-            table.call("put_item", Item=table.serialize(marker))
+            referral_items.put_marker(table, marker)
     return first
-
-
-def _update(table: Table, key: dict[str, Any], fields: dict[str, Any]) -> None:
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    values = {f":v{i}": value for i, value in enumerate(fields.values())}
-    table.call("update_item", Key=table.serialize(key),
-               UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
-               ExpressionAttributeNames=names, ExpressionAttributeValues=table.values(values))

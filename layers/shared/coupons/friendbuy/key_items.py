@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from coupons.core.table import Table, error_code
+from coupons.core.table import ConditionsFailed, Table
 
 
 def key_item_key(access_key: str) -> dict[str, Any]:
@@ -38,30 +36,26 @@ def grant(table: Table, access_key: str, secret_hash: str, campaign_id: str, che
         update, condition = "ADD campaigns :c", "secret_hash = :checked"
         values = {":c": {campaign_id}, ":checked": checked_hash}
     try:
-        table.call("update_item", Key=table.serialize(key_item_key(access_key)), UpdateExpression=update,
-                   ConditionExpression=condition, ExpressionAttributeValues=table.values(values))
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+        table.update(Key=table.serialize(key_item_key(access_key)), UpdateExpression=update,
+                     ConditionExpression=condition, ExpressionAttributeValues=table.values(values))
+    except ConditionsFailed:
         raise KeyChanged(access_key) from None
 
 
 def revoke(table: Table, access_key: str, campaign_id: str) -> None:
     """``access_key`` no longer opens ``campaign_id`` (a no-op for a key that does not exist)."""
     try:
-        table.call(
-            "update_item",
+        table.update(
             Key=table.serialize(key_item_key(access_key)),
             UpdateExpression="DELETE campaigns :c",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=table.values({":c": {campaign_id}}),
         )
         # A key that opens no campaign any more is removed (DynamoDB drops an emptied set).
-        table.call("delete_item", Key=table.serialize(key_item_key(access_key)),
-                   ConditionExpression="attribute_exists(pk) AND attribute_not_exists(campaigns)")
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+        table.delete(Key=table.serialize(key_item_key(access_key)),
+                     ConditionExpression="attribute_exists(pk) AND attribute_not_exists(campaigns)")
+    except ConditionsFailed:
+        pass
 
 
 def get_key(table: Table, access_key: str) -> dict[str, Any] | None:
@@ -72,7 +66,7 @@ def get_key(table: Table, access_key: str) -> dict[str, Any] | None:
 def put_token(table: Table, token_hash: str, access_key: str, campaigns: set[str], expires_at: int) -> None:
     item = {**token_item_key(token_hash), "access_key": access_key, "campaigns": campaigns or None,
             "expires_at": expires_at}
-    table.call("put_item", Item=table.serialize(item))
+    table.put(Item=table.serialize(item))
 
 
 def get_token(table: Table, token_hash: str) -> dict[str, Any] | None:

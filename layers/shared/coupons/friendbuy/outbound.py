@@ -30,11 +30,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from coupons.core.models import utcnow
 from coupons.core.sales import DeliveryFailed
-from coupons.core.table import Table, error_code
+from coupons.core.table import Table
+from coupons.friendbuy import outbound_items
 
 DEFAULT_BASE_URL = "https://mapi.fbot.me"  # developers.friendbuy.com: "The base URL ... is https://mapi.fbot.me/v1"
 REFRESH_BEFORE_SECONDS = 60
@@ -50,26 +48,18 @@ class Link:
         return f"Link(campaign_id={self.campaign_id!r}, key={self.key!r}, secret='***')"
 
 
-def link_key(campaign_id: str) -> dict[str, Any]:
-    return {"pk": f"OUTBOUND#friendbuy#{campaign_id}", "sk": "MAPI"}
-
-
 def link(table: Table, campaign_id: str, key: str, secret: str) -> None:
     """Store (or replace) the campaign's Friendbuy MAPI key and secret."""
-    item = {**link_key(campaign_id), "key": key, "secret": secret, "linked_at": utcnow().isoformat()}
-    table.call("put_item", Item=table.serialize(item))
+    outbound_items.put_link(table, campaign_id, key, secret)
 
 
 def unlink(table: Table, campaign_id: str) -> None:
-    table.call("delete_item", Key=table.serialize(link_key(campaign_id)))
+    outbound_items.delete_link(table, campaign_id)
 
 
 def linked(table: Table, campaign_id: str) -> Link | None:
-    item = table.call("get_item", Key=table.serialize(link_key(campaign_id)), ConsistentRead=True).get("Item")
-    if not item:
-        return None
-    plain = table.deserialize(item)
-    return Link(campaign_id, plain["key"], plain["secret"])
+    item = outbound_items.get_link(table, campaign_id)
+    return Link(campaign_id, item["key"], item["secret"]) if item else None
 
 
 class MerchantApi:
@@ -153,15 +143,8 @@ def to_json(payload: Mapping[str, Any]) -> str:
 def send_purchase_once(table: Table, client: MerchantApi, link: Link, purchase_key: dict[str, Any],
                        payload: Mapping[str, Any], timeout: float) -> str:
     """Send the purchase unless the purchase item says it was sent; then mark it sent."""
-    item = table.call("get_item", Key=table.serialize(purchase_key), ConsistentRead=True).get("Item")
-    if item and "forwarded_at" in item:
+    if outbound_items.forwarded(table, purchase_key):
         return "sent to Friendbuy before"
     status = client.post_event(link, "/v1/event/purchase", payload, timeout)
-    try:
-        table.call("update_item", Key=table.serialize(purchase_key), UpdateExpression="SET forwarded_at = :now",
-                   ConditionExpression="attribute_exists(pk)",
-                   ExpressionAttributeValues=table.values({":now": utcnow().isoformat()}))
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
+    outbound_items.mark_forwarded(table, purchase_key)
     return f"sent to Friendbuy (HTTP {status})"

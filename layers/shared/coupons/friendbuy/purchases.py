@@ -117,13 +117,13 @@ def _replayed(item: dict[str, Any]) -> PurchaseEvent:
     return PurchaseEvent.model_validate({**item["event"], "replayed": True})
 
 
-def checkout_reporter(mapi_base_url: str = DEFAULT_MAPI_URL) -> Reporter:
+def checkout_reporter(mapi_base_url: str | None = None) -> Reporter:
     """The sale reporter for Friendbuy's codes. A checkout sale becomes a purchase here, once per
     order id (the same order sent through /friendbuy/v1/event/purchase as well is still one
     purchase), crediting the advocate who owns the code; when the code's campaign is linked to the
     brand's Friendbuy account (``coupons-admin campaigns link-friendbuy``), the sale is also sent to
     Friendbuy's ``POST /v1/event/purchase``, once per order id."""
-    client = outbound.MerchantApi(mapi_base_url)
+    client = outbound.MerchantApi(mapi_base_url or DEFAULT_MAPI_URL)
 
     def report(table: Table, event: SaleEvent) -> tuple[str, str]:
         if event.kind != SALE:

@@ -28,10 +28,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from coupons.core import code_items
-from coupons.core.table import ConditionsFailed, Table, error_code
+from coupons.core.table import ITEM, ConditionsFailed, Table
 from coupons.friendbuy import bank_items
 
 
@@ -236,11 +234,9 @@ def put_once(table: Table, item: dict[str, Any], markers: list[dict[str, Any]],
         }}
     if len(parts) == 1:
         try:
-            table.call("put_item", **put, ReturnValuesOnConditionCheckFailure="ALL_OLD")
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise PurchaseExists(table.deserialize(error.response["Item"])) from None  # type: ignore[typeddict-item]
-            raise
+            table.put(**put, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ConditionsFailed as refused:
+            raise PurchaseExists(refused.item(ITEM) or {}) from None
         return
     try:
         table.transact(parts)
@@ -254,3 +250,70 @@ def put_once(table: Table, item: dict[str, Any], markers: list[dict[str, Any]],
 def put_purchase(table: Table, purchase: dict[str, Any], attribution: Attribution | None,
                  markers: list[dict[str, Any]] | None = None) -> None:
     put_once(table, purchase, markers or [], attribution)
+
+
+# ---- reads and writes for the rules (erasure, attribution, events) -----------------------------
+
+
+def read(table: Table, keys: list[dict[str, Any]], consistent: bool = True) -> list[dict[str, Any] | None]:
+    """The items at ``keys`` (this module's, ``core.code_items``' or a campaign's), in order, in one
+    BatchGetItem."""
+    return table.get_many(keys, consistent=consistent)
+
+
+def get(table: Table, key: dict[str, Any]) -> dict[str, Any] | None:
+    item = table.call("get_item", Key=table.serialize(key), ConsistentRead=True).get("Item")
+    return table.deserialize(item) if item else None
+
+
+def markers_of(table: Table, scope: str, digest: str) -> list[dict[str, Any]]:
+    """The person markers of one person (``person_digest``) in one scope."""
+    return list(table.query_all(KeyConditionExpression="pk = :p", ConsistentRead=True,
+                                ExpressionAttributeValues=table.values({":p": person_partition(scope, digest)})))
+
+
+def remove_fields(table: Table, key: dict[str, Any], fields: tuple[str, ...], sets: dict[str, Any] | None = None) -> int:
+    """Remove ``fields`` from the item at ``key`` (setting ``sets``): 1, or 0 when there is no item."""
+    names = {f"#r{i}": f for i, f in enumerate(fields)}
+    expression = "REMOVE " + ", ".join(names)
+    kwargs: dict[str, Any] = {}
+    if sets:
+        names.update({f"#s{i}": f for i, f in enumerate(sets)})
+        expression = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(sets))) + " " + expression
+        kwargs["ExpressionAttributeValues"] = table.values({f":s{i}": v for i, v in enumerate(sets.values())})
+    try:
+        table.update(Key=table.serialize(key), UpdateExpression=expression,
+                   ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names, **kwargs)
+    except ConditionsFailed:
+        return 0
+    return 1
+
+
+def set_if(table: Table, key: dict[str, Any], field: str, was: Any, value: Any) -> int:
+    """Set ``field`` to ``value`` where it still holds ``was``: 1, else 0."""
+    if was is None:
+        return 0
+    try:
+        table.update(Key=table.serialize(key), UpdateExpression="SET #f = :v",
+                   ConditionExpression="#f = :was", ExpressionAttributeNames={"#f": field},
+                   ExpressionAttributeValues=table.values({":v": value, ":was": was}))
+    except ConditionsFailed:
+        return 0
+    return 1
+
+
+def delete(table: Table, key: dict[str, Any]) -> None:
+    table.delete(Key=table.serialize(key))
+
+
+def put_marker(table: Table, marker: dict[str, Any]) -> None:
+    table.put(Item=table.serialize(marker))
+
+
+def update_fields(table: Table, key: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Set ``fields`` on the item at ``key`` (a customer record's newest details)."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":v{i}": value for i, value in enumerate(fields.values())}
+    table.update(Key=table.serialize(key),
+               UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+               ExpressionAttributeNames=names, ExpressionAttributeValues=table.values(values))

@@ -105,7 +105,7 @@ def refer(table: Table, caller: Caller, request: ReferralRequest) -> Referred:
     if code is None:
         raise InvalidRequest("Name a coupon bank or a coupon code")
     keys = [referral_items.advocate_key(request.campaign_id, request.advocate.identity), code_items.key(code)]
-    advocate_item, code_item = table.get_many(keys)  # one call for both
+    advocate_item, code_item = referral_items.read(table, keys, consistent=False)  # one call for both
     campaign = _campaign(table, caller, request.campaign_id)
     # An advocate with a personal referral link but no code yet keeps that referral code: the code joins it.
     pending = advocate_item if advocate_item is not None and not advocate_item.get("coupon_code") else None
@@ -188,7 +188,7 @@ def _claim(table: Table, campaign: Campaign, request: ReferralRequest, coupon_co
 
 
 def _advocate_item(table: Table, campaign_id: str, request: ReferralRequest) -> dict[str, Any] | None:
-    return table.get_many([referral_items.advocate_key(campaign_id, request.advocate.identity)], consistent=True)[0]
+    return referral_items.read(table, [referral_items.advocate_key(campaign_id, request.advocate.identity)])[0]
 
 
 def _from_bank(table: Table, campaign: Campaign, bank: banks.Bank, request: ReferralRequest) -> Referred:
@@ -244,7 +244,7 @@ def personal_link(table: Table, caller: Caller, campaign_id: str, advocate: Advo
     same referral code ``refer`` gives them, whichever comes first), created without a coupon code
     when there is none yet. Unknown, inactive or closed campaigns are 404 (Friendbuy documents it)."""
     key = referral_items.advocate_key(campaign_id, advocate.identity)
-    campaign_item, advocate_item = table.get_many([campaigns.account_key(campaign_id), key], consistent=True)
+    campaign_item, advocate_item = referral_items.read(table, [campaigns.account_key(campaign_id), key])
     campaign = campaigns.admit(caller, campaign_id, campaign_item)
     for _ in range(3):
         if advocate_item is not None:
@@ -257,7 +257,7 @@ def personal_link(table: Table, caller: Caller, campaign_id: str, advocate: Advo
             referral_items.put_referral(table, referral_item, new_advocate)
         except ClaimRefused as refused:
             if refused.reason == ClaimRefused.ADVOCATE_HAS_ONE:
-                advocate_item = refused.existing or table.get_many([key], consistent=True)[0]
+                advocate_item = refused.existing or referral_items.read(table, [key])[0]
             continue  # a referral code clash: draw another
         return PersonalLink(referral, campaign.personal_link(referral.referral_code, referral.attribution_id, params),
                             created=True)
@@ -270,7 +270,7 @@ def personal_link(table: Table, caller: Caller, campaign_id: str, advocate: Advo
 def find(table: Table, caller: Caller, referral_code: str) -> Referral:
     if not 1 <= len(referral_code) <= 64:  # longer than any we issue (and than a key may be)
         raise NotFound(f"Referral code {referral_code[:64]} was not found")
-    item = table.get_many([referral_items.referral_key(referral_code)], consistent=True)[0]
+    item = referral_items.read(table, [referral_items.referral_key(referral_code)])[0]
     if item is None or item["campaign_id"] not in caller.campaigns:
         raise NotFound(f"Referral code {referral_code} was not found")
     return _referral_from(item)
@@ -280,7 +280,7 @@ def _with_counters(table: Table, advocate_items: list[dict[str, Any]]) -> list[R
     if not advocate_items:
         return []
     keys = [referral_items.referral_key(i["referral_code"]) for i in advocate_items]
-    found = table.get_many(keys, consistent=True)
+    found = referral_items.read(table, keys)
     return sorted((_referral_from(i) for i in found if i is not None), key=lambda r: (r.campaign_id, r.created_at))
 
 
@@ -293,7 +293,7 @@ def find_by_email(table: Table, caller: Caller, email: str, campaign_id: str | N
 def find_by_customer(table: Table, caller: Caller, customer_id: str, campaign_id: str | None = None) -> list[Referral]:
     wanted = sorted({campaign_id} & caller.campaigns if campaign_id else caller.campaigns)[:100]
     keys = [referral_items.advocate_key(c, f"ID#{customer_id}") for c in wanted]
-    found = table.get_many(keys, consistent=True) if keys else []
+    found = referral_items.read(table, keys) if keys else []
     return _with_counters(table, [i for i in found if i is not None])
 
 

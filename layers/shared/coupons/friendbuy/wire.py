@@ -1,5 +1,5 @@
 """Friendbuy: the Merchant API's authorization and purchase events, and the older REST API's
-referral codes with coupon banks (seed 001 and shared/CONTRACTS.md).
+referral codes with coupon banks (docs/friendbuy.md names the sources).
 
 - ``POST /v1/authorization`` ``{"key", "secret"}`` -> 200 ``{"tokenType": "Bearer", "token", "expires"}``
 - ``POST /v1/referral_codes`` (seed bodies, snake_case) -> 201 new / 200 the advocate's existing one:
@@ -247,7 +247,7 @@ class LegacyProduct(Model):
 
 class LegacyPurchaseBody(Model):
     """The older REST API's ``POST /v1/purchases`` (help.friendbuy.com "Using the REST API to record
-    conversions"; seed 001: ``coupon_code`` may stand in for ``referral_code``)."""
+    conversions"; Friendbuy's pre-distributed coupon code page: ``coupon_code`` may stand in for ``referral_code``)."""
 
     model_config = ConfigDict(extra="ignore")
     order: LegacyOrder | None = None

@@ -10,7 +10,6 @@ dead-letters / redrive). Which reporter serves which partner is decided by the s
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 from coupons.core import outbox
 from coupons.core.models import utcnow
 from coupons.core.sales import DeliveryFailed, Redemption, Refund, Reporter, SaleEvent
+from coupons.core.settings import Settings
 from coupons.core.table import Table
 
 __all__ = ["DeliveryConfig", "DeliveryFailed", "Outcome", "deliver", "summary"]
@@ -32,12 +32,12 @@ class DeliveryConfig:
     lease_seconds: int = 60  # an attempt that has not finished by then may be taken over
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> DeliveryConfig:
-        default = cls()
+    def from_settings(cls, settings: Settings) -> DeliveryConfig:
+        default, s = cls(), settings
         return cls(
-            timeout_seconds=float(env.get("DELIVERY_TIMEOUT_SECONDS") or default.timeout_seconds),
-            max_attempts=int(env.get("DELIVERY_MAX_ATTEMPTS") or default.max_attempts),
-            backoff_seconds=float(env.get("DELIVERY_BACKOFF_SECONDS") or default.backoff_seconds),
+            timeout_seconds=default.timeout_seconds if s.delivery_timeout_seconds is None else s.delivery_timeout_seconds,
+            max_attempts=default.max_attempts if s.delivery_max_attempts is None else s.delivery_max_attempts,
+            backoff_seconds=default.backoff_seconds if s.delivery_backoff_seconds is None else s.delivery_backoff_seconds,
         )
 
     def backoff(self, attempts: int) -> float:

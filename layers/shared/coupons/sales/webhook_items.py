@@ -17,7 +17,7 @@ def key(partner: str) -> dict[str, str]:
 
 
 def put(table: Table, partner: str, url: str, secret: str) -> None:
-    table.call("put_item", Item=table.serialize({**key(partner), "partner": partner, "url": url, "secret": secret}))
+    table.put(Item=table.serialize({**key(partner), "partner": partner, "url": url, "secret": secret}))
 
 
 def get(table: Table, partner: str) -> dict[str, Any] | None:
@@ -26,4 +26,4 @@ def get(table: Table, partner: str) -> dict[str, Any] | None:
 
 
 def delete(table: Table, partner: str) -> None:
-    table.call("delete_item", Key=table.serialize(key(partner)))
+    table.delete(Key=table.serialize(key(partner)))

@@ -28,7 +28,7 @@ from coupons.core.base_model import Model
 from coupons.core.errors import InvalidRequest, LimitReached, Unauthenticated, Unavailable
 from coupons.core.models import Account, CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.table import Table
-from coupons.sitevibes import items as claim_items
+from coupons.sitevibes import items
 
 PARTNER = "sitevibes"
 REWARD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
@@ -222,12 +222,12 @@ def redeem(
         record = _code_record(reward, person, issued_at, draw()) if settings.gives_code else None
         try:
             counter = budget.part(table, issued_at, fixed=settings.value_per_code or None) if budget.limited else None
-            claim_items.claim(table, reward.id, person, issued_at, window, record, counter)
-        except claim_items.ClaimedWithinWindow as retry:
+            items.claim(table, reward.id, person, issued_at, window, record, counter)
+        except items.ClaimedWithinWindow as retry:
             return Issued(retry.claim.code, retry.claim.issued_at, replayed=True)
-        except claim_items.CodeCollision:
+        except items.CodeCollision:
             continue
-        except (claim_items.OverBudget, LimitReached):
+        except (items.OverBudget, LimitReached):
             raise LimitReached(_over_budget_message(reward)) from None
         return Issued(record.code if record else "", issued_at, replayed=False)
     raise Unavailable(f"No code could be issued for reward {reward.id!r} right now; please retry")

@@ -1,6 +1,6 @@
 """SiteVibes "Custom Coupon Rewards via API" endpoint.
 
-Seed: shared/seeds/002 (SiteVibes help page) and shared/CONTRACTS.md.
+Source: https://help.sitevibes.com/hc/en-us/articles/49182800285723-Creating-Custom-Coupon-Rewards-via-API
 
 - ``POST <endpoint configured for the reward>`` with the request headers the brand configured
   (a static shared secret) and the JSON body ``{"email": "john.smith@email.com"}``;
