@@ -22,7 +22,8 @@ from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import Reporter
 from coupons.core.table import Table
 from coupons.friendbuy import purchases
-from coupons.sales import delivery, webhook
+from coupons.guard import detector
+from coupons.sales import alerts, delivery, webhook
 
 table = Table.from_env()
 config = delivery.DeliveryConfig.from_env()
@@ -39,6 +40,8 @@ def compose(env: Mapping[str, str] = os.environ) -> dict[str, Reporter]:
 
 
 reporters = compose()
+# The leak guard counts and judges each redemption before it is reported (docs/guard.md).
+observers = [detector.observer(alerts.send_alert)]
 QUEUE_URL = os.environ.get("SALES_QUEUE_URL", "")  # empty when run locally (no queue)
 # A batch whose every record failed is answered like any other (each failed message listed), so
 # the deferred visibility set per message holds instead of the whole batch coming back at once.
@@ -62,7 +65,7 @@ def _defer(record: SQSRecord, seconds: float) -> None:
 @tracer.capture_method
 def send(record: SQSRecord) -> None:
     outbox_key = json.loads(record.body)["outbox"]  # the pk of one outbox item (a sale or its rollback)
-    outcome = delivery.deliver(table, outbox_key, config, reporters)
+    outcome = delivery.deliver(table, outbox_key, config, reporters, observers)
     logger.info("delivery", extra={"outbox": masked(outbox_key), "state": outcome.state, "note": outcome.note})
     metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)
     if outcome.retry_in is not None:
