@@ -26,7 +26,7 @@ def test_set_and_show_an_account_policy_and_a_code_override(table, capsys):
     out = cli(table, capsys, "guard", "set", "sitevibes", "spring", "--mode", "pause", "--min-excess", "8")
     assert "mode pause" in out and "min_excess 8.0" in out
     shown = cli(table, capsys, "guard", "show", "sitevibes", "spring")
-    assert "mode\tpause\nsource\taccount" in shown and "min_excess\t8.0" in shown and "z\t4.0" in shown
+    assert "mode\tpause\nsource\taccount" in shown and "min_excess\t8.0" in shown and "z\t3.5" in shown
     cli(table, capsys, "guard", "set", "sitevibes", "spring", "--code", "jane15", "--mode", "flag")
     code = cli(table, capsys, "guard", "show", "sitevibes", "spring", "--code", "JANE15")
     assert "mode\tflag\nsource\tcode" in code and "min_excess\t8.0" in code  # starts from the account's

@@ -69,7 +69,7 @@ def observe(table: Table, event: SaleEvent, notify: Notify | None = None) -> str
         view = items.view(table, r.code, at.date(), view.override.thresholds.window_days)
     done = "none"
     if policy.mode != "off":
-        verdict = assess(view.recent, view.history, policy.thresholds)
+        verdict = assess(view.recent_days, view.history, policy.thresholds)
         done = _act(table, r, at, policy, verdict, view.state)
     _notify_pending(table, r, at, view.state if done == "none" else None, notify)
     return done

@@ -76,10 +76,18 @@ def count(table: Table, code: str, digest: str, day: date, delta: Counts, window
 class CodeView:
     """A code as the guard sees it on one day: its window, its history, its policy and state."""
 
-    recent: Counts
+    recent_days: list[Counts]  # today's bucket first, then each day before, within the window
     history: Counts
     override: Policy | None = None
     state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recent(self) -> Counts:
+        """The whole window summed."""
+        total = Counts()
+        for bucket in self.recent_days:
+            total = total + bucket
+        return total
 
 
 def view(table: Table, code: str, today: date, window_days: int, max_window_days: int = 28) -> CodeView:
@@ -88,8 +96,7 @@ def view(table: Table, code: str, today: date, window_days: int, max_window_days
     first = today - timedelta(days=max_window_days + HISTORY_DAYS - 1)
     window_start = today - timedelta(days=window_days - 1)
     history_start = window_start - timedelta(days=HISTORY_DAYS)
-    recent, history = Counts(days=window_days), Counts()
-    found = CodeView(recent, history)
+    found = CodeView([Counts(days=1) for _ in range(window_days)], Counts())
     oldest: date | None = None
     for item in table.query_all(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
@@ -107,7 +114,7 @@ def view(table: Table, code: str, today: date, window_days: int, max_window_days
             counts = Counts(int(item.get("n", 0)), int(item.get("ref", 0)), int(item.get("known", 0)),
                             int(item.get("new", 0)), Decimal(item.get("discount", 0)), 0)
             if window_start <= day <= today:
-                found.recent = found.recent + counts
+                found.recent_days[(today - day).days] = counts + Counts(days=1)
             elif history_start <= day < window_start:
                 found.history = found.history + counts
     if oldest is not None and oldest < window_start:  # history since the code's first counted day

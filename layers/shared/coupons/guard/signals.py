@@ -3,7 +3,7 @@
 Each redemption of a code is counted in its day's bucket (``Counts``): how many, how many came with
 the partner's tracking reference (``ref``), how many the checkout said were new customers (and for
 how many it said either way), and the discount given. The verdict compares the recent window (the
-last ``window_days`` buckets, today included) with the code's own history (the buckets before it):
+last 1 to ``window_days`` buckets, today included) with the code's own history (the buckets before it):
 
 - ``no_ref``: redemptions without a ref beyond the share the code's own history predicts. A post by
   the partner brings clicks on the partner's link, so its redemptions carry refs in the code's usual
@@ -52,8 +52,8 @@ class Counts:
 @dataclass(frozen=True)
 class Thresholds:
     window_days: int = 7  # the recent window, today included
-    min_excess: float = 10.0  # redemptions without ref beyond the code's usual share
-    z: float = 4.0  # ... and that many standard deviations of chance
+    min_excess: float = 8.0  # redemptions without ref beyond the code's usual share
+    z: float = 3.5  # ... and that many standard deviations of chance
     velocity: float = 3.0  # recent redemptions / what the history predicts
     new_share: float = 0.6  # new customers / customers the checkout said new or not
     min_redemptions: int = 10  # no verdict on fewer recent redemptions
@@ -70,17 +70,37 @@ class Verdict:
         return self.fired[0] if self.fired else ""
 
 
-def assess(recent: Counts, history: Counts, thresholds: Thresholds) -> Verdict:
-    """The verdict on a code from its recent window and its history before it."""
+def assess(recent_days: list[Counts], history: Counts, thresholds: Thresholds) -> Verdict:
+    """The verdict on a code from its last days (``recent_days[0]`` is today's bucket, at most
+    ``window_days`` of them) and its history before them. Every window ending today, from 1 day to
+    ``window_days``, is judged, and the one with the strongest ``no_ref`` evidence speaks: a burst
+    shows in today's bucket before a week of ordinary traffic dilutes it, a slow leak over days."""
     t = thresholds
     share = (history.no_ref + PRIOR_NO_REF_SHARE * PRIOR_WEIGHT) / (history.n + PRIOR_WEIGHT)
+    daily = max(history.n / history.days if history.days else 0.0, MIN_DAILY_RATE)
+    best: Verdict | None = None
+    recent = Counts()
+    for days, bucket in enumerate(recent_days[: t.window_days], start=1):
+        recent = recent + bucket
+        verdict = _judge(recent, days, share, daily, t)
+        if best is None or (verdict.values["no_ref_z"] > best.values["no_ref_z"] and verdict.action != "none") \
+                or _rank(verdict) > _rank(best):
+            best = verdict
+    return best or _judge(Counts(), 1, share, daily, t)
+
+
+def _rank(verdict: Verdict) -> int:
+    return {"none": 0, "flag": 1, "pause": 2}[verdict.action]
+
+
+def _judge(recent: Counts, days: int, share: float, daily: float, t: Thresholds) -> Verdict:
     excess = recent.no_ref - share * recent.n
     spread = math.sqrt(max(recent.n * share * (1 - share), 1.0))
-    daily = max(history.n / history.days if history.days else 0.0, MIN_DAILY_RATE)
-    velocity = recent.n / (daily * max(recent.days, 1))
+    velocity = recent.n / (daily * days)
     new_share = recent.new / recent.known if recent.known else 0.0
-    values = {"redemptions": recent.n, "no_ref_excess": round(excess, 2), "no_ref_z": round(excess / spread, 2),
-              "usual_no_ref_share": round(share, 3), "velocity": round(velocity, 2), "new_share": round(new_share, 3)}
+    values = {"redemptions": recent.n, "window_days": days, "no_ref_excess": round(excess, 2),
+              "no_ref_z": round(excess / spread, 2), "usual_no_ref_share": round(share, 3),
+              "velocity": round(velocity, 2), "new_share": round(new_share, 3)}
     if recent.n < t.min_redemptions:
         return Verdict("none", [], values)
     fired = []
