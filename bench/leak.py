@@ -21,7 +21,7 @@ import random
 import statistics
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -217,7 +217,7 @@ def run(ctx: Context) -> list[Row]:
                                    Policy("pause", thresholds))
             for code in truth.codes:
                 code_items.create(ctx.table, CodeRecord(
-                    code=f"{name.upper()}{code}", owner=replace(owner, person=f"p-{code}"),
+                    code=f"{name.upper()}{code}", owner=owner.model_copy(update={"person": f"p-{code}"}),
                     discount=Discount(kind=DiscountKind.PERCENT, value=Decimal(15))))
             out = _replay(ctx, checkout, sender, checkout_clock, sales, name.upper())
             rows += _table(name, truth, out)

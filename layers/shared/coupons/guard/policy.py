@@ -30,7 +30,8 @@ class Policy:
     def from_item(cls, item: dict[str, Any], source: str) -> Policy:
         given = item.get("thresholds") or {}
         kinds = {f.name: f.type for f in fields(Thresholds)}
-        values = {name: (int if kinds[name] == "int" else float)(str(given[name])) for name in kinds if name in given}
+        values: dict[str, Any] = {name: (int if kinds[name] == "int" else float)(str(given[name]))
+                                  for name in kinds if name in given}
         return cls(str(item.get("mode", DEFAULT_MODE)), Thresholds(**values), source)
 
     def with_changes(self, mode: str | None = None, **thresholds: Any) -> Policy:
