@@ -110,7 +110,8 @@ audit: $(DEPS)
 	$(PY) tools/audit.py $(LAYER_LOCK)
 
 ## bench: cold start of every handler as Lambda pays it (built artifacts, .pyc shipped and not),
-## requests/s vs the bare DynamoDB calls, calls and capacity per request -> bench/results/latest.md
+## requests/s vs the bare DynamoDB calls, calls and capacity per request, the leak guard's simulated
+## month (bench/leak.py, docs/guard.md) -> bench/results/latest.md
 bench: $(DEPS) $(DDB_LOCAL)
 	$(PY) -m bench
 

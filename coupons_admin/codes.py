@@ -1,4 +1,4 @@
-"""Codes of every partner: ``codes list | export``."""
+"""Codes of every partner: ``codes list | export | pause | unpause``."""
 
 from __future__ import annotations
 
@@ -55,6 +55,14 @@ def _list(table: Table, args: argparse.Namespace) -> None:
         print("\t".join(str(row[c]) if row[c] is not None else "-" for c in COLUMNS[:11]))
 
 
+def _pause(table: Table, args: argparse.Namespace) -> None:
+    from coupons_admin import guard
+
+    done = (guard.pause if args.command == "pause" else guard.unpause)(table, args.code)
+    state = "paused" if args.command == "pause" else "unpaused"
+    print(f"{args.code.upper()} {state}" if done else f"{args.code.upper()} was already {state}: nothing changed")
+
+
 def register(groups: argparse._SubParsersAction) -> None:
     parser = groups.add_parser("codes", help="codes per partner account (list, CSV export)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,3 +73,8 @@ def register(groups: argparse._SubParsersAction) -> None:
         if name == "export":
             command.add_argument("-o", "--output", help="file to write (default: standard output)")
         command.set_defaults(run=run)
+    for name, text in (("pause", "refuse new redemptions of a code (reason paused)"),
+                       ("unpause", "accept a paused code again, exactly as it was (docs/guard.md)")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("code")
+        command.set_defaults(run=_pause)

@@ -20,7 +20,8 @@ from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import Reporter
 from coupons.core.settings import Settings
 from coupons.core.table import Table
-from coupons.sales import delivery
+from coupons.guard import detector
+from coupons.sales import alerts, delivery
 
 settings = Settings.from_env()
 table = Table(settings.table)
@@ -39,6 +40,8 @@ def compose(settings: Settings = settings) -> dict[str, Reporter]:
 
 
 reporters = compose()
+# The leak guard counts and judges each redemption before it is reported (docs/guard.md).
+observers = [detector.observer(alerts.send_alert)]
 QUEUE_URL = settings.sales_queue_url  # empty when run locally (no queue)
 # A batch whose every record failed is answered like any other (each failed message listed), so
 # the deferred visibility set per message holds instead of the whole batch coming back at once.
@@ -62,7 +65,7 @@ def _defer(record: SQSRecord, seconds: float) -> None:
 @tracer.capture_method
 def send(record: SQSRecord) -> None:
     outbox_key = json.loads(record.body)["outbox"]  # the pk of one outbox item (a sale or its rollback)
-    outcome = delivery.deliver(table, outbox_key, config, reporters)
+    outcome = delivery.deliver(table, outbox_key, config, reporters, observers)
     # No note: a partner's answer may quote the code; the outbox item keeps it for support.
     logger.info("delivery", extra={"outbox": masked(outbox_key), "state": outcome.state})
     metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)

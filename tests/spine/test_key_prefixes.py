@@ -18,6 +18,7 @@ from coupons.affonso import items as affonso_items
 from coupons.checkout import items as checkout_items
 from coupons.core import account_items, code_items, outbox
 from coupons.friendbuy import bank_items, key_items, outbound_items, referral_items
+from coupons.guard import items as guard_items
 from coupons.sales import webhook_items
 from coupons.sitevibes import items as sitevibes_items
 from localrun import template
@@ -52,6 +53,7 @@ BUILDS = {
                          outbox.event_key("SUMMER20.d", outbox.SALE), checkout_items.tracked_sale_key("d")["pk"],
                          account("brandbassador")],  # a tracked sale's ConditionCheck on the webshop
     "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), account("brandbassador"),
+                       guard_items.code_pk("SUMMER20"), guard_items.policy_key("sitevibes", "r")["pk"],
                        webhook_items.key("sitevibes")["pk"], CODE, referral_items.referral_key("cPw5")["pk"],
                        referral_items.purchase_key("53345", "order-1")["pk"],
                        referral_items.person_partition("53345", "h"), outbound_items.link_key("53345")["pk"]],

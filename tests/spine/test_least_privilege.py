@@ -220,7 +220,22 @@ def deliveries(demo_table, stub) -> list[Access]:
     sales.table = demo_table  # the local poller's own reads stand in for the pipe: not the sender's
     assert sales.run_once() > 0
     sales.run_once()
+    # The leak guard, which runs in the sender, pausing a code (coupons.guard.pausing).
+    from coupons.core.models import utcnow
+    from coupons.guard import pausing
+
+    assert pausing.pause(type(demo_table)(demo_table.name, recorder), "SVLP10", "guard", utcnow())
     return recorder.seen
+
+
+def test_the_sender_may_name_only_a_codes_pause_marks():
+    """UpdateItem on CODE# is the guard's pause: IAM's dynamodb:Attributes keeps it from uses,
+    balances and owners (a request naming any other attribute is refused)."""
+    statements = [s for p in template.load()["Resources"]["SenderFunction"]["Properties"]["Policies"]
+                  for s in p["Statement"] if "CODE#*" in str(s.get("Condition", {}))
+                  and "dynamodb:UpdateItem" in str(s["Action"])]
+    assert [s["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] for s in statements] == [
+        ["pk", "sk", "paused_at", "paused_by"]]
 
 
 def unused(allowed: list[Grant], seen: list[Access]) -> list[str]:

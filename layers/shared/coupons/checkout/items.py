@@ -132,12 +132,13 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
     kind, owner = record.discount.kind, record.owner
     names = {"#status": "status", "#uses": "uses", "#max": "max_uses", "#kind": "kind",
              "#starts": "starts_on", "#expires": "expires_on", "#partner": "partner", "#account": "account",
-             "#person": "person", "#per_customer": "max_uses_per_customer"}
+             "#person": "person", "#per_customer": "max_uses_per_customer",
+             "#paused": "paused_at"}
     values: dict[str, Any] = {":one": 1, ":active": "active", ":today": today, ":kind": kind,
                               ":partner": owner.partner, ":account": owner.account}
     update = "SET #uses = #uses + :one"
     condition = [
-        "#status = :active AND #kind = :kind",
+        "#status = :active AND #kind = :kind AND attribute_not_exists(#paused)",
         "(attribute_not_exists(#max) OR #uses < #max)",
         "(attribute_not_exists(#starts) OR #starts <= :today)",
         "(attribute_not_exists(#expires) OR #expires >= :today)",

@@ -27,6 +27,7 @@ class Reason(str, Enum):
     NOT_STARTED = "not_started"
     EXPIRED = "expired"
     DISABLED = "disabled"
+    PAUSED = "paused"  # the leak guard (or an admin) paused the code: it looks leaked (docs/guard.md)
     USED_UP = "used_up"
     CUSTOMER_LIMIT_REACHED = "customer_limit_reached"
     CUSTOMER_REQUIRED = "customer_required"
@@ -108,6 +109,9 @@ def refusal(record: CodeRecord | None, code: str, cart: Cart, today: date, amoun
         return CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
     if record.status != "active":
         return CodeRefused(Reason.DISABLED, f"The code {code} has been disabled")
+    if record.paused_at is not None:
+        return CodeRefused(Reason.PAUSED, f"The code {code} is paused: it appears to have leaked to coupon sites. "
+                                          "Its owner can be given a new code")
     if record.starts_on and today < record.starts_on:
         return CodeRefused(Reason.NOT_STARTED, f"The code {code} is valid from {record.starts_on.isoformat()}")
     if record.expires_on and today > record.expires_on:

@@ -105,6 +105,8 @@ class CartIn(Model):
 class CustomerIn(Model):
     id: str | None = Field(None, min_length=1, max_length=256, description="The shop's customer id")
     email: str | None = Field(None, min_length=3, max_length=320, description="Used when there is no id")
+    new: StrictBool | None = Field(None, description="Redemptions: true when this is the customer's first order "
+                                                     "with the brand (a signal of the leak guard, docs/guard.md)")
 
 
 class ValidateRequest(Model):

@@ -67,6 +67,9 @@ class CodeRecord(Model):
     status: str = "active"  # or "disabled"
     disabled_by: str | None = None  # who disabled the code (admin CLI), and when
     disabled_at: datetime | None = None
+    # Paused by the leak guard (or an admin): refused at checkout until unpaused (coupons.guard.pausing).
+    paused_at: datetime | None = None
+    paused_by: str | None = None
     description: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     # Hash of the request that created the code: an identical retry replays success, anything

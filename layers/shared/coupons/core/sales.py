@@ -49,6 +49,7 @@ class Cart(Model):
 class Customer(Model):
     id: str | None = None
     email: str | None = None
+    new: bool | None = None  # the checkout says this is (not) the customer's first order (the leak guard)
 
     @property
     def key(self) -> str | None:

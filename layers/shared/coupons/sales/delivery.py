@@ -11,7 +11,7 @@ dead-letters / redrive). Which reporter serves which partner is decided by the s
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,13 @@ class Outcome:
     retry_in: float | None = None  # seconds until the next attempt, when there is one
 
 
-def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[str, Reporter]) -> Outcome:
+# Steps run on each claimed event before its reporter (the leak guard, coupons.guard.detector); a
+# DeliveryFailed from one is retried like the reporter's.
+Observer = Callable[[Table, SaleEvent], object]
+
+
+def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[str, Reporter],
+            observers: Sequence[Observer] = ()) -> Outcome:
     now = time.time()
     try:
         item, token = outbox.claim(table, pk, now, config.lease_seconds)
@@ -64,6 +70,8 @@ def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[st
                       timeout_seconds=config.timeout_seconds, refund=refund)
     reporter = reporters.get(item["partner"])
     try:
+        for observe in observers:
+            observe(table, event)
         if reporter is None:
             state, note = outbox.SKIPPED, f"no reporter for partner {item['partner']}"
         else:
