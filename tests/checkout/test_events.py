@@ -27,7 +27,7 @@ EXPECTED = {
     "redeem-gift-card-overdraw": (422, {"error": {"code": "insufficient_balance", "message":
                                         "The gift card CHECKOUTGIFT has 500.00 EUR left, less than 600.00"}}),
     "redeem-currency-mismatch": (422, {"error": {"code": "currency_mismatch",
-                                                 "message": "The code CHECKOUTGIFT is in EUR, the cart in USD"}}),
+                                                 "message": "The code CHECKOUTGIFT is in EUR, the cart in USD, and no EUR/USD exchange rate is set"}}),
     "redeem-wrong-key": (401, {"error": {"code": "unauthenticated", "message": "The checkout key is not valid"}}),
     "rollback-unknown": (404, {"error": {"code": "not_found",
                                          "message": "Unknown redemption 'CHECKOUT10.000000000000000000000000'"}}),
