@@ -10,7 +10,7 @@ from coupons.core import rate_items, rates
 from coupons.core.errors import InvalidRequest
 from coupons_admin.__main__ import main
 
-FIXTURE = Path(__file__).parent / "fixtures" / "eurofxref-daily.xml"
+FIXTURE = Path(__file__).resolve().parents[2] / "localrun" / "fixtures" / "eurofxref-daily.xml"
 DAY = date(2026, 12, 4)
 
 
@@ -92,3 +92,15 @@ def test_conversions_round_half_up_and_a_balance_pays_no_more_than_it_holds():
     assert (yen.to_quote(Decimal("10.00")), yen.pays(Decimal("0.01"))) == (Decimal("1625"), Decimal("1"))
     assert usd_per_eur.older_than(date(2026, 12, 8), 4) is False
     assert usd_per_eur.older_than(date(2026, 12, 9), 4) is True
+
+
+def test_refresh_fetches_the_ecb_file_from_the_stub_and_a_failing_source_changes_nothing(demo_table, stub, capsys):
+    url = f"{stub.url}/ecb/eurofxref-daily.xml"
+    assert main(["--table", demo_table.name, "rates", "refresh", "--url", url]) == 0
+    assert stored(demo_table)[("EUR", "JPY")] == (Decimal("162.45"), DAY, "ecb")
+    before = stored(demo_table)
+    stub.fail_next(1)
+    assert main(["--table", demo_table.name, "rates", "refresh", "--url", url]) == 1
+    assert "503" in capsys.readouterr().err
+    assert main(["--table", demo_table.name, "rates", "refresh", "--url", f"{stub.url}/not-rates.xml"]) == 1
+    assert stored(demo_table) == before
