@@ -88,7 +88,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     add.add_argument("webshop", help="webshop id, as in /brandbassador/webshops/{webshop}/codes")
     add.add_argument("--key", required=True, help="the authentication key Brandbassador issued (stored hashed)")
     add.add_argument("--currency", required=True, help="base currency, ISO 4217")
-    add.add_argument("--extra-currency", action="append", default=[], help="another gift-card currency to accept")
+    add.add_argument("--extra-currency", action="append", default=[],
+                     help="gift cards only in the base currency and these (default: any ISO 4217 currency)")
     add.add_argument("--uses-per-code", type=int, help="uses a code carries when the request has no u_limit")
     add.add_argument("--valid-days", type=int, help="days a code is valid when the request has no expire (at most 3650)")
     add.add_argument("--tracking-key", help="the key for the sales pixel (kept from before when not given)")

@@ -20,6 +20,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,6 +35,11 @@ def _now() -> datetime:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
+
+# Files the stub serves as a partner would (GET): the ECB's daily reference rates, for
+# ``coupons-admin rates refresh --url <stub>/ecb/eurofxref-daily.xml`` (docs/money.md).
+SERVED_FILES = {"/ecb/eurofxref-daily.xml": Path(__file__).parent / "fixtures" / "eurofxref-daily.xml"}
 
 
 class PartnerStub:
@@ -90,6 +96,8 @@ class PartnerStub:
             if presented not in self.tokens:
                 return 401, b'{"error": "Unauthorized", "message": "unknown or expired token", "code": 401}'
             return 201, json.dumps({"eventId": str(uuid.uuid4()), "createdOn": _iso(_now())}).encode()
+        if call["method"] == "GET" and call["path"] in SERVED_FILES:  # the ECB's daily rates, a fixture
+            return 200, SERVED_FILES[call["path"]].read_bytes()
         return 200, OK
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

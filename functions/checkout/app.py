@@ -33,7 +33,7 @@ _REFUSALS = {
     404: documented("unknown: no such code", wire.CheckoutError),
     409: documented("rolled_back: this order's redemption was rolled back; order_conflict: the same order or "
                     "refund id was sent before with other figures", wire.CheckoutError),
-    422: documented("the code does not apply: expired, not_started, used_up, disabled, paused, currency_mismatch, "
+    422: documented("the code does not apply: expired, not_started, used_up, disabled, paused, currency_mismatch, rate_stale, "
                     "customer_limit_reached, customer_required, insufficient_balance, not_a_gift_card; "
                     "refund_exceeds_paid; unknown_ref, malformed_ref, unknown_account", wire.CheckoutError),
     503: documented("unavailable: busy; send the same request again", wire.CheckoutError),

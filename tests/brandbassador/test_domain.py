@@ -72,13 +72,17 @@ def test_a_code_made_by_another_partner_blocks_the_webshop(demo_table):
         create(demo_table, code="Clooney1", percentage="10")
 
 
-def test_foreign_gift_card_currency_is_refused_unless_allowed(demo_table):
-    with pytest.raises(InvalidRequest, match="USD"):
-        create(demo_table, code="GIFTUSD", amount="50.00", currency="USD")
-    assert count_codes(demo_table) == 0
+def test_any_iso_4217_gift_card_currency_unless_the_webshop_lists_an_allow_list(demo_table):
+    create(demo_table, code="GIFTJPY", amount="900", currency="JPY")  # demo: base EUR, no list
+    assert code_items.get(demo_table, "GIFTJPY").discount.currency == "JPY"
+    with pytest.raises(InvalidRequest, match="ISO 4217"):
+        create(demo_table, code="GIFTXYZ", amount="50.00", currency="XYZ")
     add_webshop(demo_table, "multi", "k", WebshopSettings(base_currency="EUR", extra_currencies=["USD"]))
     create(demo_table, "multi", "k", code="GIFTUSD", amount="50.00", currency="USD")
     assert code_items.get(demo_table, "GIFTUSD").discount.currency == "USD"
+    with pytest.raises(InvalidRequest, match="accepts EUR, USD"):
+        create(demo_table, "multi", "k", code="GIFTGBP", amount="50.00", currency="GBP")
+    assert code_items.get(demo_table, "GIFTGBP") is None and code_items.get(demo_table, "GIFTXYZ") is None
 
 
 def test_webshop_defaults_fill_what_the_request_leaves_out(demo_table):

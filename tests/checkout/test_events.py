@@ -13,10 +13,12 @@ from tests.conftest import FakeContext, body, event_names, load_event
 EXPECTED = {
     "validate-percent": (200, {"valid": True, "code": "CHECKOUT10", "kind": "percent", "value": "10.00",
                                "currency": "EUR", "discount": "10.00", "shipping_discount": "0.00",
-                               "gift_card_amount": "0.00", "balance": None, "to_pay": "94.90"}),
+                               "gift_card_amount": "0.00", "balance": None, "to_pay": "94.90",
+                               "gift_card_debit": None}),
     "validate-gift-card": (200, {"valid": True, "code": "CHECKOUTGIFT", "kind": "gift_card", "value": "500.00",
                                  "currency": "EUR", "discount": "0.00", "shipping_discount": "0.00",
-                                 "gift_card_amount": "30.00", "balance": "500.00", "to_pay": "74.90"}),
+                                 "gift_card_amount": "30.00", "balance": "500.00", "to_pay": "74.90",
+                                 "gift_card_debit": None}),
     "validate-unknown": (404, {"error": {"code": "unknown", "message": "The code NOSUCHCODE does not exist"}}),
     "validate-expired": (422, {"error": {"code": "expired", "message": "The code CHECKOUTOLD expired on 2020-12-31"}}),
     "validate-without-key": (401, {"error": {"code": "unauthenticated",
@@ -27,7 +29,7 @@ EXPECTED = {
     "redeem-gift-card-overdraw": (422, {"error": {"code": "insufficient_balance", "message":
                                         "The gift card CHECKOUTGIFT has 500.00 EUR left, less than 600.00"}}),
     "redeem-currency-mismatch": (422, {"error": {"code": "currency_mismatch",
-                                                 "message": "The code CHECKOUTGIFT is in EUR, the cart in USD"}}),
+                                                 "message": "The code CHECKOUTGIFT is in EUR, the cart in USD, and no EUR/USD exchange rate is set"}}),
     "redeem-wrong-key": (401, {"error": {"code": "unauthenticated", "message": "The checkout key is not valid"}}),
     "rollback-unknown": (404, {"error": {"code": "not_found",
                                          "message": "Unknown redemption 'CHECKOUT10.000000000000000000000000'"}}),
@@ -124,7 +126,8 @@ def test_refund_samples_after_the_gift_card_redemption(handler, demo_table):
     # 20.98 of the order total 104.90 is a fifth: a fifth of the 25.00 paid by card goes back on it
     assert (first["statusCode"], body(first)) == (201, {
         "refund_id": "RMA-1", "redemption_id": body(first)["redemption_id"], "currency": "EUR", "amount": "20.98",
-        "gift_card_amount": "5.00", "goods_amount": "20.00", "refunded_total": "20.98", "refundable": "83.92",
+        "gift_card_amount": "5.00", "gift_card_credit": None, "goods_amount": "20.00", "refunded_total": "20.98",
+        "refundable": "83.92",
         "created_at": body(first)["created_at"], "replayed": False})
     assert (again["statusCode"], body(again)) == (200, {**body(first), "replayed": True})
     assert code_items.get(demo_table, "CHECKOUTGIFT").balance == Decimal("480.00")

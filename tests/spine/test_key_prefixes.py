@@ -16,7 +16,7 @@ import pytest
 
 from coupons.affonso import items as affonso_items
 from coupons.checkout import items as checkout_items
-from coupons.core import account_items, code_items, outbox
+from coupons.core import account_items, code_items, outbox, rate_items
 from coupons.friendbuy import bank_items, key_items, outbound_items, referral_items
 from coupons.guard import items as guard_items
 from coupons.sales import webhook_items
@@ -51,7 +51,8 @@ BUILDS = {
                         account_items.budget_key("affonso", "demo", date(2026, 1, 1), own_partition=True)["pk"]],
     "CheckoutFunction": [CODE, account("checkout"), checkout_items.redemption_key("SUMMER20", "d")["pk"],
                          outbox.event_key("SUMMER20.d", outbox.SALE), checkout_items.tracked_sale_key("d")["pk"],
-                         account("brandbassador")],  # a tracked sale's ConditionCheck on the webshop
+                         account("brandbassador"),  # a tracked sale's ConditionCheck on the webshop
+                         rate_items.key("EUR", "USD")["pk"]],  # a code in another currency
     "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), account("brandbassador"),
                        guard_items.code_pk("SUMMER20"), guard_items.policy_key("sitevibes", "r")["pk"],
                        webhook_items.key("sitevibes")["pk"], CODE, referral_items.referral_key("cPw5")["pk"],

@@ -10,12 +10,12 @@ commission terms (``rewards``), incentives and creatives, all set by the brand w
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import Enum
 
 from pydantic import Field, field_validator, model_validator
 
-from coupons.core import account_items, issuing
+from coupons.core import account_items, issuing, money
 from coupons.core.accounts import authenticate
 from coupons.core.base_model import Model
 from coupons.core.models import Discount
@@ -74,11 +74,11 @@ class Rewards(Model):
         return self
 
     def commission(self, paid: Decimal, sale_currency: str, programme_currency: str | None) -> Decimal | None:
-        """The commission on one sale of ``paid`` (half up to the cent), or None when the terms
-        cannot price it: a flat amount in the programme's currency does not apply to a sale in
-        another currency (no exchange rates here)."""
+        """The commission on one sale of ``paid`` (half up to the sale currency's ISO 4217 exponent:
+        JPY none, KWD three), or None when the terms cannot price it: a flat amount in the
+        programme's currency does not apply to a sale in another currency."""
         if self.type is RewardType.PERCENTAGE:
-            return (paid * self.amount / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+            return money.quantize(paid * self.amount / 100, sale_currency)
         return self.amount if sale_currency == programme_currency else None
 
 

@@ -29,7 +29,9 @@ DEFAULT_MAX_GIFT_CARD = Decimal("1000.00")
 
 class WebshopSettings(Model):
     base_currency: str
-    extra_currencies: list[str] = Field(default_factory=list)  # other gift-card currencies allowed
+    # Gift cards are spendable in any currency at the brand's rates (docs/money.md), so any ISO 4217
+    # currency is accepted; a non-empty list makes base + these an allow-list.
+    extra_currencies: list[str] = Field(default_factory=list)
     uses_per_code: int | None = Field(default=None, ge=1, le=1_000_000_000)  # None: unlimited
     valid_days: int | None = Field(default=None, ge=1, le=3650)  # None: no expiry
     tracking_key: str | None = None  # sent with Brandbassador's sales pixel (webshops set-tracking-key)
@@ -69,10 +71,11 @@ def create_code(table: Table, webshop: Webshop, request: CodeRequest) -> issuing
         balance = None
     else:
         currency = request.currency or settings.base_currency
-        if currency != settings.base_currency and currency not in settings.extra_currencies:
+        allowed = [settings.base_currency, *settings.extra_currencies] if settings.extra_currencies else None
+        if allowed is not None and currency not in allowed:
             raise InvalidRequest(
                 f"Gift cards in {currency} are not accepted by webshop {webshop.id!r}; "
-                f"its currency is {settings.base_currency}"
+                f"it accepts {', '.join(allowed)}"
             )
         if request.amount is not None and request.amount > settings.max_gift_card:
             raise LimitReached(f"Gift cards of webshop {webshop.id!r} are at most {settings.max_gift_card} "

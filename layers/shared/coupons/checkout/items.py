@@ -111,7 +111,8 @@ def sales(table: Table, first: date, last: date) -> Iterator[Redemption]:
 
 
 def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_limit: int | None,
-           key_check: tuple[dict[str, Any], str] | None = None, whole_balance: bool = False) -> None:
+           key_check: tuple[dict[str, Any], str] | None = None, whole_balance: bool = False,
+           rate_parts: dict[str, dict[str, Any]] | None = None) -> None:
     """Use the code once, record the redemption and queue its sale event, all or nothing: the one
     DynamoDB call of a redemption.
 
@@ -126,7 +127,9 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
 
     ``ConditionsFailed`` names the parts that failed, each with the item as DynamoDB found it:
     ``key``, ``redemption`` (this order already redeemed this code: a replay), ``code``,
-    ``customer`` (``event`` fails only with ``redemption``).
+    ``customer`` (``event`` fails only with ``redemption``). ``rate_parts``: a code in another
+    currency than the cart's (``checkout.conversion``): ConditionChecks holding the rates it was
+    converted at; its balance and currency conditions are then in the code's own currency.
     """
     today = redemption.created_at.date()
     kind, owner = record.discount.kind, record.owner
@@ -158,15 +161,20 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
         names["#value"] = "value"
         values[":value"] = record.discount.value
         condition.append("#value = :value")
+    converted = redemption.gift_card_debit or redemption.discount_conversion
     if kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD):
         names["#currency"] = "currency"
-        values[":currency"] = redemption.cart.currency
+        values[":currency"] = converted.currency if converted else redemption.cart.currency
         condition.append("#currency = :currency")
     if kind is DiscountKind.GIFT_CARD:
         names["#balance"] = "balance"
-        values[":amount"] = redemption.gift_card_amount
+        values[":amount"] = redemption.gift_card_taken  # in the card's currency
         update += ", #balance = #balance - :amount"
-        condition.append("#balance = :amount" if whole_balance else "#balance >= :amount")
+        if whole_balance and redemption.gift_card_debit:  # paid all the card could: the balance as read
+            values[":whole"] = record.balance
+            condition.append("#balance = :whole")
+        else:
+            condition.append("#balance = :amount" if whole_balance else "#balance >= :amount")
     parts: dict[str, dict[str, Any]] = {}
     if key_check is not None:
         account_key, secret_hash = key_check
@@ -187,6 +195,7 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
         "ConditionExpression": "attribute_not_exists(pk)",
     }}
     parts["event"] = {"Put": outbox.put(table, redemption, outbox.SALE, redemption.created_at)}
+    parts.update(rate_parts or {})
     if customer_limit is not None and redemption.customer_key:
         parts["customer"] = {"Update": {
             "Key": table.serialize(customer_key(record.code, redemption.customer_key)),
@@ -210,7 +219,7 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
     if redemption.kind is DiscountKind.GIFT_CARD:
         code_update += ", #balance = #balance + :amount"
         names["#balance"] = "balance"
-        values[":amount"] = redemption.gift_card_amount - redemption.gift_card_refunded
+        values[":amount"] = redemption.gift_card_taken - redemption.gift_card_returned  # card currency
     rolled_back = redemption.model_copy(update={"state": RedemptionState.ROLLED_BACK, "rolled_back_at": now})
     parts = {
         "redemption": {"Update": {
@@ -261,16 +270,20 @@ def refund(table: Table, redemption: Redemption, given: Refund, now: datetime) -
     after = redemption.model_copy(update={
         "refunded": redemption.refunded + given.amount,
         "gift_card_refunded": redemption.gift_card_refunded + given.gift_card_amount,
+        "gift_card_debit_refunded": redemption.gift_card_debit_refunded + (given.gift_card_debit or 0),
     })
+    back = given.gift_card_amount if given.gift_card_debit is None else given.gift_card_debit  # card currency
     parts: dict[str, dict[str, Any]] = {
         "redemption": {"Update": {
             "Key": table.serialize(redemption_key(redemption.code, digest)),
-            "UpdateExpression": "SET #refunded = :after, gift_card_refunded = :gift_after",
+            "UpdateExpression": "SET #refunded = :after, gift_card_refunded = :gift_after"
+                                + (", gift_card_debit_refunded = :debit_after" if given.gift_card_debit is not None else ""),
             "ConditionExpression": f"#state = :redeemed AND {_refunded_is(redemption.refunded)}",
             "ExpressionAttributeNames": {"#state": "state", "#refunded": "refunded"},
             "ExpressionAttributeValues": table.values({
                 ":redeemed": RedemptionState.REDEEMED, ":before": redemption.refunded, ":after": after.refunded,
-                ":gift_after": after.gift_card_refunded}),
+                ":gift_after": after.gift_card_refunded,
+                **({":debit_after": after.gift_card_debit_refunded} if given.gift_card_debit is not None else {})}),
         }},
         "refund": {"Put": {
             "Item": table.serialize({**refund_key(redemption.code, digest, given.refund_id), **given.model_dump(),
@@ -279,13 +292,13 @@ def refund(table: Table, redemption: Redemption, given: Refund, now: datetime) -
         }},
         "event": {"Put": outbox.put(table, after, outbox.REFUND, now, given)},
     }
-    if given.gift_card_amount > 0:
+    if back > 0:
         parts["code"] = {"Update": {
             "Key": table.serialize(code_items.key(redemption.code)),
             "UpdateExpression": "SET #balance = #balance + :amount",
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeNames": {"#balance": "balance"},
-            "ExpressionAttributeValues": table.values({":amount": given.gift_card_amount}),
+            "ExpressionAttributeValues": table.values({":amount": back}),
         }}
     table.transact(parts)
     return after

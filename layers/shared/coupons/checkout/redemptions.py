@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from coupons.checkout import items, remembered
+from coupons.checkout import conversion, items, remembered
 from coupons.checkout.rules import (
     CodeRefused,
     Quote,
@@ -35,7 +35,8 @@ from coupons.core import account_items, code_items, codes, money
 from coupons.core.credentials import hash_secret, verify_secret
 from coupons.core.errors import InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import Account, CodeRecord, DiscountKind, Owner, utcnow
-from coupons.core.sales import Cart, Customer, Redemption, RedemptionState, RefRefused, Refund, partner_of_ref
+from coupons.core.rates import Derived
+from coupons.core.sales import Cart, Conversion, Customer, Redemption, RedemptionState, RefRefused, Refund, partner_of_ref
 from coupons.core.table import ConditionsFailed, Table, backoff
 
 PARTNER = "checkout"  # checkout keys are accounts of this partner
@@ -100,7 +101,9 @@ def validate(table: Table, key: str, code: str, cart: Cart, customer: Customer,
              amount: Decimal | None = None) -> Quote:
     code = codes.require_valid(code, codes.WITH_HYPHENS)
     record, _, customer_uses = _read(table, key, code, None, customer)
-    return quote(record, code, cart, utcnow().date(), amount, customer_uses, customer.key is not None)
+    today = utcnow().date()
+    rate = conversion.rate_for(table, record, cart, today)
+    return quote(record, code, cart, today, amount, customer_uses, customer.key is not None, rate)
 
 
 def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, customer: Customer,
@@ -113,7 +116,8 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
     record = remembered.code(table, code) if key_hash else None
     for attempt in range(RACE_ATTEMPTS):
         now = utcnow()
-        given = _hopeful_quote(record, code, cart, now, amount, customer)
+        rate = conversion.rate_for(table, record, cart, now.date())  # None for same-currency codes
+        given = _hopeful_quote(record, code, cart, now, amount, customer, rate)
         if record is None or given is None:
             # Nothing remembered, or the code (as remembered) cannot apply: one consistent read
             # answers a retry or a refusal without writing, as the transaction would not.
@@ -121,8 +125,9 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
             key_hash = None  # verified by this very read
             if earlier is not None:
                 return _replay(earlier)
+            rate = conversion.rate_for(table, record, cart, now.date())
             try:
-                given = quote(record, code, cart, now.date(), amount, customer_uses, customer.key is not None)
+                given = quote(record, code, cart, now.date(), amount, customer_uses, customer.key is not None, rate)
             except CodeRefused as refused:
                 # BatchGetItem reads each item consistently but not all at one instant: this order's
                 # own first try may have committed between the two reads. Refusals that its
@@ -139,7 +144,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
             id=redemption_id(code, order_id), code=code, order_id=order_id, kind=record.discount.kind, cart=cart,
             customer=customer, customer_key=customer.key if limited else None, discount=given.discount,
             shipping_discount=given.shipping_discount, gift_card_amount=given.gift_card_amount, owner=record.owner,
-            ref=ref, created_at=now,
+            ref=ref, created_at=now, **_converted(record, given),
         )
         # A card paying all it holds was charged by the balance itself: the condition holds that value.
         whole_balance = (record.discount.kind is DiscountKind.GIFT_CARD and amount is None
@@ -147,7 +152,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
         try:
             items.redeem(table, redemption, record, record.max_uses_per_customer,
                          key_check=(account_items.key(PARTNER, account), key_hash) if key_hash else None,
-                         whole_balance=whole_balance)
+                         whole_balance=whole_balance, rate_parts=conversion.condition_parts(table, given.rate))
         except ConditionsFailed as refused:
             if "key" in refused:  # revoked or stored anew since this instance verified it: read it
                 remembered.forget_key(table, account)
@@ -158,7 +163,10 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
                 continue
             if mine := refused.failed.get("redemption"):  # the same order redeemed this code before
                 return _replay(items.from_item(mine))
-            record = _why(table, refused, record, code, cart, now, amount, customer)
+            if conversion.rate_changed(refused.failed) and "code" not in refused:  # read it again
+                conversion.forget(table, record, cart)
+                continue
+            record = _why(table, refused, record, code, cart, now, amount, customer, rate)
             continue
         remembered.keep_code(table, _after(record, redemption))
         if key_hash:
@@ -168,7 +176,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
 
 
 def _hopeful_quote(record: CodeRecord | None, code: str, cart: Cart, now: datetime, amount: Decimal | None,
-                   customer: Customer) -> Quote | None:
+                   customer: Customer, rate: Derived | None = None) -> Quote | None:
     """What a remembered code gives this order, judged on everything but its counters, or None
     (nothing remembered, or a rule refuses). Counters (``uses``, the customer's uses, a card's
     balance when ``amount`` is given) are not judged from memory, which is stale by design: the
@@ -177,16 +185,30 @@ def _hopeful_quote(record: CodeRecord | None, code: str, cart: Cart, now: dateti
         return None
     counters: dict[str, object] = {"uses": 0}
     if amount is not None and record.discount.kind is DiscountKind.GIFT_CARD:
-        counters["balance"] = max(record.balance or Decimal(0), amount)
+        card_amount = rate.to_base(amount) if rate is not None and not rate.stale else amount
+        counters["balance"] = max(record.balance or Decimal(0), amount, card_amount)
     try:
-        return quote(record.model_copy(update=counters), code, cart, now.date(), amount, 0, customer.key is not None)
+        return quote(record.model_copy(update=counters), code, cart, now.date(), amount, 0, customer.key is not None,
+                     rate)
     except (CodeRefused, InvalidRequest):
         return None
 
 
+def _converted(record: CodeRecord, given: Quote) -> dict[str, Conversion]:
+    """A code in another currency than the cart's: its own-currency side of the redemption."""
+    rate, currency = given.rate, record.discount.currency
+    if rate is None or currency is None:
+        return {}
+    if record.discount.kind is DiscountKind.GIFT_CARD and given.gift_card_debit is not None:
+        return {"gift_card_debit": Conversion(amount=given.gift_card_debit, currency=currency, rate=rate.rate,
+                                              rate_date=rate.rate_date)}
+    return {"discount_conversion": Conversion(amount=record.discount.value or Decimal(0), currency=currency,
+                                              rate=rate.rate, rate_date=rate.rate_date)}
+
+
 def _after(record: CodeRecord, redemption: Redemption) -> CodeRecord:
     """``record`` as this redemption left it (as far as this instance can know)."""
-    spent = {"balance": (record.balance or Decimal(0)) - redemption.gift_card_amount} \
+    spent = {"balance": (record.balance or Decimal(0)) - redemption.gift_card_taken} \
         if record.discount.kind is DiscountKind.GIFT_CARD else {}
     return record.model_copy(update={"uses": record.uses + 1, **spent})
 
@@ -202,7 +224,7 @@ def _replay(earlier: Redemption) -> Redeemed:
 
 
 def _why(table: Table, refused: ConditionsFailed, record: CodeRecord, code: str, cart: Cart, now: datetime,
-         amount: Decimal | None, customer: Customer) -> CodeRecord:
+         amount: Decimal | None, customer: Customer, rate: Derived | None = None) -> CodeRecord:
     """Explain a cancelled redemption from the items the failed conditions handed back, by the same
     rules as validate: raises the refusal. When the code item as handed back still applies, the
     redemption was computed from values that have changed since (``record`` was remembered, or
@@ -216,7 +238,12 @@ def _why(table: Table, refused: ConditionsFailed, record: CodeRecord, code: str,
             remembered.forget_code(table, code)
         else:
             remembered.keep_code(table, found)
-        why = refusal(found, code, cart, now.date(), amount, customer_uses, customer.key is not None)
+        if found is not None and conversion.needs_rate(found, cart) and (
+                rate is None or conversion.rate_changed(refused.failed)
+                or found.discount.currency != record.discount.currency):
+            conversion.forget(table, found, cart)
+            rate = conversion.rate_for(table, found, cart, now.date())
+        why = refusal(found, code, cart, now.date(), amount, customer_uses, customer.key is not None, rate)
         if why is not None:
             raise why
         if found is not None and found.model_copy(update={"uses": record.uses}) != record:
@@ -305,9 +332,12 @@ def _refund_of(found: Redemption, refund_id: str, amount: Decimal) -> Refund:
                           f"({left} of the order total {money.to_wire(total, currency)})")
     # Shares of the running total, not of each refund: the pieces always add up to the whole.
     gift_after = money.quantize(found.gift_card_amount * after / total, currency)
+    debit = found.gift_card_debit  # a card in another currency: its share in its currency, by the same rule
+    debit_back = None if debit is None else (
+        money.quantize(debit.amount * after / total, debit.currency) - found.gift_card_debit_refunded)
     return Refund(refund_id=refund_id, amount=amount, gift_card_amount=gift_after - found.gift_card_refunded,
                   goods_amount=found.refunded_share(after) - found.refunded_share(found.refunded),
-                  created_at=utcnow())
+                  created_at=utcnow(), gift_card_debit=debit_back)
 
 
 def _refund_replay(found: Redemption, earlier: Refund, amount: Decimal) -> Refunded:

@@ -17,6 +17,7 @@ from coupons.core import codes, money
 from coupons.core.base_model import Model
 from coupons.core.errors import CouponError, InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, DiscountKind, Owner
+from coupons.core.rates import Derived
 from coupons.core.sales import Cart
 
 
@@ -32,6 +33,7 @@ class Reason(str, Enum):
     CUSTOMER_LIMIT_REACHED = "customer_limit_reached"
     CUSTOMER_REQUIRED = "customer_required"
     CURRENCY_MISMATCH = "currency_mismatch"
+    RATE_STALE = "rate_stale"  # the exchange rate a code in another currency needs is too old
     INSUFFICIENT_BALANCE = "insufficient_balance"
     NOT_A_GIFT_CARD = "not_a_gift_card"
     # 409: what the request asks conflicts with what this order already did
@@ -62,8 +64,10 @@ class Quote(Model):
     discount: Decimal = Decimal("0.00")  # off the subtotal (percent, fixed)
     shipping_discount: Decimal = Decimal("0.00")  # free shipping
     gift_card_amount: Decimal = Decimal("0.00")  # paid with the gift card
-    balance: Decimal | None = None  # gift card balance before this order
+    balance: Decimal | None = None  # gift card balance before this order (in the cart's currency: what it can pay)
     owner: Owner
+    rate: Derived | None = None  # a gift card or fixed code in another currency: cart units per code unit
+    gift_card_debit: Decimal | None = None  # with ``rate``: what the card is debited, in its own currency
 
 
 def order_total(cart: Cart, goods_discount: Decimal = Decimal(0)) -> Decimal:
@@ -102,9 +106,18 @@ def parse_redemption_id(redemption: str) -> tuple[str, str]:
 # ---- the rules ---------------------------------------------------------------------------------
 
 
+def _foreign(record: CodeRecord, cart: Cart, rate: Derived | None) -> Derived | None:
+    """``rate`` when it converts ``record``'s currency to the cart's (``checkout.conversion``)."""
+    currency = record.discount.currency
+    if rate is None or currency == cart.currency or (rate.base, rate.quote) != (currency, cart.currency):
+        return None
+    return rate
+
+
 def refusal(record: CodeRecord | None, code: str, cart: Cart, today: date, amount: Decimal | None = None,
-            customer_uses: int = 0, customer_given: bool = True) -> CodeRefused | None:
-    """The first rule ``record`` breaks for this cart, or None when the code applies."""
+            customer_uses: int = 0, customer_given: bool = True, rate: Derived | None = None) -> CodeRefused | None:
+    """The first rule ``record`` breaks for this cart, or None when the code applies. ``rate``: the
+    brand's rate from a gift card's or fixed code's currency to the cart's, when they differ."""
     if record is None:
         return CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
     if record.status != "active":
@@ -126,11 +139,27 @@ def refusal(record: CodeRecord | None, code: str, cart: Cart, today: date, amoun
             return CodeRefused(Reason.CUSTOMER_LIMIT_REACHED,
                                f"This customer has used the code {code} {customer_uses} times, the most allowed")
     kind, currency = record.discount.kind, record.discount.currency
+    foreign = _foreign(record, cart, rate)
     if kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD) and currency != cart.currency:
-        return CodeRefused(Reason.CURRENCY_MISMATCH, f"The code {code} is in {currency}, the cart in {cart.currency}")
+        if foreign is None:
+            return CodeRefused(Reason.CURRENCY_MISMATCH, f"The code {code} is in {currency}, the cart in "
+                                                         f"{cart.currency}, and no {currency}/{cart.currency} "
+                                                         "exchange rate is set")
+        if foreign.stale:
+            return CodeRefused(Reason.RATE_STALE, f"The {currency}/{cart.currency} exchange rate is of "
+                                                  f"{foreign.rate_date}, older than this brand accepts; "
+                                                  "nothing was charged (the rates need a refresh)")
     if amount is not None and kind is not DiscountKind.GIFT_CARD:
         return CodeRefused(Reason.NOT_A_GIFT_CARD, f"The code {code} is not a gift card; send no amount")
-    if kind is DiscountKind.GIFT_CARD:
+    if kind is DiscountKind.GIFT_CARD and foreign is not None:
+        balance = record.balance or Decimal(0)
+        wanted = amount if amount is not None else Decimal(1).scaleb(-money.exponent(cart.currency))
+        if (foreign.to_base(wanted) > balance) if amount is not None else (foreign.pays(balance) < wanted):
+            return CodeRefused(Reason.INSUFFICIENT_BALANCE,
+                               f"The gift card {code} has {money.to_wire(balance, currency)} {currency} left, "
+                               f"less than {money.to_wire(wanted, cart.currency)} {cart.currency} at "
+                               f"{foreign.rate} {cart.currency} per {currency}")
+    elif kind is DiscountKind.GIFT_CARD:
         balance = record.balance or Decimal(0)
         wanted = amount if amount is not None else Decimal(1).scaleb(-money.exponent(currency))
         if balance < wanted:
@@ -141,10 +170,10 @@ def refusal(record: CodeRecord | None, code: str, cart: Cart, today: date, amoun
 
 
 def quote(record: CodeRecord | None, code: str, cart: Cart, today: date, amount: Decimal | None = None,
-          customer_uses: int = 0, customer_given: bool = True) -> Quote:
+          customer_uses: int = 0, customer_given: bool = True, rate: Derived | None = None) -> Quote:
     """What the code gives on ``cart``, or ``CodeRefused``. ``amount`` is what to pay with a gift
-    card (default: as much of the order as the balance covers)."""
-    refused = refusal(record, code, cart, today, amount, customer_uses, customer_given)
+    card (default: as much of the order as the balance covers). ``rate``: see ``refusal``."""
+    refused = refusal(record, code, cart, today, amount, customer_uses, customer_given, rate)
     if refused or record is None:  # (refusal() refuses a missing record: this tells the type checker)
         raise refused or CodeRefused(Reason.UNKNOWN, f"The code {code} does not exist")
     owed = order_total(cart)
@@ -155,15 +184,21 @@ def quote(record: CodeRecord | None, code: str, cart: Cart, today: date, amount:
     result = Quote(code=record.code, kind=discount.kind, value=discount.value, currency=cart.currency,
                    owner=record.owner)
     value = discount.value or Decimal(0)  # percent and fixed discounts always carry one (models.Discount)
+    foreign = _foreign(record, cart, rate) if discount.kind in (DiscountKind.FIXED, DiscountKind.GIFT_CARD) else None
+    result.rate = foreign
     if discount.kind is DiscountKind.PERCENT:
         result.discount = min(money.quantize(cart.subtotal * value / 100, cart.currency), cart.subtotal)
     elif discount.kind is DiscountKind.FIXED:
-        result.discount = min(money.quantize(value, cart.currency), cart.subtotal)
+        converted = foreign.to_quote(value) if foreign else money.quantize(value, cart.currency)
+        result.discount = min(converted, cart.subtotal)
     elif discount.kind is DiscountKind.FREE_SHIPPING:
         result.shipping_discount = cart.shipping
     else:
-        result.balance = record.balance
-        result.gift_card_amount = amount if amount is not None else min(record.balance or Decimal(0), owed)
+        balance = record.balance or Decimal(0)
+        result.balance = foreign.pays(balance) if foreign else record.balance
+        result.gift_card_amount = amount if amount is not None else min(result.balance or Decimal(0), owed)
         if result.gift_card_amount <= 0:
             raise InvalidRequest("The order total is 0: there is nothing to pay with the gift card")
+        if foreign:  # never more than the balance (refusal() checked it; pays() rounds down)
+            result.gift_card_debit = min(foreign.to_base(result.gift_card_amount), balance)
     return result

@@ -28,7 +28,7 @@ from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidReques
 from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
-from coupons.core.sales import Cart, Customer, Redemption, Refund
+from coupons.core.sales import Cart, Conversion, Customer, Redemption, Refund
 
 # error class -> (HTTP status, error code)
 _CODES: dict[type, tuple[int, str]] = {
@@ -165,6 +165,14 @@ def _wire(value: Decimal | None, currency: str | None = None) -> str | None:
     return None if value is None else money.to_wire(value, currency)
 
 
+def _debit(d: Conversion | None) -> dict[str, Any] | None:
+    """A code in another currency: its side, ``rate`` in cart units per unit of the code's currency."""
+    if d is None:
+        return None
+    return {"amount": money.to_wire(d.amount, d.currency), "currency": d.currency, "rate": str(d.rate),
+            "rate_date": d.rate_date.isoformat() if d.rate_date else None}
+
+
 def quoted(q: Quote, cart_: Cart) -> Response:
     to_pay = order_total(cart_, q.discount) - q.shipping_discount - q.gift_card_amount
     c = cart_.currency
@@ -179,6 +187,9 @@ def quoted(q: Quote, cart_: Cart) -> Response:
         "gift_card_amount": _wire(q.gift_card_amount, c),
         "balance": _wire(q.balance, c),
         "to_pay": _wire(max(to_pay, Decimal(0)), c),
+        "gift_card_debit": _debit(Conversion(amount=q.gift_card_debit, currency=q.rate.base, rate=q.rate.rate,
+                                             rate_date=q.rate.rate_date)
+                                  if q.rate is not None and q.gift_card_debit is not None else None),
     })
 
 
@@ -197,6 +208,7 @@ def redemption(r: Redemption, replayed: bool, status: int = 200) -> Response:
         "paid_goods_total": _wire(r.paid_goods_total, c),
         "order_total": _wire(r.order_total, c),
         "refunded": _wire(r.refunded, c),
+        "gift_card_debit": _debit(r.gift_card_debit),
         "attributed_to": r.owner.model_dump(),
         "created_at": r.created_at.isoformat(),
         "rolled_back_at": r.rolled_back_at.isoformat() if r.rolled_back_at else None,
@@ -226,6 +238,9 @@ def refunded(r: Redemption, given: Refund, replayed: bool) -> Response:
         "currency": c,
         "amount": _wire(given.amount, c),
         "gift_card_amount": _wire(given.gift_card_amount, c),
+        "gift_card_credit": None if given.gift_card_debit is None or r.gift_card_debit is None else {
+            "amount": money.to_wire(given.gift_card_debit, r.gift_card_debit.currency),
+            "currency": r.gift_card_debit.currency},
         "goods_amount": _wire(given.goods_amount, c),
         "refunded_total": _wire(r.refunded, c),
         "refundable": _wire(r.order_total - r.refunded, c),
@@ -248,6 +263,9 @@ def gift_card(record: CodeRecord, history: list[Redemption]) -> Response:
                 "order_id": r.order_id,
                 "amount": _wire(r.gift_card_amount, r.cart.currency),
                 "refunded": _wire(r.gift_card_refunded, r.cart.currency),
+                "cart_currency": r.cart.currency,
+                "debit": _wire(r.gift_card_taken, record.discount.currency),
+                "credited": _wire(r.gift_card_returned, record.discount.currency),
                 "state": r.state.value,
                 "created_at": r.created_at.isoformat(),
                 "rolled_back_at": r.rolled_back_at.isoformat() if r.rolled_back_at else None,

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
@@ -64,6 +64,17 @@ class RedemptionState(str, Enum):
     ROLLED_BACK = "rolled_back"
 
 
+class Conversion(Model):
+    """A code's own-currency side of a redemption in another currency (``coupons.core.rates``):
+    ``amount`` in the code's ``currency`` (a gift card: what was debited; a fixed code: its value),
+    at ``rate`` units of the cart's currency per unit of the code's, of ``rate_date``."""
+
+    amount: Decimal
+    currency: str
+    rate: Decimal
+    rate_date: date | None = None
+
+
 class Redemption(Model):
     """One use of a code by one order, attributed to the code's owner; or (``code`` empty, ``kind``
     None) an order attributed by a partner's tracking reference alone (``ref``, POST /checkout/sales).
@@ -88,6 +99,21 @@ class Redemption(Model):
     rolled_back_at: datetime | None = None
     refunded: Decimal = Decimal("0.00")  # given back to the customer across partial refunds
     gift_card_refunded: Decimal = Decimal("0.00")  # of which back onto the gift card
+    # A gift card in another currency than the cart's: what was debited in the card's currency, and
+    # what refunds gave back onto it so far in that currency (a rollback returns the rest).
+    gift_card_debit: Conversion | None = None
+    gift_card_debit_refunded: Decimal = Decimal(0)
+    discount_conversion: Conversion | None = None  # a fixed-amount code in another currency
+
+    @property
+    def gift_card_taken(self) -> Decimal:
+        """What the card was debited, in the card's currency."""
+        return self.gift_card_debit.amount if self.gift_card_debit else self.gift_card_amount
+
+    @property
+    def gift_card_returned(self) -> Decimal:
+        """What refunds gave back onto the card so far, in the card's currency."""
+        return self.gift_card_debit_refunded if self.gift_card_debit else self.gift_card_refunded
 
     @property
     def goods_discount(self) -> Decimal:
@@ -134,6 +160,7 @@ class Refund(Model):
     gift_card_amount: Decimal  # of which back onto the gift card (its share of the order)
     goods_amount: Decimal  # the share of paid_goods_total this refund takes back
     created_at: datetime
+    gift_card_debit: Decimal | None = None  # a card in another currency: what goes back onto it, in its currency
 
 
 # ---- partners' tracking references --------------------------------------------------------------
