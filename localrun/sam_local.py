@@ -1,0 +1,532 @@
+"""``make sam-local``: every events/ sample through SAM's own emulator, compared with the direct call.
+
+``python -m localrun.sam_local`` (``--subset``: one event per function, what ``make test`` runs):
+
+1. Docker: a daemon that answers, else Debian's ``docker.io`` installed (root with apt) and
+   ``dockerd`` started for the run (and stopped after it); qemu (``qemu-user-static``, binfmt_misc)
+   when the template's architecture is not this machine's.
+2. The Lambda base image, built once from ``tools/sam-local/image/`` (Debian 13's python3.13 plus
+   the runtime interface client; no registry is reachable here) and tagged by a hash of that
+   folder: it is built again only when the recipe changes.
+3. ``sam local invoke <Function> -e events/<contract>/<case>.json`` for every sample, on the built
+   template (``make build``), with DynamoDB Local on this machine behind it; and the same event
+   given to the handler directly, as the tests do, on an identically seeded table of the same engine.
+   Both sides run the events in the same order (a code created by one event is there for the next).
+4. The answers compared, status and body, ids and timestamps ignored (``normalise``): one line per
+   event, a total, exit status 1 on any difference.
+5. ``sam local start-api`` on the same template, smoke-tested with three requests (``--no-api``: not).
+
+SAM gives a function only the environment variables its template declares (``--env-vars`` can
+override those, an undeclared one is dropped), and its Timeout: the run uses a copy of the built
+template (``.aws-sam/build/sam-local.json``) that declares ``AWS_ENDPOINT_URL_DYNAMODB`` (empty) and
+raises the Timeout for emulated arm64. The deployed template is unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localrun import template
+
+ROOT = template.ROOT
+EVENTS_DIR = ROOT / "events"
+IMAGE_RECIPE = ROOT / "tools" / "sam-local" / "image"
+BUILD_DIR = ROOT / ".aws-sam" / "build"
+WORK_DIR = ROOT / ".aws-sam" / "sam-local"
+LOCAL_TEMPLATE = BUILD_DIR / "sam-local.json"  # beside the built template: its CodeUri paths are relative
+SAM = str(Path(sys.executable).with_name("sam"))
+IMAGE_NAME = "coupons-sam-local"
+# Under qemu a cold start of a handler takes tens of seconds (the template's 10 s is for Lambda).
+LOCAL_TIMEOUT = 300
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
+# What the local run sets in each function that declares it (SAM keeps only declared variables).
+SAM_TABLE = "coupons-sam"
+DIRECT_TABLE = "coupons-direct"
+SKIPPED = "SAM LOCAL SKIPPED"
+
+
+class Unavailable(Exception):
+    """Docker (or qemu, or debootstrap) is missing and cannot be installed here."""
+
+
+# ---- what runs: events, functions, the recipe ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    contract: str  # events/<contract>/
+    name: str  # <name>.json
+    function: str  # the template's logical id
+
+    @property
+    def path(self) -> Path:
+        return EVENTS_DIR / self.contract / f"{self.name}.json"
+
+    def __str__(self) -> str:
+        return f"{self.contract}/{self.name}"
+
+
+def contract_functions() -> dict[str, str]:
+    """events/<contract>/ -> the function whose code is functions/<contract>/ (the sender's events are SQS messages)."""
+    return {Path(f.code_dir).name: f.name for f in template.functions()}
+
+
+def cases(events_dir: Path = EVENTS_DIR) -> list[Case]:
+    """Every sample, in the order both sides run them: contracts and names sorted (events/sender's
+    message is the sale of events/checkout's redeem-tracking-link, so it comes after checkout's)."""
+    functions = contract_functions()
+    found = []
+    for folder in sorted(p for p in events_dir.iterdir() if p.is_dir()):
+        if folder.name not in functions:
+            raise SystemExit(f"events/{folder.name}/: no function in template.yaml has CodeUri functions/{folder.name}/")
+        found += [Case(folder.name, p.stem, functions[folder.name]) for p in sorted(folder.glob("*.json"))]
+    return found
+
+
+# make test's share: one event per function, each its contract's main case; the checkout's redeem
+# with a tracking link records the sale that events/sender's message then delivers (to the stub).
+SUBSET = ("affonso/coupon", "brandbassador/percent-code", "checkout/redeem-tracking-link",
+          "friendbuy/referral-code-from-bank", "sender/sale-tracking-link", "sitevibes/coupon")
+
+
+def subset(all_cases: list[Case], names: tuple[str, ...] = SUBSET) -> list[Case]:
+    """One event per function: the named one, else (a sample renamed) the function's first."""
+    chosen = {case.function: case for case in all_cases if str(case) in names}
+    for case in all_cases:
+        chosen.setdefault(case.function, case)
+    return [case for case in all_cases if chosen[case.function] == case]
+
+
+def recipe_hash(folder: Path = IMAGE_RECIPE) -> str:
+    """sha256 over the recipe's files (relative path, executable bit, content), 12 hex digits."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(b"x" if os.access(path, os.X_OK) else b"-")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
+
+
+def runtime_and_architecture() -> tuple[str, str]:
+    function = template.load()["Globals"]["Function"]
+    return function["Runtime"], function["Architectures"][0]
+
+
+def image_tag(runtime: str, architecture: str, recipe: str) -> str:
+    return f"{IMAGE_NAME}:{runtime}-{architecture}-{recipe}"
+
+
+# ---- comparing answers -----------------------------------------------------------------------
+
+# Values made at the call: ids, times, tokens and drawn or generated codes differ between two runs
+# of the same event on identically seeded tables. Their keys keep their place, their values do not count.
+VOLATILE_KEYS = frozenset({
+    "id", "redemption_id", "refund_id", "request_id", "requestId", "messageId",
+    "created_at", "createdAt", "updated_at", "expires_at", "expiresAt", "expires", "redeemed_at", "time",
+    "token", "coupon_code", "couponCode", "referral_code", "referralCode", "referralLink", "link",
+})
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _mask(value: Any, key: str | None = None) -> Any:
+    if key in VOLATILE_KEYS and value is not None:
+        return "<volatile>"
+    if isinstance(value, dict):
+        return {k: _mask(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    if isinstance(value, str):
+        if _ISO_TIME.match(value):
+            return "<time>"
+        return _UUID.sub("<uuid>", value)
+    return value
+
+
+def normalise(answer: Any) -> Any:
+    """What is compared of a function's answer: an HTTP answer's status and body (JSON parsed when
+    it is JSON), anything else (the sender's batch answer, an error) as it is; volatile values masked."""
+    if isinstance(answer, dict) and "statusCode" in answer:
+        body = answer.get("body")
+        with contextlib.suppress(TypeError, ValueError):
+            body = json.loads(str(body))
+        return {"status": answer["statusCode"], "body": _mask(body)}
+    return _mask(answer)
+
+
+# ---- the machine: Docker, qemu ---------------------------------------------------------------
+
+
+def _quiet(*command: str) -> bool:
+    return subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0
+
+
+def apt_install(packages: list[str], why: str) -> None:
+    if not packages:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise Unavailable(f"{why} needs {' '.join(packages)}; install them (Debian: apt-get install {' '.join(packages)})"
+                          " or run as root with apt-get")
+    print(f"installing {' '.join(packages)} ({why}, apt-get)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def docker_daemon() -> Iterator[None]:
+    """A Docker daemon that answers: the running one, else dockerd started here (and stopped on exit)."""
+    if shutil.which("docker") and _quiet("docker", "info"):
+        yield
+        return
+    apt_install([] if shutil.which("dockerd") and shutil.which("docker") else ["docker.io"], "Docker")
+    if os.geteuid() != 0:
+        raise Unavailable("no Docker daemon answers and only root can start dockerd here")
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    log = (WORK_DIR / "dockerd.log").open("ab")
+    print("starting dockerd for this run (log: .aws-sam/sam-local/dockerd.log)", flush=True)
+    daemon = subprocess.Popen(["dockerd"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _quiet("docker", "info"):
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                raise Unavailable("dockerd did not start: see .aws-sam/sam-local/dockerd.log")
+            time.sleep(0.5)
+        yield
+    finally:
+        print("stopping the dockerd this run started", flush=True)
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+        log.close()
+
+
+QEMU = {"arm64": ("aarch64", "qemu-aarch64"), "x86_64": ("x86_64", "qemu-x86_64")}
+BINFMT = Path("/proc/sys/fs/binfmt_misc")
+
+
+def ensure_emulation(architecture: str) -> bool:
+    """qemu through binfmt_misc when the functions' architecture is not this machine's; True if emulated."""
+    machine, entry = QEMU[architecture]
+    if platform.machine() in (machine, architecture):
+        return False
+    registered = BINFMT / entry
+    if registered.exists() and registered.read_text().startswith("enabled"):
+        return True
+    apt_install([p for p, exe in (("qemu-user-static", f"/usr/bin/{entry}-static"),
+                                  ("binfmt-support", "/usr/sbin/update-binfmts")) if not Path(exe).exists()],
+                f"{architecture} functions on this {platform.machine()} machine")
+    if not (BINFMT / "register").exists():
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT)], check=True)
+    subprocess.run(["update-binfmts", "--enable", entry], check=True)
+    if not (registered.exists() and registered.read_text().startswith("enabled")):
+        raise Unavailable(f"{entry} could not be registered with binfmt_misc")
+    return True
+
+
+def ensure_image(runtime: str, architecture: str) -> str:
+    tag = image_tag(runtime, architecture, recipe_hash())
+    if _quiet("docker", "image", "inspect", tag):
+        print(f"image {tag}: built before (same recipe)", flush=True)
+        return tag
+    if not shutil.which("debootstrap"):
+        apt_install(["debootstrap"], "building the local Lambda image")
+    print(f"image {tag}: building from tools/sam-local/image/ (once per recipe)", flush=True)
+    started = time.monotonic()
+    subprocess.run([str(IMAGE_RECIPE / "build.sh"), architecture, tag], check=True,
+                   env={**os.environ, "PYTHON": sys.executable})
+    print(f"image {tag}: built in {time.monotonic() - started:.0f} s", flush=True)
+    return tag
+
+
+def bridge_gateway() -> str:
+    """The host as containers on Docker's default bridge reach it (SAM's containers live there)."""
+    out = subprocess.run(["docker", "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return out or "172.17.0.1"
+
+
+# ---- the template SAM runs -------------------------------------------------------------------
+
+
+def write_local_template(built: Path = BUILD_DIR / "template.yaml", out: Path = LOCAL_TEMPLATE,
+                         timeout: int = LOCAL_TIMEOUT) -> Path:
+    """The built template with the endpoint variable declared and a longer Timeout (local only)."""
+    if not built.exists():
+        raise SystemExit(f"{built.relative_to(ROOT)} is missing: run make build first")
+    data = json.loads(json.dumps(_load_yaml(built)))
+    function = data.setdefault("Globals", {}).setdefault("Function", {})
+    function.setdefault("Environment", {}).setdefault("Variables", {})[ENDPOINT_VARIABLE] = ""
+    function["Timeout"] = timeout
+    for resource in data["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function" and "Timeout" in resource.get("Properties", {}):
+            resource["Properties"]["Timeout"] = timeout
+    out.write_text(json.dumps(data, indent=1))
+    return out
+
+
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    return yaml.load(path.read_text(), Loader=template._CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def sam_environment(endpoint: str, table_name: str, stub_url: str) -> dict[str, dict[str, str]]:
+    """--env-vars: the values SAM cannot take from the template here, for every function."""
+    return {"Parameters": {
+        "COUPONS_TABLE": table_name,
+        ENDPOINT_VARIABLE: endpoint,
+        "BRANDBASSADOR_TRACKING_URL": stub_url,
+        "FRIENDBUY_MAPI_URL": stub_url,
+        "SALES_QUEUE_URL": "",
+    }}
+
+
+def sam_process_environment() -> dict[str, str]:
+    """SAM passes its own session's credentials and region to the container: fake ones."""
+    from localrun.dynamodb_local import LOCAL_CREDENTIALS
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {**env, **LOCAL_CREDENTIALS, "AWS_REGION": LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"], "SAM_CLI_TELEMETRY": "0"}
+
+
+def sam_invoke(case: Case, image: str, env_file: Path) -> tuple[Any, str]:
+    """(the function's answer, SAM's log) for one event."""
+    command = [SAM, "local", "invoke", case.function, "--template", str(LOCAL_TEMPLATE), "--event", str(case.path),
+               "--env-vars", str(env_file), "--invoke-image", image, "--skip-pull-image"]
+    done = subprocess.run(command, capture_output=True, text=True, env=sam_process_environment(), check=False, cwd=ROOT)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    try:
+        return json.loads(lines[-1]), done.stderr
+    except (IndexError, ValueError):
+        return {"sam": f"exit {done.returncode}, no answer", "stdout": done.stdout[-500:]}, done.stderr
+
+
+# ---- the direct side: the handler called in this process, as tests/conftest.py does ------------
+
+
+class FakeContext:
+    function_name = "direct"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:direct"
+    aws_request_id = "direct-request"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+class Direct:
+    """Each function's handler module loaded once, bound to the direct table."""
+
+    def __init__(self, table: Any, environment: dict[str, str]):
+        self.table, self.environment = table, environment
+        self.modules: dict[str, Any] = {}
+
+    def invoke(self, case: Case) -> Any:
+        from localrun.gateway import load_module, resolve_environment
+
+        if case.function not in self.modules:
+            function = next(f for f in template.functions() if f.name == case.function)
+            os.environ.update(resolve_environment(function, self.table.name, self.environment))
+            self.modules[case.function] = load_module(function.code_dir, function.handler, function.name)
+            self.modules[case.function].table = self.table
+        module = self.modules[case.function]
+        event = json.loads(case.path.read_text())
+        try:
+            return json.loads(json.dumps(module.lambda_handler(event, FakeContext()), default=str))
+        except Exception as error:  # what Lambda reports as a failed invocation
+            return {"errorType": type(error).__name__, "errorMessage": str(error),
+                    "trace": traceback.format_exc().splitlines()[-3:]}
+
+
+def seed(table: Any) -> None:
+    """The tests' state for the samples: the demo configuration plus the checkout samples' codes."""
+    from localrun import demo
+    from localrun.demo.checkout import add_sample_codes
+
+    demo.seed(table)
+    add_sample_codes(table)
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    case: Case
+    status: Any
+    same: bool
+    seconds: float
+    sam: Any
+    direct: Any
+
+
+def compare(run_cases: list[Case], image: str, engine: Any, gateway_ip: str, stub_url: str) -> list[Row]:
+    from coupons.core.table import Table
+    from localrun.dynamodb_local import create_table, local_environment
+
+    client = engine.client()
+    tables = {}
+    for name in (SAM_TABLE, DIRECT_TABLE):
+        create_table(client, name)
+        tables[name] = Table(name, client)
+        seed(tables[name])
+    endpoint_for_containers = engine.endpoint.replace("127.0.0.1", gateway_ip)
+    env_file = WORK_DIR / "env-vars.json"
+    env_file.write_text(json.dumps(sam_environment(endpoint_for_containers, SAM_TABLE, stub_url), indent=1))
+    os.environ.update(local_environment(engine))
+    direct = Direct(tables[DIRECT_TABLE], {**local_environment(engine), "BRANDBASSADOR_TRACKING_URL": stub_url,
+                                           "FRIENDBUY_MAPI_URL": stub_url})
+    rows = []
+    width = max(len(str(c)) for c in run_cases)
+    for case in run_cases:
+        started = time.monotonic()
+        sam_answer, log = sam_invoke(case, image, env_file)
+        seconds = time.monotonic() - started
+        direct_answer = direct.invoke(case)
+        same = normalise(sam_answer) == normalise(direct_answer)
+        status = sam_answer.get("statusCode", "-") if isinstance(sam_answer, dict) else "-"
+        if isinstance(sam_answer, dict) and "batchItemFailures" in sam_answer:
+            status = f"{len(sam_answer['batchItemFailures'])} failed"
+        if isinstance(sam_answer, dict) and ("errorType" in sam_answer or "sam" in sam_answer):
+            status = "error"
+        rows.append(Row(case, status, same, seconds, sam_answer, direct_answer))
+        print(f"{case.function:22} {case!s:{width}}  {status!s:>8}  {'same' if same else 'DIFFERENT'}"
+              f"  {seconds:5.1f} s", flush=True)
+        if not same:
+            print(f"    sam:    {json.dumps(normalise(sam_answer))[:600]}")
+            print(f"    direct: {json.dumps(normalise(direct_answer))[:600]}")
+            if "error" in str(status):
+                print("    sam's log (last lines):\n      " + "\n      ".join(log.splitlines()[-15:]))
+    return rows
+
+
+def smoke_api(image: str, env_file: Path, port: int) -> list[str]:
+    """sam local start-api on the same template: a Brandbassador create, a SiteVibes issue, a checkout validate."""
+    import requests
+
+    command = [SAM, "local", "start-api", "--template", str(LOCAL_TEMPLATE), "--env-vars", str(env_file),
+               "--invoke-image", image, "--skip-pull-image", "--port", str(port), "--host", "127.0.0.1"]
+    log = (WORK_DIR / "start-api.log").open("w")
+    api = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=sam_process_environment(), cwd=ROOT,
+                           start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    failures = []
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(requests.ConnectionError):
+                requests.get(base + "/", timeout=5)
+                break
+            if api.poll() is not None or time.monotonic() > deadline:
+                return ["sam local start-api did not start: see .aws-sam/sam-local/start-api.log"]
+            time.sleep(1)
+        checks: list[tuple[str, str, str, dict[str, str], Any, int]] = [
+            ("Brandbassador create", "GET",
+             "/brandbassador/webshops/demo/codes?code=SAMAPI20&percentage=20&auth_key=demo-key", {}, None, 200),
+            ("SiteVibes issue", "POST", "/sitevibes/rewards/demo/coupons", {"X-Api-Key": "demo-key"},
+             {"email": "john.smith@email.com"}, 200),
+            ("checkout validate", "POST", "/checkout/validate", {"Authorization": "Bearer demo-key"},
+             {"code": "samapi20", "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}, 200),
+        ]
+        for label, method, path, headers, body, want in checks:
+            started = time.monotonic()
+            answer = requests.request(method, base + path, headers=headers, json=body, timeout=LOCAL_TIMEOUT)
+            ok = answer.status_code == want
+            print(f"start-api  {label:22} {method:4} {path.split('?')[0]:40} {answer.status_code}  "
+                  f"{'ok' if ok else 'FAILED'}  {time.monotonic() - started:5.1f} s  {answer.text[:100]}", flush=True)
+            if not ok:
+                failures.append(f"start-api {label}: {answer.status_code} {answer.text[:200]}")
+    finally:
+        os.killpg(api.pid, 15)
+        try:
+            api.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(api.pid, 9)
+        log.close()
+    return failures
+
+
+def banner(message: str) -> None:
+    line = "!" * 100
+    print(f"\n{line}\n!!! {SKIPPED}: {message}\n{line}\n", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localrun.sam_local", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subset", action="store_true", help="one event per function (what make test runs)")
+    parser.add_argument("--only", nargs="*", default=[], help="contract or contract/name filters")
+    parser.add_argument("--no-api", action="store_true", help="skip the sam local start-api smoke test")
+    parser.add_argument("--api-port", type=int, default=4300, help="sam local start-api's port (default 4300)")
+    parser.add_argument("--dynamodb-port", type=int, default=4800, help="DynamoDB Local's port (default 4800)")
+    parser.add_argument("--skip-if-unavailable", action="store_true",
+                        help="without Docker (and no way to install it) print a SKIPPED banner and succeed")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    run_cases = cases()
+    if args.only:
+        run_cases = [c for c in run_cases if c.contract in args.only or str(c) in args.only]
+    if args.subset:
+        run_cases = subset(run_cases)
+    runtime, architecture = runtime_and_architecture()
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        with docker_daemon():
+            emulated = ensure_emulation(architecture)
+            image = ensure_image(runtime, architecture)
+            return _run(args, run_cases, image, f"{runtime} {architecture}{' (qemu)' if emulated else ''}", started)
+    except Unavailable as reason:
+        if args.skip_if_unavailable:
+            banner(str(reason))
+            return 0
+        print(f"*** sam-local cannot run here: {reason}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, run_cases: list[Case], image: str, runtime: str, started: float) -> int:
+    from localrun.dynamodb_local import running
+    from localrun.partner_stub import PartnerStub
+
+    write_local_template()
+    gateway_ip = bridge_gateway()
+    # The sender's deliveries go to the partner stub, on the bridge's address: containers reach it there.
+    stub = PartnerStub(host=gateway_ip).start()
+    try:
+        with running(port=args.dynamodb_port) as engine:
+            print(f"{len(run_cases)} events through sam local invoke ({runtime}, image {image}), "
+                  f"{engine.kind} on {engine.endpoint}", flush=True)
+            rows = compare(run_cases, image, engine, gateway_ip, stub.url)
+            failures = [f"{row.case}: differs" for row in rows if not row.same]
+            if not args.no_api:
+                failures += smoke_api(image, WORK_DIR / "env-vars.json", args.api_port)
+    finally:
+        stub.close()
+    same = sum(row.same for row in rows)
+    print(f"\nsam local invoke: {same}/{len(rows)} the same as the direct invocation"
+          f" ({sum(r.seconds for r in rows):.0f} s in SAM); whole run {time.monotonic() - started:.0f} s")
+    for failure in failures:
+        print(f"*** {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
