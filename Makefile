@@ -16,7 +16,7 @@ DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint build bench load openapi events fuzz lock audit clean chromium
+.PHONY: run test unit lint build sam-local bench load openapi events fuzz lock audit clean chromium
 
 LAYER_LOCK := layers/shared/requirements.txt
 
@@ -91,6 +91,14 @@ lint: $(DEPS) $(CHECKOV)
 
 build: $(DEPS)
 	$(VENV)/bin/sam build --template template.yaml --parallel --cached
+
+## sam-local: every events/ sample through SAM's own emulator (`sam local invoke`, Docker, the local
+## Lambda image of tools/sam-local/image; arm64 under qemu) on DynamoDB Local, each answer compared with
+## the direct invocation's; then `sam local start-api`, smoke-tested. Installs Docker/qemu when it can.
+## SAM_LOCAL_ARGS=--subset: one event per function (what make test runs); --only checkout; --no-api
+SAM_LOCAL_ARGS ?=
+sam-local: $(DEPS) $(DDB_LOCAL) build
+	$(PY) -m localrun.sam_local $(SAM_LOCAL_ARGS)
 
 ## fuzz: Schemathesis alone (tests/fuzz; make test runs it too). FUZZ_EXAMPLES=500 for a longer run
 fuzz: $(DEPS) $(DDB_LOCAL)

@@ -138,7 +138,8 @@ def image_tag(runtime: str, architecture: str, recipe: str) -> str:
 VOLATILE_KEYS = frozenset({
     "id", "redemption_id", "refund_id", "request_id", "requestId", "messageId",
     "created_at", "createdAt", "updated_at", "expires_at", "expiresAt", "expires", "redeemed_at", "time",
-    "token", "coupon_code", "couponCode", "referral_code", "referralCode", "referralLink", "link",
+    "token", "publicToken", "coupon_code", "couponCode", "referral_code", "referralCode", "referralLink", "link",
+    "trackable_link",
 })
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -307,16 +308,76 @@ def sam_process_environment() -> dict[str, str]:
     return {**env, **LOCAL_CREDENTIALS, "AWS_REGION": LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"], "SAM_CLI_TELEMETRY": "0"}
 
 
+def _answer(stdout: str) -> Any:
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    return json.loads(lines[-1])
+
+
 def sam_invoke(case: Case, image: str, env_file: Path) -> tuple[Any, str]:
-    """(the function's answer, SAM's log) for one event."""
+    """(the function's answer, SAM's log) for one event: ``sam local invoke``, a new container (a cold start)."""
     command = [SAM, "local", "invoke", case.function, "--template", str(LOCAL_TEMPLATE), "--event", str(case.path),
                "--env-vars", str(env_file), "--invoke-image", image, "--skip-pull-image"]
     done = subprocess.run(command, capture_output=True, text=True, env=sam_process_environment(), check=False, cwd=ROOT)
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
     try:
-        return json.loads(lines[-1]), done.stderr
+        return _answer(done.stdout), done.stderr
     except (IndexError, ValueError):
         return {"sam": f"exit {done.returncode}, no answer", "stdout": done.stdout[-500:]}, done.stderr
+
+
+@contextlib.contextmanager
+def sam_process(command: list[str], log_name: str, port: int) -> Iterator[Path]:
+    """A long-running SAM command (start-lambda, start-api) until its port answers; stopped on exit."""
+    import socket
+
+    log_path = WORK_DIR / log_name
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=sam_process_environment(),
+                                   cwd=ROOT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{' '.join(command[1:3])} did not start: see {log_path.relative_to(ROOT)}")
+                time.sleep(0.5)
+            yield log_path
+        finally:
+            os.killpg(process.pid, 15)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+
+
+class WarmLambda:
+    """``sam local start-lambda --warm-containers LAZY``: the same emulator, image, template and
+    --env-vars as ``sam local invoke``, but each function's container is started once and kept, so
+    only the first event of a function pays the cold start (tens of seconds under qemu)."""
+
+    def __init__(self, port: int):
+        import boto3
+        from botocore.config import Config
+
+        self.client = boto3.client(
+            "lambda", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+            aws_access_key_id="local", aws_secret_access_key="local",
+            config=Config(read_timeout=LOCAL_TIMEOUT + 60, connect_timeout=10, retries={"max_attempts": 0}))
+
+    @staticmethod
+    def command(image: str, env_file: Path, port: int) -> list[str]:
+        return [SAM, "local", "start-lambda", "--template", str(LOCAL_TEMPLATE), "--env-vars", str(env_file),
+                "--invoke-image", image, "--skip-pull-image", "--warm-containers", "LAZY",
+                "--host", "127.0.0.1", "--port", str(port)]
+
+    def invoke(self, case: Case) -> tuple[Any, str]:
+        answer = self.client.invoke(FunctionName=case.function, Payload=case.path.read_bytes())
+        payload = answer["Payload"].read().decode()
+        try:
+            return json.loads(payload), answer.get("FunctionError", "")
+        except ValueError:
+            return {"sam": "no answer", "payload": payload[-500:]}, answer.get("FunctionError", "")
 
 
 # ---- the direct side: the handler called in this process, as tests/conftest.py does ------------
@@ -380,7 +441,8 @@ class Row:
     direct: Any
 
 
-def compare(run_cases: list[Case], image: str, engine: Any, gateway_ip: str, stub_url: str) -> list[Row]:
+def prepare(engine: Any, gateway_ip: str, stub_url: str) -> tuple[Path, Direct]:
+    """Two identically seeded tables on one engine (SAM's, the direct side's); SAM's --env-vars file."""
     from coupons.core.table import Table
     from localrun.dynamodb_local import create_table, local_environment
 
@@ -394,75 +456,78 @@ def compare(run_cases: list[Case], image: str, engine: Any, gateway_ip: str, stu
     env_file = WORK_DIR / "env-vars.json"
     env_file.write_text(json.dumps(sam_environment(endpoint_for_containers, SAM_TABLE, stub_url), indent=1))
     os.environ.update(local_environment(engine))
+    quiet = {k: os.environ[k] for k in ("POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_DISABLED",
+                                        "POWERTOOLS_TRACE_DISABLED") if k in os.environ}
     direct = Direct(tables[DIRECT_TABLE], {**local_environment(engine), "BRANDBASSADOR_TRACKING_URL": stub_url,
-                                           "FRIENDBUY_MAPI_URL": stub_url})
+                                           "FRIENDBUY_MAPI_URL": stub_url, **quiet})
+    return env_file, direct
+
+
+def status_of(answer: Any) -> str:
+    if not isinstance(answer, dict):
+        return "-"
+    if "errorType" in answer or "sam" in answer:
+        return "error"
+    if "batchItemFailures" in answer:
+        return f"{len(answer['batchItemFailures'])} failed"
+    return str(answer.get("statusCode", "-"))
+
+
+def compare(run_cases: list[Case], invoke: Any, direct: Direct) -> list[Row]:
+    """Each event through SAM (``invoke(case) -> (answer, log)``), then directly; printed as it goes."""
     rows = []
     width = max(len(str(c)) for c in run_cases)
     for case in run_cases:
         started = time.monotonic()
-        sam_answer, log = sam_invoke(case, image, env_file)
+        sam_answer, log = invoke(case)
         seconds = time.monotonic() - started
         direct_answer = direct.invoke(case)
         same = normalise(sam_answer) == normalise(direct_answer)
-        status = sam_answer.get("statusCode", "-") if isinstance(sam_answer, dict) else "-"
-        if isinstance(sam_answer, dict) and "batchItemFailures" in sam_answer:
-            status = f"{len(sam_answer['batchItemFailures'])} failed"
-        if isinstance(sam_answer, dict) and ("errorType" in sam_answer or "sam" in sam_answer):
-            status = "error"
+        status = status_of(sam_answer)
         rows.append(Row(case, status, same, seconds, sam_answer, direct_answer))
-        print(f"{case.function:22} {case!s:{width}}  {status!s:>8}  {'same' if same else 'DIFFERENT'}"
-              f"  {seconds:5.1f} s", flush=True)
+        print(f"{case.function:22} {case!s:{width}}  {status:>8}  {'same' if same else 'DIFFERENT'}"
+              f"  {seconds:6.1f} s", flush=True)
         if not same:
             print(f"    sam:    {json.dumps(normalise(sam_answer))[:600]}")
             print(f"    direct: {json.dumps(normalise(direct_answer))[:600]}")
-            if "error" in str(status):
-                print("    sam's log (last lines):\n      " + "\n      ".join(log.splitlines()[-15:]))
+            if status == "error" and log:
+                print("    sam's log (last lines):\n      " + "\n      ".join(str(log).splitlines()[-15:]))
     return rows
 
 
+API_CHECKS: list[tuple[str, str, str, dict[str, str], Any]] = [
+    ("Brandbassador create", "GET", "/brandbassador/webshops/demo/codes?code=SAMAPI20&percentage=20&auth_key=demo-key",
+     {}, None),
+    ("SiteVibes issue", "POST", "/sitevibes/rewards/demo/coupons", {"X-Api-Key": "demo-key"},
+     {"email": "john.smith@email.com"}),
+    ("checkout validate", "POST", "/checkout/validate", {"Authorization": "Bearer demo-key"},
+     {"code": "samapi20", "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}),
+]
+
+
+def api_command(image: str, env_file: Path, port: int) -> list[str]:
+    """``sam local start-api`` as the README documents it, with this run's image and --env-vars."""
+    return [SAM, "local", "start-api", "--template", str(LOCAL_TEMPLATE), "--env-vars", str(env_file),
+            "--invoke-image", image, "--skip-pull-image", "--warm-containers", "LAZY",
+            "--host", "127.0.0.1", "--port", str(port)]
+
+
 def smoke_api(image: str, env_file: Path, port: int) -> list[str]:
-    """sam local start-api on the same template: a Brandbassador create, a SiteVibes issue, a checkout validate."""
+    """sam local start-api on the same template: a Brandbassador create, a SiteVibes issue, a checkout validate
+    of the code just created; each must answer 200 (SAM's table, the demo configuration)."""
     import requests
 
-    command = [SAM, "local", "start-api", "--template", str(LOCAL_TEMPLATE), "--env-vars", str(env_file),
-               "--invoke-image", image, "--skip-pull-image", "--port", str(port), "--host", "127.0.0.1"]
-    log = (WORK_DIR / "start-api.log").open("w")
-    api = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=sam_process_environment(), cwd=ROOT,
-                           start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     failures = []
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(requests.ConnectionError):
-                requests.get(base + "/", timeout=5)
-                break
-            if api.poll() is not None or time.monotonic() > deadline:
-                return ["sam local start-api did not start: see .aws-sam/sam-local/start-api.log"]
-            time.sleep(1)
-        checks: list[tuple[str, str, str, dict[str, str], Any, int]] = [
-            ("Brandbassador create", "GET",
-             "/brandbassador/webshops/demo/codes?code=SAMAPI20&percentage=20&auth_key=demo-key", {}, None, 200),
-            ("SiteVibes issue", "POST", "/sitevibes/rewards/demo/coupons", {"X-Api-Key": "demo-key"},
-             {"email": "john.smith@email.com"}, 200),
-            ("checkout validate", "POST", "/checkout/validate", {"Authorization": "Bearer demo-key"},
-             {"code": "samapi20", "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}, 200),
-        ]
-        for label, method, path, headers, body, want in checks:
+    with sam_process(api_command(image, env_file, port), "start-api.log", port):
+        for label, method, path, headers, body in API_CHECKS:
             started = time.monotonic()
-            answer = requests.request(method, base + path, headers=headers, json=body, timeout=LOCAL_TIMEOUT)
-            ok = answer.status_code == want
-            print(f"start-api  {label:22} {method:4} {path.split('?')[0]:40} {answer.status_code}  "
-                  f"{'ok' if ok else 'FAILED'}  {time.monotonic() - started:5.1f} s  {answer.text[:100]}", flush=True)
+            answer = requests.request(method, f"http://127.0.0.1:{port}{path}", headers=headers, json=body,
+                                      timeout=LOCAL_TIMEOUT + 60)
+            ok = answer.status_code == 200
+            print(f"start-api  {label:21} {method:4} {path.split('?')[0]:38} {answer.status_code}  "
+                  f"{'ok' if ok else 'FAILED'}  {time.monotonic() - started:6.1f} s  {answer.text[:90]}", flush=True)
             if not ok:
                 failures.append(f"start-api {label}: {answer.status_code} {answer.text[:200]}")
-    finally:
-        os.killpg(api.pid, 15)
-        try:
-            api.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(api.pid, 9)
-        log.close()
     return failures
 
 
@@ -476,12 +541,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subset", action="store_true", help="one event per function (what make test runs)")
     parser.add_argument("--only", nargs="*", default=[], help="contract or contract/name filters")
     parser.add_argument("--no-api", action="store_true", help="skip the sam local start-api smoke test")
+    parser.add_argument("--engine", choices=("invoke", "start-lambda"),
+                        help="sam local invoke per event (a cold start each) or sam local start-lambda with warm "
+                             "containers (a cold start per function); default: invoke with --subset, else start-lambda")
     parser.add_argument("--api-port", type=int, default=4300, help="sam local start-api's port (default 4300)")
+    parser.add_argument("--lambda-port", type=int, default=4301, help="sam local start-lambda's port (default 4301)")
     parser.add_argument("--dynamodb-port", type=int, default=4800, help="DynamoDB Local's port (default 4800)")
     parser.add_argument("--skip-if-unavailable", action="store_true",
                         help="without Docker (and no way to install it) print a SKIPPED banner and succeed")
     args = parser.parse_args(argv)
     started = time.monotonic()
+    # The direct side runs in this process: its logs and metrics stay out of the table printed here.
+    os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_TRACE_DISABLED="true")
     run_cases = cases()
     if args.only:
         run_cases = [c for c in run_cases if c.contract in args.only or str(c) in args.only]
@@ -508,21 +579,31 @@ def _run(args: argparse.Namespace, run_cases: list[Case], image: str, runtime: s
 
     write_local_template()
     gateway_ip = bridge_gateway()
+    engine_name = args.engine or ("invoke" if args.subset else "start-lambda")
     # The sender's deliveries go to the partner stub, on the bridge's address: containers reach it there.
     stub = PartnerStub(host=gateway_ip).start()
     try:
         with running(port=args.dynamodb_port) as engine:
-            print(f"{len(run_cases)} events through sam local invoke ({runtime}, image {image}), "
+            env_file, direct = prepare(engine, gateway_ip, stub.url)
+            print(f"{len(run_cases)} events through sam local {engine_name} ({runtime}, image {image}), "
                   f"{engine.kind} on {engine.endpoint}", flush=True)
-            rows = compare(run_cases, image, engine, gateway_ip, stub.url)
-            failures = [f"{row.case}: differs" for row in rows if not row.same]
+            if engine_name == "invoke":
+                rows = compare(run_cases, lambda case: sam_invoke(case, image, env_file), direct)
+            else:
+                with sam_process(WarmLambda.command(image, env_file, args.lambda_port), "start-lambda.log",
+                                 args.lambda_port):
+                    rows = compare(run_cases, WarmLambda(args.lambda_port).invoke, direct)
+            failures = [f"{row.case}: differs from the direct invocation" for row in rows if not row.same]
+            api_started = time.monotonic()
             if not args.no_api:
-                failures += smoke_api(image, WORK_DIR / "env-vars.json", args.api_port)
+                failures += smoke_api(image, env_file, args.api_port)
     finally:
         stub.close()
     same = sum(row.same for row in rows)
-    print(f"\nsam local invoke: {same}/{len(rows)} the same as the direct invocation"
-          f" ({sum(r.seconds for r in rows):.0f} s in SAM); whole run {time.monotonic() - started:.0f} s")
+    print(f"\nsam local {engine_name}: {same}/{len(rows)} events answered as the direct invocation does "
+          f"({sum(r.seconds for r in rows):.0f} s in SAM"
+          f"{'' if args.no_api else f', start-api smoke {time.monotonic() - api_started:.0f} s'});"
+          f" whole run {time.monotonic() - started:.0f} s")
     for failure in failures:
         print(f"*** {failure}", file=sys.stderr)
     return 1 if failures else 0
