@@ -16,7 +16,7 @@ DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint build sam-local bench load openapi events fuzz lock audit clean chromium
+.PHONY: run test unit lint build sam-local sam-local-api bench load openapi events fuzz lock audit clean chromium
 
 LAYER_LOCK := layers/shared/requirements.txt
 
@@ -99,6 +99,11 @@ build: $(DEPS)
 SAM_LOCAL_ARGS ?=
 sam-local: $(DEPS) $(DDB_LOCAL) build
 	$(PY) -m localrun.sam_local $(SAM_LOCAL_ARGS)
+
+## sam-local-api: `sam local start-api` on SAM_LOCAL_API_PORT (4300), DynamoDB Local with the demo data, until Ctrl-C
+SAM_LOCAL_API_PORT ?= 4300
+sam-local-api: $(DEPS) $(DDB_LOCAL) build
+	$(PY) -m localrun.sam_local --serve --api-port $(SAM_LOCAL_API_PORT)
 
 ## fuzz: Schemathesis alone (tests/fuzz; make test runs it too). FUZZ_EXAMPLES=500 for a longer run
 fuzz: $(DEPS) $(DDB_LOCAL)

@@ -317,11 +317,20 @@ def sam_invoke(case: Case, image: str, env_file: Path) -> tuple[Any, str]:
     """(the function's answer, SAM's log) for one event: ``sam local invoke``, a new container (a cold start)."""
     command = [SAM, "local", "invoke", case.function, "--template", str(LOCAL_TEMPLATE), "--event", str(case.path),
                "--env-vars", str(env_file), "--invoke-image", image, "--skip-pull-image"]
-    done = subprocess.run(command, capture_output=True, text=True, env=sam_process_environment(), check=False, cwd=ROOT)
-    try:
-        return _answer(done.stdout), done.stderr
-    except (IndexError, ValueError):
-        return {"sam": f"exit {done.returncode}, no answer", "stdout": done.stdout[-500:]}, done.stderr
+    for _attempt in range(3):
+        done = subprocess.run(command, capture_output=True, text=True, env=sam_process_environment(), check=False,
+                              cwd=ROOT)
+        with contextlib.suppress(IndexError, ValueError):
+            return _answer(done.stdout), done.stderr
+        if not not_delivered(done.stderr):
+            break
+    return {"sam": f"exit {done.returncode}, no answer", "stdout": done.stdout[-500:]}, done.stderr
+
+
+def not_delivered(log: str) -> bool:
+    """SAM posted the event before the emulator in the container listened (under qemu it starts
+    slowly, and Docker's port proxy accepts the connection meanwhile): the function never saw it."""
+    return "No response from invoke container" in log and "timed out" not in log
 
 
 @contextlib.contextmanager
@@ -370,6 +379,16 @@ class WarmLambda:
         return [SAM, "local", "start-lambda", "--template", str(LOCAL_TEMPLATE), "--env-vars", str(env_file),
                 "--invoke-image", image, "--skip-pull-image", "--warm-containers", "LAZY",
                 "--host", "127.0.0.1", "--port", str(port)]
+
+    def warm_up(self, function: str, attempts: int = 10) -> float:
+        """Start the function's container and run its init with an event it refuses (``{}``: no route,
+        no record, nothing written), until the emulator in the container answers; the seconds it took."""
+        started = time.monotonic()
+        for _attempt in range(attempts):
+            if self.client.invoke(FunctionName=function, Payload=b"{}")["Payload"].read():
+                return time.monotonic() - started
+            time.sleep(2)  # not listening yet (see not_delivered)
+        raise RuntimeError(f"{function}: the emulator in its container never answered")
 
     def invoke(self, case: Case) -> tuple[Any, str]:
         answer = self.client.invoke(FunctionName=case.function, Payload=case.path.read_bytes())
@@ -519,6 +538,18 @@ def smoke_api(image: str, env_file: Path, port: int) -> list[str]:
 
     failures = []
     with sam_process(api_command(image, env_file, port), "start-api.log", port):
+        # First each function's container and init, with a request it refuses without a key (nothing written),
+        # repeated while SAM answers 502 because the emulator in the new container does not listen yet.
+        for label, method, path, _headers, _body in API_CHECKS:
+            started = time.monotonic()
+            for _attempt in range(10):
+                refused = requests.request(method, f"http://127.0.0.1:{port}{path.split('?')[0]}", json={},
+                                           timeout=LOCAL_TIMEOUT + 60)
+                if refused.status_code != 502:
+                    break
+                time.sleep(2)
+            print(f"start-api  {label:21} container started, init run (cold start) in "
+                  f"{time.monotonic() - started:.0f} s (answered {refused.status_code} without a key)", flush=True)
         for label, method, path, headers, body in API_CHECKS:
             started = time.monotonic()
             answer = requests.request(method, f"http://127.0.0.1:{port}{path}", headers=headers, json=body,
@@ -541,14 +572,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subset", action="store_true", help="one event per function (what make test runs)")
     parser.add_argument("--only", nargs="*", default=[], help="contract or contract/name filters")
     parser.add_argument("--no-api", action="store_true", help="skip the sam local start-api smoke test")
+    parser.add_argument("--no-events", action="store_true", help="only the sam local start-api smoke test")
     parser.add_argument("--engine", choices=("invoke", "start-lambda"),
                         help="sam local invoke per event (a cold start each) or sam local start-lambda with warm "
                              "containers (a cold start per function); default: invoke with --subset, else start-lambda")
     parser.add_argument("--api-port", type=int, default=4300, help="sam local start-api's port (default 4300)")
     parser.add_argument("--lambda-port", type=int, default=4301, help="sam local start-lambda's port (default 4301)")
     parser.add_argument("--dynamodb-port", type=int, default=4800, help="DynamoDB Local's port (default 4800)")
+    parser.add_argument("--serve", action="store_true",
+                        help="no comparison: DynamoDB Local (demo data) and sam local start-api on --api-port until Ctrl-C")
     parser.add_argument("--skip-if-unavailable", action="store_true",
                         help="without Docker (and no way to install it) print a SKIPPED banner and succeed")
+    parser.add_argument("--if-built", action="store_true",
+                        help="make test's way: install and build nothing; without Docker, qemu or the image already "
+                             "built (by make sam-local) print a SKIPPED banner and succeed")
     args = parser.parse_args(argv)
     started = time.monotonic()
     # The direct side runs in this process: its logs and metrics stay out of the table printed here.
@@ -558,19 +595,60 @@ def main(argv: list[str] | None = None) -> int:
         run_cases = [c for c in run_cases if c.contract in args.only or str(c) in args.only]
     if args.subset:
         run_cases = subset(run_cases)
+    if args.no_events:
+        run_cases = []
     runtime, architecture = runtime_and_architecture()
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     try:
+        if args.if_built:
+            check_ready(runtime, architecture)
         with docker_daemon():
             emulated = ensure_emulation(architecture)
+            if args.if_built and not _quiet("docker", "image", "inspect", image_tag(runtime, architecture, recipe_hash())):
+                raise Unavailable("the local Lambda image of this recipe is not built: make sam-local builds it once "
+                                  "(tools/sam-local/image/, minutes for arm64 under qemu)")
             image = ensure_image(runtime, architecture)
+            if args.serve:
+                return _serve(image, args.api_port, args.dynamodb_port)
             return _run(args, run_cases, image, f"{runtime} {architecture}{' (qemu)' if emulated else ''}", started)
     except Unavailable as reason:
-        if args.skip_if_unavailable:
+        if args.skip_if_unavailable or args.if_built:
             banner(str(reason))
             return 0
         print(f"*** sam-local cannot run here: {reason}", file=sys.stderr)
         return 1
+
+
+def check_ready(runtime: str, architecture: str) -> None:
+    """For --if-built: what would have to be installed is not, so nothing is."""
+    missing = [exe for exe in ("docker", "dockerd") if not shutil.which(exe)]
+    machine, entry = QEMU[architecture]
+    if platform.machine() not in (machine, architecture) and not (BINFMT / entry).exists() \
+            and not Path(f"/usr/bin/{entry}-static").exists():
+        missing.append(f"{entry}-static")
+    if missing:
+        raise Unavailable(f"{', '.join(missing)} missing (make sam-local installs them when it can)")
+
+
+def _serve(image: str, api_port: int, dynamodb_port: int) -> int:
+    """``sam local start-api`` in the foreground on DynamoDB Local with the demo configuration."""
+    from localrun.dynamodb_local import running
+    from localrun.partner_stub import PartnerStub
+
+    write_local_template()
+    gateway_ip = bridge_gateway()
+    stub = PartnerStub(host=gateway_ip).start()
+    try:
+        with running(port=dynamodb_port) as engine:
+            env_file, _ = prepare(engine, gateway_ip, stub.url)
+            command = api_command(image, env_file, api_port)
+            print(f"DynamoDB Local on {engine.endpoint} (table {SAM_TABLE}, demo configuration), partner stub on "
+                  f"{stub.url}\n{' '.join(['sam', *command[1:]])}\nCtrl-C stops it.", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                subprocess.run(command, env=sam_process_environment(), cwd=ROOT, check=False)
+    finally:
+        stub.close()
+    return 0
 
 
 def _run(args: argparse.Namespace, run_cases: list[Case], image: str, runtime: str, started: float) -> int:
@@ -587,12 +665,18 @@ def _run(args: argparse.Namespace, run_cases: list[Case], image: str, runtime: s
             env_file, direct = prepare(engine, gateway_ip, stub.url)
             print(f"{len(run_cases)} events through sam local {engine_name} ({runtime}, image {image}), "
                   f"{engine.kind} on {engine.endpoint}", flush=True)
-            if engine_name == "invoke":
+            if not run_cases:
+                rows = []
+            elif engine_name == "invoke":
                 rows = compare(run_cases, lambda case: sam_invoke(case, image, env_file), direct)
             else:
                 with sam_process(WarmLambda.command(image, env_file, args.lambda_port), "start-lambda.log",
                                  args.lambda_port):
-                    rows = compare(run_cases, WarmLambda(args.lambda_port).invoke, direct)
+                    warm = WarmLambda(args.lambda_port)
+                    for function in dict.fromkeys(case.function for case in run_cases):
+                        print(f"{function:22} container started, init run (cold start) in "
+                              f"{warm.warm_up(function):.0f} s", flush=True)
+                    rows = compare(run_cases, warm.invoke, direct)
             failures = [f"{row.case}: differs from the direct invocation" for row in rows if not row.same]
             api_started = time.monotonic()
             if not args.no_api:
