@@ -116,3 +116,17 @@ def test_the_env_vars_give_every_function_the_local_table_endpoint_and_stub():
     assert env["Parameters"][sam_local.ENDPOINT_VARIABLE] == "http://172.17.0.1:4800"
     declared = {name for f in template.functions() for name in f.environment}
     assert set(env["Parameters"]) - declared == {sam_local.ENDPOINT_VARIABLE}  # the one the local template adds
+
+
+def test_only_an_event_the_function_never_saw_is_sent_again():
+    assert sam_local.not_delivered("Mounting ...\nNo response from invoke container for CheckoutFunction\n")
+    assert not sam_local.not_delivered("No response from invoke container for CheckoutFunction\n"
+                                       "Function 'CheckoutFunction' timed out after 300 seconds")
+    assert not sam_local.not_delivered("START RequestId: x\nEND RequestId: x\n")
+
+
+def test_the_status_column():
+    assert sam_local.status_of({"statusCode": 409, "body": "{}"}) == "409"
+    assert sam_local.status_of({"batchItemFailures": []}) == "0 failed"
+    assert sam_local.status_of({"errorType": "KeyError", "errorMessage": "'Records'"}) == "error"
+    assert sam_local.status_of({"sam": "no answer"}) == "error"
