@@ -75,7 +75,7 @@ test: $(DEPS) $(DDB_LOCAL) chromium lint build
 	# Schemathesis on its own, without xdist: under xdist its operations (one parametrized test)
 	# collapse into a single item and only one of them is fuzzed.
 	$(PY) -m pytest tests/fuzz -p no:cacheprovider
-	# One event per function through SAM's own emulator (sam local invoke), only where make sam-local
+	# One event per function through SAM's own emulator (sam local start-lambda), only where make sam-local
 	# has built the local Lambda image: make test installs and builds nothing for it, and says
 	# SAM LOCAL SKIPPED when it cannot run (README, SAM's own emulator). SAM_LOCAL_TEST=0: not at all.
 	@if [ "$(SAM_LOCAL_TEST)" != 0 ]; then $(PY) -m localrun.sam_local --subset --if-built --no-api; fi
