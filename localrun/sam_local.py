@@ -575,8 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-events", action="store_true", help="only the sam local start-api smoke test")
     parser.add_argument("--engine", choices=("invoke", "start-lambda"),
                         help="sam local invoke per event (a cold start each) or sam local start-lambda with warm "
-                             "containers (a cold start per function; the default: sam local invoke hung to the timeout in 2 of 6 '
-                             'cold starts under qemu here)")
+                             "containers (a cold start per function; the default: sam local invoke hung to the timeout in 2 of 6 "
+                             "cold starts under qemu here)")
     parser.add_argument("--api-port", type=int, default=4300, help="sam local start-api's port (default 4300)")
     parser.add_argument("--lambda-port", type=int, default=4301, help="sam local start-lambda's port (default 4301)")
     parser.add_argument("--dynamodb-port", type=int, default=4800, help="DynamoDB Local's port (default 4800)")
