@@ -16,7 +16,7 @@ DDB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit lint build bench load openapi events fuzz lock audit clean chromium
+.PHONY: run test unit lint build sam-local sam-local-api bench load openapi events fuzz lock audit clean chromium
 
 LAYER_LOCK := layers/shared/requirements.txt
 
@@ -75,6 +75,10 @@ test: $(DEPS) $(DDB_LOCAL) chromium lint build
 	# Schemathesis on its own, without xdist: under xdist its operations (one parametrized test)
 	# collapse into a single item and only one of them is fuzzed.
 	$(PY) -m pytest tests/fuzz -p no:cacheprovider
+	# One event per function through SAM's own emulator (sam local start-lambda), only where make sam-local
+	# has built the local Lambda image: make test installs and builds nothing for it, and says
+	# SAM LOCAL SKIPPED when it cannot run (README, SAM's own emulator). SAM_LOCAL_TEST=0: not at all.
+	@if [ "$(SAM_LOCAL_TEST)" != 0 ]; then $(PY) -m localrun.sam_local --subset --if-built --no-api; fi
 
 ## unit: the fast suite: no local stack (DynamoDB Local + HTTP), no template or build checks
 unit: $(DEPS)
@@ -91,6 +95,19 @@ lint: $(DEPS) $(CHECKOV)
 
 build: $(DEPS)
 	$(VENV)/bin/sam build --template template.yaml --parallel --cached
+
+## sam-local: every events/ sample through SAM's own emulator (`sam local invoke`, Docker, the local
+## Lambda image of tools/sam-local/image; arm64 under qemu) on DynamoDB Local, each answer compared with
+## the direct invocation's; then `sam local start-api`, smoke-tested. Installs Docker/qemu when it can.
+## SAM_LOCAL_ARGS=--subset: one event per function (what make test runs); --only checkout; --no-api
+SAM_LOCAL_ARGS ?=
+sam-local: $(DEPS) $(DDB_LOCAL) build
+	$(PY) -m localrun.sam_local $(SAM_LOCAL_ARGS)
+
+## sam-local-api: `sam local start-api` on SAM_LOCAL_API_PORT (4300), DynamoDB Local with the demo data, until Ctrl-C
+SAM_LOCAL_API_PORT ?= 4300
+sam-local-api: $(DEPS) $(DDB_LOCAL) build
+	$(PY) -m localrun.sam_local --serve --api-port $(SAM_LOCAL_API_PORT)
 
 ## fuzz: Schemathesis alone (tests/fuzz; make test runs it too). FUZZ_EXAMPLES=500 for a longer run
 fuzz: $(DEPS) $(DDB_LOCAL)
