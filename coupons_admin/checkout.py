@@ -109,17 +109,23 @@ def _report(table: Table, args: argparse.Namespace) -> None:
 # ---- delivery: webhooks, dead letters ----------------------------------------------------------
 
 
+def store_webhook(table: Table, name: str, url: str, secret: str | None, carries: str) -> str:
+    """Store a signed webhook (https only, but make run's local stub); the signing secret is
+    returned to be shown once when it was made here, else ""."""
+    parts = urllib.parse.urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost")  # make run's partner stub
+    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
+        raise InvalidRequest(f"The webhook URL must be https:// ({carries} and a signature go there), got {url!r}")
+    chosen = secret or new_token()
+    webhooks.put(table, name, url, chosen)
+    return "" if secret else f"; signing secret (shown once): {chosen}"
+
+
 def _set_webhook(table: Table, args: argparse.Namespace) -> None:
     if args.partner not in ("sitevibes", "affonso"):
         raise InvalidRequest("Webhooks are for sitevibes and affonso; Brandbassador gets its tracking pixel")
-    parts = urllib.parse.urlsplit(args.url)
-    local = parts.hostname in ("127.0.0.1", "localhost")  # make run's partner stub
-    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
-        raise InvalidRequest(f"The webhook URL must be https:// (sales and a signature go there), got {args.url!r}")
-    secret = args.secret or new_token()
-    webhooks.put(table, args.partner, args.url, secret)
-    print(f"sales of {args.partner} codes are POSTed to {args.url}"
-          + ("" if args.secret else f"; signing secret (shown once): {secret}"))
+    shown = store_webhook(table, args.partner, args.url, args.secret, "sales")
+    print(f"sales of {args.partner} codes are POSTed to {args.url}{shown}")
 
 
 def _remove_webhook(table: Table, args: argparse.Namespace) -> None:

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import urllib.parse
 from dataclasses import asdict
 from decimal import Decimal
 
 from coupons.checkout import items as checkout_items
 from coupons.core import codes, money
-from coupons.core.credentials import new_token
-from coupons.core.errors import InvalidRequest
 from coupons.core.models import utcnow
 from coupons.core.sales import RedemptionState
 from coupons.core.table import Table
 from coupons.guard import items, pausing
 from coupons.guard.policy import MODES, Policy
 from coupons.sales import alerts, webhook_items
+from coupons_admin.checkout import store_webhook
 
 THRESHOLDS = {  # option -> (Thresholds field, type, help)
     "--window-days": ("window_days", int, "days of the recent window, today included (default 7)"),
@@ -109,14 +107,8 @@ def unpause(table: Table, code: str) -> bool:
 
 
 def _set_webhook(table: Table, args: argparse.Namespace) -> None:
-    parts = urllib.parse.urlsplit(args.url)
-    local = parts.hostname in ("127.0.0.1", "localhost")  # make run's partner stub
-    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
-        raise InvalidRequest(f"The webhook URL must be https:// (a signature goes there), got {args.url!r}")
-    secret = args.secret or new_token()
-    webhook_items.put(table, alerts.GUARD_WEBHOOK, args.url, secret)
-    print(f"code.leak_suspected and code.paused are POSTed to {args.url}"
-          + ("" if args.secret else f"; signing secret (shown once): {secret}"))
+    shown = store_webhook(table, alerts.GUARD_WEBHOOK, args.url, args.secret, "alerts")
+    print(f"code.leak_suspected and code.paused are POSTed to {args.url}{shown}")
 
 
 def _remove_webhook(table: Table, args: argparse.Namespace) -> None:
