@@ -1,14 +1,7 @@
 """Partner accounts (webshops, rewards, programmes, campaigns): ``pk = ACCOUNT#<partner>#<id>``.
 
-Accounts are written only by the admin CLI, and read on nearly every request: the request paths
-read them with ``get_cached`` (``coupons.core.cache``: at most ``cache.TTL_SECONDS`` old; writes
-here forget the entry at once). ``get`` always reads the table (the admin CLI, the sender).
-
-Every write here raises the account's ``version`` by one. An edit made from a copy read earlier is
-stored with ``save``, which refuses (``ChangedMeanwhile``) when the version moved since: two admins,
-or an edit racing a key rotation, fail loudly instead of the later one silently undoing the other.
-``unchanged`` lets a request's transaction hold on the version of the configuration it acted on.
-"""
+Request paths read them with ``get_cached`` (at most 30 s old), the admin CLI and the sender with ``get``;
+every write raises ``version``, which ``save`` and ``unchanged`` hold on (docs/architecture.md, "Authentication")."""
 
 from __future__ import annotations
 

@@ -41,15 +41,8 @@ def authenticate(table: Table, partner: str, account_id: str, presented: str | N
 def opened(table: Table, partner: str, account_id: str, opens: Callable[[Account | None], bool],
            valid_id: re.Pattern[str] = ACCOUNT_ID) -> Account | None:
     """The account if ``opens`` accepts it, else None (unknown, or refused): the one way a request
-    opens an account, whatever its credentials look like. ``opens(None)`` is called for an unknown
-    account so that it costs the work of a refused one.
-
-    The account comes from memory (``coupons.core.cache``, at most 30 s old): a revoked key keeps
-    working at most that long. A refusal always rests on a read made for this request: a
-    remembered account that refuses is read once more (a key rotated in the meantime works at
-    once), one just read is not, and an unknown account is never remembered. So an unknown account
-    and a refused key each cost exactly one GetItem, warm or cold. An id that cannot be configured
-    (``valid_id``: the partner's rule for its ids, ``ACCOUNT_ID`` by default) is not looked up at all."""
+    opens an account. ``opens(None)`` runs for an unknown account so that it costs a refused one's work;
+    a refusal always rests on a read made for this request (docs/architecture.md, "Authentication")."""
     if not valid_id.fullmatch(account_id):
         opens(None)
         return None

@@ -1,16 +1,8 @@
 """DynamoDB's typed attribute values (``{"S": "X"}``, ``{"N": "10.5"}``...) to and from Python.
 
-The same wire forms and number rules as boto3's ``TypeSerializer``/``TypeDeserializer``
-(tests/spine/test_attribute_values.py compares them value by value), for two reasons:
-- importing ``boto3.dynamodb.types`` imports boto3 itself (and s3transfer with it), which a
-  handler that only needs botocore's client pays at every cold start (``core.aws_clients``);
-- a request serialises its keys and deserialises every item it reads; dispatching on the exact
-  type, most common first, costs a fraction of boto3's chain of checks.
-
-Beyond boto3, as the table has always stored them: enums are stored as their value, dates and
-datetimes as ISO 8601 text, and ``None`` inside a map is left out (an absent attribute).
-Numbers are Decimal both ways; a float is refused, never rounded into money.
-"""
+boto3's wire forms and number rules without importing boto3 at cold start
+(tests/spine/test_attribute_values.py compares them); Decimal both ways, a float is refused.
+Why, and what it stores beyond boto3: docs/architecture.md, "A wing per partner on a shared core" (Cold start)."""
 
 from __future__ import annotations
 

@@ -1,21 +1,7 @@
-"""Configuration and credentials held in the function's memory for a short, bounded time.
+"""Configuration and credentials held in the function's memory for at most ``TTL_SECONDS``.
 
-A warm Lambda instance serves request after request; reading the same account, campaign, bank or
-key item on each one doubles the DynamoDB calls of the happy path. Items read through ``cached``
-are kept for at most ``TTL_SECONDS``, so any change made elsewhere (a revoked key, a deactivated
-campaign, a rotated secret) takes effect everywhere within that bound. Writes made in the same
-process (the admin CLI, tests) ``forget`` the key at once.
-
-Only items that exist are kept: something created a moment ago (a bank, a token) is seen on the
-next request, and a miss costs one read each time, as before.
-
-``recall`` and ``keep`` serve callers that fold a miss into a read they make anyway and keep what
-they read or wrote themselves (the checkout's keys and codes: ``coupons.checkout.remembered``,
-whose writes hold every remembered value they use by a condition).
-
-Entries are kept per table name, for the life of the process (a warm Lambda instance); tests that
-reuse a table name for a fresh table ``clear`` it first (tests/conftest.py).
-"""
+Only items that exist are kept, per table name; writes in the same process ``forget`` at once, so
+a change made elsewhere takes effect everywhere within the bound (docs/architecture.md, "Authentication")."""
 
 from __future__ import annotations
 

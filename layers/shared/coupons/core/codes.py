@@ -1,14 +1,7 @@
 """Code rules shared by every contract: one namespace, case-insensitive.
 
-The canonical form of a code is its upper-cased form; it is the table key, so two codes that
-differ only in letter case are the same code (the failure class of Vendure #1604, Shopware #14397).
-Nothing else is cleaned up: ``FRIEND-OFFER-1`` and ``FRIENDOFFER1`` are two different codes.
-
-Which characters a code may hold depends on who makes it: Brandbassador and Affonso document
-letters and digits (``ALPHANUMERIC``, the default); Friendbuy's own examples and the codes shops
-bulk-generate carry hyphens (``WITH_HYPHENS``), so Friendbuy banks and the checkout that redeems
-their codes pass that alphabet explicitly.
-"""
+The canonical (upper-cased) form is the table key and nothing else is cleaned up; the alphabet
+depends on who makes the code (docs/architecture.md, "Uniqueness and single use are conditions, not reads")."""
 
 from __future__ import annotations
 

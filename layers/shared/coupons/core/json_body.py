@@ -1,17 +1,7 @@
-"""JSON request bodies: read safely, and as JSON whatever content-type the caller set.
+"""JSON request bodies: bounded, strict, and read as JSON whatever content-type the caller set.
 
-Affonso's, Friendbuy's and our checkout's routes take JSON. ``curl -d`` and some HTTP clients
-label such a body ``application/x-www-form-urlencoded`` (or send no content-type); Powertools would
-then parse it as a form and report every field missing, which misleads the caller. A body that
-parses as JSON is read as JSON; anything else is left for the route's own validation to refuse.
-
-Before any parsing, a body is bounded: at most ``MAX_BYTES`` and ``MAX_DEPTH`` levels of nesting
-(``json.loads`` recurses per level, and a body of a thousand ``[`` raises ``RecursionError``, which
-no route should turn into a 500), valid UTF-8, and no key twice in one object (two ``code`` keys
-would let a proxy and this service each see a different one). A body that breaks a bound is handed
-to the route as one that is not JSON, so each contract refuses it in its own format (its
-``malformed``), never with a server error.
-"""
+A body that breaks a bound is handed to the route as not JSON, so each contract refuses it in its
+own format, never with a 500 (docs/architecture.md, "A wing per partner on a shared core", JSON bodies)."""
 
 from __future__ import annotations
 

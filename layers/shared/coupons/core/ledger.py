@@ -1,27 +1,7 @@
 """What a brand's finance team reconciles: gift-card liability, and the partner ledger.
 
-Pure functions over the records (``CodeRecord``, ``Redemption``, ``Refund``), so that the figures
-are by construction sums over the items, and tests can check every column against them.
-
-**Gift-card liability** (per card currency, as of the end of a UTC day), the figures Shopify's
-finance reports give for gift cards:
-
-- ``issued``: the initial value of every card created by then;
-- ``spent``: what redemptions made by then debited (in the card's currency: a card spent on a
-  cart in another currency counts its ``gift_card_debit``);
-- ``refunded``: what partial refunds and rollbacks made by then gave back onto cards;
-- ``expired`` (breakage): the balance left on cards whose last valid day is before the day;
-- ``outstanding``: what the cards still owe: ``issued - spent + refunded - expired``.
-
-A disabled card still owes its balance (it can be enabled again): it counts as outstanding.
-
-**Partner ledger** (per partner, account, person and currency, for the sales and reversals made in
-a period): ``sales`` (count), ``paid_goods_total`` (``Redemption.paid_goods_total``, what partners
-count commission on), ``refunds`` (its share taken back by partial refunds and rollbacks, as
-reversal entries), ``net``, and ``commission`` where the partner has terms (Affonso), each
-rounded half-up to the currency's ISO 4217 exponent. An order reported both by a code and by a
-tracking ref counts once (the code's redemption; the tracked sale is listed as a duplicate).
-"""
+Pure functions over the records, so every figure is by construction a sum over the items
+(docs/money.md, "Gift-card liability" and "Partner ledger" define each column)."""
 
 from __future__ import annotations
 

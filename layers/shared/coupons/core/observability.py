@@ -26,13 +26,8 @@ class _Unexplained(Exception):
 class QuietTracer(Tracer):
     """Powertools' Tracer, but nothing a caller sent reaches X-Ray and a refusal is not a fault.
 
-    Powertools' decorators let the exception leave the subsegment, and the X-Ray SDK then records
-    its message and marks the subsegment ``fault`` (and Powertools logs its traceback):
-    "The code GIFT100 is in EUR" would reach X-Ray, and every partner's typo would count as an
-    outage. Here a refusal (``CouponError``, answered 4xx) marks the subsegment ``error`` with the
-    refusal's class as an annotation; anything else marks it ``fault`` with the exception's type
-    and stack only. POWERTOOLS_TRACER_CAPTURE_RESPONSE stays off (template.yaml): nothing a route
-    returns is recorded either.
+    A refusal (``CouponError``, a 4xx) marks its subsegment ``error`` with the refusal's class; anything
+    else is a ``fault`` recorded by type and stack only (docs/architecture.md, "Observability").
     """
 
     def capture_method(self, method: Any = None, capture_response: bool | None = None,

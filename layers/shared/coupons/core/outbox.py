@@ -1,16 +1,8 @@
 """Sale events waiting for delivery to a partner: ``pk = OUTBOX#<redemption id>#<event>``.
 
-An outbox item is put in the redemption's (or rollback's) own transaction, so an event exists if
-and only if the sale does. Its ``state`` is the delivery's single source of truth:
-
-    pending --claim--> (lease held) --delivered / skipped--> done (index entry removed)
-                                    --failed--> pending (attempts + 1, next_attempt_at)
-                                    --failed too often--> dead (until re-driven)
-
-Pending, dead and skipped events are listed on ``gsi1`` (``OUTBOX#<state>#<shard>``): a sparse
-index, delivered events leave it. Whoever delivers first claims a lease with a condition, so two
-copies of one message (SQS delivers at least once, re-drives) never send a sale twice.
-"""
+Put in the sale's own transaction, so an event exists if and only if the sale does; its ``state``
+is the delivery's single source of truth (states and leases: docs/architecture.md, "Sales back to partners";
+docs/checkout.md, "Delivery to partners")."""
 
 from __future__ import annotations
 

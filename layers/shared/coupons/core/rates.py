@@ -1,28 +1,8 @@
 """Exchange rates the brand controls: what they say, where they come from, how money converts.
 
-A stored rate is one pair: ``1 <base> = <rate> <quote>`` on ``rate_date``, from ``source``
-(``manual``, ``ecb``, ``csv``). Any other pair is derived from what is stored, never guessed:
-
-- the pair itself, or its reverse (``1 / rate``); when both are stored, the newer date wins;
-- else a cross rate through EUR (the European Central Bank's reference rates are all EUR-based):
-  ``base -> EUR -> quote``, each leg direct or reversed.
-
-A derived rate is written with at most ``SIGNIFICANT`` significant digits, and every conversion
-uses the rate exactly as written, so the figures a redemption records (``amount``, ``rate``)
-reproduce each other. Its date is the oldest of its legs'. A rate older than the brand's
-``max_age_days`` (default 4: a weekend and a holiday) is refused at checkout (``rate_stale``).
-
-Conversions (gift cards and fixed-amount codes in another currency than the cart's):
-
-- cart amount -> card currency (what a gift card is debited): ``amount / rate``, rounded half-up
-  to the card currency's ISO 4217 exponent;
-- card balance -> cart currency (what a card can pay): ``balance * rate``, rounded DOWN, so that
-  what it promises converts back to no more than the balance;
-- fixed code value -> cart currency (the discount): ``value * rate``, rounded half-up.
-
-Parsers (``parse_ecb_xml``, ``parse_csv``) validate a whole file before anything is written:
-a bad or partial file is refused as a whole.
-"""
+Any pair not stored is derived (reverse, or a cross rate through EUR), never guessed; conversions
+use the rate exactly as written, and a stale rate is refused (docs/money.md, "Exchange rates" and
+"Gift cards and fixed codes in another currency")."""
 
 from __future__ import annotations
 

@@ -1,24 +1,8 @@
-"""Lambda SnapStart runtime hooks (template parameter ``EnableSnapStart``; README, Deploy).
+"""Lambda SnapStart runtime hooks (template parameter ``EnableSnapStart``).
 
-With SnapStart, Lambda runs the init phase (imports, ``table = Table.from_env()`` in every
-handler) once when a version is published, snapshots the memory, and starts every new execution
-environment from a copy of that snapshot. Whatever init produced is therefore shared by all of
-them. What this service keeps from init, and why it is safe after restore:
-
-- Codes, tokens, salts and bank draws come from ``secrets`` (``coupons.core.codes.generate``,
-  ``credentials.new_token``/``hash_secret``, Friendbuy's referral codes and free-code draws), which
-  reads the kernel's entropy (``os.urandom``) at every call: two restored copies never share a
-  sequence. No seeded generator is involved; tests/spine/test_snapstart.py holds that.
-- ``random`` is only used for retry jitter; it is reseeded after restore anyway, so copies
-  restored from one snapshot do not back off in lockstep.
-- AWS clients made at init hold pooled connections opened before the snapshot and credentials
-  resolved then; they are recreated after restore (the DynamoDB client of every ``Table`` a
-  handler or the layer holds at module level, and any module-level botocore client), from a new
-  botocore session (``core.aws_clients``) so credentials are resolved again.
-
-``snapshot_restore_py`` ships in Lambda's managed Python runtimes (3.12+, where SnapStart exists);
-elsewhere (tests, ``make run``, python3.11) importing this module registers nothing.
-"""
+After restore: recreate the AWS clients made at init and reseed ``random``; codes and tokens come
+from ``secrets``, so restored copies never share a sequence (README.md, "SnapStart";
+docs/architecture.md, "A wing per partner on a shared core", Cold start)."""
 
 from __future__ import annotations
 
