@@ -1,16 +1,7 @@
-"""Brandbassador sales tracking, the second half of its custom-webshop integration (docs/brandbassador.md).
+"""Brandbassador sales tracking, the second half of its custom-webshop integration: one pixel GET per sale.
 
-Server side, per sale: ``GET <base>/tracking/pixel.gif?order_id=&total=&code=&key=&currency=``, or
-for a sale that came through a tracking link (``?ref=bb-<id>`` on the brand's site; ``ref`` always
-starts with ``bb``) ``tracking_link=true&ref=<ref>`` in place of ``code``. ``key`` is the webshop's
-Brandbassador key. No pixel exists for refunds or cancellations of custom webshops, so a rollback
-or a partial refund sends nothing.
-
-``total`` is ``Redemption.paid_goods_total``: what the customer paid for the goods, excluding
-shipping and tax. Brandbassador's page: "Value is total purchase value (not including shipping)";
-their public Magento integration sends grand total minus shipping minus tax. Written in their
-``1000.00`` format: two decimals, three for three-decimal currencies (KWD), ``1000.00`` for yen.
-"""
+``total`` is ``Redemption.paid_goods_total`` in Brandbassador's ``1000.00`` format; no pixel exists
+for refunds or cancellations (docs/checkout.md, "The paid goods total" and "Delivery to partners")."""
 
 from __future__ import annotations
 

@@ -1,15 +1,8 @@
 """Brandbassador "custom webshop" endpoint.
 
 Source: https://help.brandbassador.com/en/articles/3502889-settings-integrations-custom-webshop-discount-code-creation
-Its example URLs are empty in every public copy: the parameter names are those a public community
-WooCommerce integration of this endpoint reads, with its aliases (docs/brandbassador.md).
-
-- ``GET ...?code=JOHN20&percentage=20&expire=2027-12-31&u_limit=1&auth_key=...`` (percent code)
-- ``GET ...?code=GIFT100&amount=100.00&currency=EUR&auth_key=...`` (gift card)
-- success: HTTP 200 ``{"status": "success"}``
-- failure: 4xx ``{"status": 0, "error": "<description>"}``; a taken code is exactly
-  ``Discount code already exists``.
-"""
+A GET with the code in the query; success ``{"status": "success"}``, failure ``{"status": 0, "error"}``.
+Parameters, aliases and where their names come from: docs/brandbassador.md, "The route"."""
 
 from __future__ import annotations
 

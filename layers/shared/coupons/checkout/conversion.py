@@ -1,19 +1,8 @@
 """Gift cards and fixed-amount codes in another currency than the cart's, at the brand's rates.
 
-The card keeps its balance in its own currency, and the redemption's transaction guards it there
-(``balance >= :debit``, in the card's currency); the cart side (``amount``, ``gift_card_amount``)
-stays in the cart's currency. The rate (``coupons.core.rates``: units of the cart's currency per
-unit of the card's) is read with one BatchGetItem and remembered like a code (``core.cache``: at
-most 30 s). What a redemption was computed with is held by the transaction: one ConditionCheck per
-stored rate it used (``rate = :rate AND rate_date = :date``), so a rate changed since it was
-remembered writes nothing; the instance forgets it, reads it again and computes again. A warm
-instance's foreign-currency redemption is therefore still one TransactWriteItems; a cold one (or
-a rate not seen in 30 s) makes one more read, on this path only. Same-currency codes never look
-at rates.
-
-A rate older than ``RATE_MAX_AGE_DAYS`` (default 4) is never used: the code is refused with
-``rate_stale``.
-"""
+The card's balance is guarded in its own currency, the cart side stays in the cart's; the rates
+used are held by ConditionChecks in the redemption's transaction, so a warm redemption stays one
+call (docs/money.md, "Gift cards and fixed codes in another currency", Calls)."""
 
 from __future__ import annotations
 

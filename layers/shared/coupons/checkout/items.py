@@ -1,18 +1,7 @@
-"""Redemptions, written together with the code they use in one transaction.
+"""Redemptions, written together with the code they use (and their outbox event) in one transaction.
 
-Items, all in the code's own partition so that a gift card's balance and its history are one
-Query and a redemption's key follows from its id:
-
-- redemption: ``pk = CODE#<code>``, ``sk = REDEMPTION#<order digest>``; listed by day on ``gsi1``
-  (``SALES#<yyyy-mm-dd>#<shard>``) for the attribution report;
-- per-customer counter: ``pk = CODE#<code>``, ``sk = CUSTOMER#<customer digest>``, ``uses``;
-- partial refund: ``pk = CODE#<code>``, ``sk = REFUND#<order digest>#<refund id digest>``; the
-  redemption item carries the running totals (``refunded``, ``gift_card_refunded``);
-- tracked sale (an order attributed by a partner's ``ref``, no code): ``pk = SALE#<order digest>``,
-  ``sk = SALE``, a ``Redemption`` with an empty code, listed by day on ``gsi1`` like redemptions.
-
-Each event for the partner is an outbox item (``core.outbox``) put in the same transaction.
-"""
+Every item sits in the code's own partition (a card's balance and history are one Query), except
+tracked sales (``SALE#<order digest>``); the keys: docs/architecture.md, "One table"."""
 
 from __future__ import annotations
 
@@ -116,21 +105,9 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
     """Use the code once, record the redemption and queue its sale event, all or nothing: the one
     DynamoDB call of a redemption.
 
-    The code item's condition is what makes single use and balances hold under any concurrency:
-    ``uses < max_uses`` and ``balance >= :amount`` are checked by DynamoDB in the same write that
-    changes them. It also holds every value of ``record`` the redemption was computed from or is
-    attributed with (kind, value, currency, owner, per-customer limit; with ``whole_balance``, a
-    gift card paying all it holds, the balance itself), so a ``record`` that is out of date (read
-    a moment ago, or remembered) fails instead of charging by old values. ``key_check``: the
-    checkout key's account key and the hash it was verified against, when that came from memory
-    (``remembered``): the transaction then also holds that the key still exists as it was.
-
-    ``ConditionsFailed`` names the parts that failed, each with the item as DynamoDB found it:
-    ``key``, ``redemption`` (this order already redeemed this code: a replay), ``code``,
-    ``customer`` (``event`` fails only with ``redemption``). ``rate_parts``: a code in another
-    currency than the cart's (``checkout.conversion``): ConditionChecks holding the rates it was
-    converted at; its balance and currency conditions are then in the code's own currency.
-    """
+    The conditions hold use, balance and every value ``record`` was computed from, so an out-of-date
+    ``record`` fails instead of charging by old values; ``ConditionsFailed`` names the failed parts
+    (docs/checkout.md, "Concurrency design"; ``rate_parts``: docs/money.md, Calls)."""
     today = redemption.created_at.date()
     kind, owner = record.discount.kind, record.owner
     names = {"#status": "status", "#uses": "uses", "#max": "max_uses", "#kind": "kind",

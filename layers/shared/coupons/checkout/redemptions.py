@@ -1,16 +1,8 @@
 """The brand's checkout: validate, redeem and roll back codes of every partner; gift-card balances.
 
-A redemption is one DynamoDB call when the instance remembers the checkout key and the code
-(``remembered``): one TransactWriteItems whose conditions hold single use, usage limits,
-per-customer limits, gift-card balances, this order's earlier redemption and every value the
-answer is computed from (``items.redeem``). A cancelled transaction explains itself from the items
-DynamoDB hands back with the failed conditions. Otherwise (nothing remembered, or what is
-remembered says the code cannot apply) one strongly consistent BatchGetItem reads the checkout
-key, the code, the order's redemption and the customer's counter together: it answers a retry or
-a plain refusal without writing, and enforces nothing.
-
-Validate is that one read; rollback, refunds and gift cards read, then write under conditions.
-"""
+A warm redemption is one TransactWriteItems (``items.redeem``); otherwise one consistent
+BatchGetItem comes first, which answers a retry or a refusal without writing and enforces nothing
+(docs/architecture.md, "Checkout: a redemption is one call")."""
 
 from __future__ import annotations
 

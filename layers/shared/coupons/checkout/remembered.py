@@ -1,23 +1,8 @@
 """What a warm checkout instance remembers between requests, so that a redemption is one write.
 
-A redemption's transaction must carry what only the code item holds (its owner, kind, value and
-currency go into the redemption and its sale event) and TransactWriteItems can neither return an
-item nor copy attributes from one item to another. So the values come from memory
-(``coupons.core.cache``: per table, at most ``cache.TTL_SECONDS`` since they were last seen,
-``cache.MAX_ENTRIES`` at most), and a miss costs the one consistent read a redemption made before.
-
-Memory is a hint, never a guarantee:
-
-- a checkout **key** is remembered with the salted hash it was verified against; a redemption made
-  on a remembered key carries a ConditionCheck that the account item still holds that hash, so a
-  key revoked (deleted) a moment ago writes nothing (``items.redeem``);
-- a **code** is remembered as this instance last saw it (read, handed back by a failed condition,
-  or as its own write left it). Every value a redemption is computed from or attributed with is a
-  condition of the transaction's update of the code item, so a code changed since it was
-  remembered fails the condition, DynamoDB hands back the item as it is, and the redemption is
-  computed again from that; its counters (``uses``, a gift card's ``balance``) are only ever
-  judged by the conditions.
-"""
+Memory is a hint, never a guarantee: every remembered value a redemption uses is a condition of its
+transaction, and counters are judged only by the conditions (docs/architecture.md, "Checkout: a
+redemption is one call")."""
 
 from __future__ import annotations
 

@@ -1,17 +1,8 @@
-"""The brand's checkout API: our own contract, so the choices are ours and stated here.
+"""The brand's checkout API: our own contract, so the choices are ours.
 
-- Authentication: ``Authorization: Bearer <checkout key>`` (keys stored hashed; coupons-admin
-  checkout add-key).
-- Bodies are JSON, their numbers read as Decimal (``core.json_body.loads``). Amounts are decimal
-  strings (``"100.00"``) or JSON numbers, parsed by the one strict parser (``core.money``): ASCII
-  digits, never negative, at most the cart currency's decimals (JPY none, KWD three); answers
-  always carry strings in the currency's decimals, so no float ever touches money.
-- Errors: ``{"error": {"code": "<reason>", "message": "<for a person>"}}``. ``code`` is stable and
-  machine-readable (see ``Reason`` and ``_CODES``); ``message`` may change wording.
-  A code that does not apply is 422 (404 when it does not exist at all); a request that
-  contradicts what the order already did (a rolled-back redemption, another amount under the same
-  refund id) is 409.
-"""
+Bearer checkout keys; amounts parsed by the one strict parser (``core.money``), answered as strings
+in the currency's decimals; errors ``{"error": {"code", "message"}}`` with a stable ``code``
+(``Reason``, ``_CODES``). The contract: docs/checkout.md, "The API" and "Errors"."""
 
 from __future__ import annotations
 

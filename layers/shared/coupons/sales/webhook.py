@@ -1,16 +1,7 @@
 """Our outbound sale webhook, for partners without a documented sales API of their own
-(SiteVibes, Affonso): ``POST <url>`` with a JSON body, signed.
+(SiteVibes, Affonso): ``POST <url>`` with a JSON body, signed with the partner's webhook secret.
 
-Headers: ``X-Coupons-Event`` (``sale.redeemed`` | ``sale.rolled_back`` | ``sale.refunded``), ``X-Coupons-Delivery`` (the
-event id: the same on every retry, so a receiver can drop repeats), ``X-Coupons-Timestamp`` (epoch
-seconds) and ``X-Coupons-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the
-partner's webhook secret>``.
-
-Amounts are strings in the currency's decimals (ISO 4217). ``paid_goods_total`` is the figure to
-count commission on (``Redemption.paid_goods_total``: goods after discounts, without shipping and
-tax; a gift card is a payment, it does not lower it); a ``sale.refunded`` event adds ``refund``
-with the amount given back and ``goods_amount``, the part of ``paid_goods_total`` it takes back.
-"""
+Headers, events and the figure to count commission on: docs/checkout.md, "Delivery to partners"."""
 
 from __future__ import annotations
 

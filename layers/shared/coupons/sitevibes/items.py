@@ -1,16 +1,7 @@
 """Reward redemptions: one partition per reward and person, ``pk = SITEVIBES#<reward>#<person>``.
 
-- ``sk = CLAIM``: the person's latest redemption of the reward. For a reward with a retry window,
-  its ``issued_at`` (epoch ms) guards the window: the claim is overwritten only once it is older than
-  the window. Without a window (the default) it is simply overwritten.
-- ``sk = REDEMPTION#<issued_at>``: a redemption that gave no code (a code's own item records who,
-  when and which reward for the others); listed per reward on ``gsi1``.
-
-A redemption is one TransactWriteItems: the claim and the code (or the no-code record), and for a
-reward with a daily budget its counter (``coupons.core.issuing.Budget.part``), are written together
-or not at all, so a code is never issued without its claim, a claim never points to a code that
-does not exist, and a refused redemption costs the budget nothing.
-"""
+The claim, the code (or the no-code record) and the day's budget counter are one TransactWriteItems,
+so a code is never issued without its claim (docs/sitevibes.md, "Retries and collisions")."""
 
 from __future__ import annotations
 

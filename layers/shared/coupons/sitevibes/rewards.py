@@ -1,17 +1,8 @@
 """SiteVibes rewards: settings, header authentication, and one fresh code per redemption.
 
-A reward is configured once by the brand (admin CLI). When a shopper redeems it, SiteVibes sends
-the shopper's email; we answer with a new code that the brand's checkout redeems like any other,
-owned by ``sitevibes`` / the reward / the shopper's email. Every redemption gets a new code:
-SiteVibes sends no idempotency key, so a retry cannot be told from a second redemption, and SiteVibes
-refuses a reward whose code it has seen before. A reward may opt in to a retry window, within which
-the same email gets the same code back (docs/sitevibes.md weighs the two).
-
-A warm function answers a redemption with one DynamoDB call: the reward comes from memory
-(``account_items``' 30 s cache) and the claim, the code and the day's budget counter are one
-transaction. A reward may limit what it issues per UTC day (``daily_redemptions``, and
-``daily_value`` for a fixed-amount reward), counted by that transaction's counter (core.issuing).
-"""
+SiteVibes sends no idempotency key, so every redemption gets a new code unless the reward opts in
+to a retry window (docs/sitevibes.md, "A new code for every request"); a warm redemption is one
+DynamoDB call."""
 
 from __future__ import annotations
 

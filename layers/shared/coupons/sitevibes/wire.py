@@ -1,16 +1,8 @@
 """SiteVibes "Custom Coupon Rewards via API" endpoint.
 
 Source: https://help.sitevibes.com/hc/en-us/articles/49182800285723-Creating-Custom-Coupon-Rewards-via-API
-
-- ``POST <endpoint configured for the reward>`` with the request headers the brand configured
-  (a static shared secret) and the JSON body ``{"email": "john.smith@email.com"}``;
-- success: any 2xx with ``{"coupon_code": "<code>"}``, ``{"coupon_code": ""}`` for a reward
-  without a code; SiteVibes treats a non-2xx or a missing ``coupon_code`` as "reward not created";
-- the page documents no error body; ours (our choice) is
-  ``{"error": {"code": "<CODE>", "message": "<for a person>"}}`` with 400, 401 (an unknown reward
-  too: the same answer as a wrong header, so reward ids cannot be probed), 429 (the reward's daily
-  limit) and 503 (DynamoDB throttling, which SiteVibes may retry).
-"""
+``POST`` ``{"email"}`` -> 2xx ``{"coupon_code"}`` (``""`` for a reward without a code); the error
+body is our choice (docs/sitevibes.md, "The route")."""
 
 from __future__ import annotations
 
