@@ -1,18 +1,8 @@
 """Affiliates of a programme (Affonso): embed tokens, and the one self-service coupon each may pick.
 
-- The brand's server, holding the programme's API key, asks for an embed token for one affiliate
-  (created if missing). The token is random (256 bits) and only its SHA-256 is stored, with an
-  expiry 30 minutes out. The affiliate item keeps the hash of its newest token, so issuing a token
-  invalidates every older one.
-- With the token, the affiliate reads its coupon (or the programme's blueprint) and may create its
-  coupon once: the code item and the affiliate's claim are written in one transaction, each under
-  its own condition, so "one coupon per affiliate" and "one owner per code" hold under any race.
-- DynamoDB work: the token item says everything a session needs (the affiliate as issued, its
-  coupon, whether a newer token replaced it), so a session costs one read; the programme comes from
-  memory (``account_items.get_cached``, at most 30 s old). Creating the coupon is that read and one
-  transaction, which also holds on the programme's version (a coupon is never made on settings the
-  brand changed meanwhile) and counts the programme's daily budget.
-"""
+A session costs one read (the token item says everything it needs); the coupon and the
+affiliate's claim are one transaction, each under its own condition, so "one coupon per affiliate"
+and "one owner per code" hold under any race (docs/affonso.md, "Design")."""
 
 from __future__ import annotations
 

@@ -1,17 +1,7 @@
 """Affiliates of a programme, their coupon claims and their embed tokens.
 
-- affiliate: ``pk = AFFONSO#<programme>#AFFILIATE#<affiliate id>``, ``sk = PROFILE``; holds the hash
-  of the affiliate's current embed token. Listed per programme on gsi1 (``AFFONSO#<programme>#AFFILIATES``).
-- claim: same partition, ``sk = COUPON``; exists once the affiliate has its coupon in the programme.
-  One partition, so one query returns the affiliate with its claim.
-- embed token: ``pk = AFFONSO#TOKEN#<sha256 of the token>``, ``sk = TOKEN``, ``expires_at`` (epoch
-  seconds) for the table's TTL. It also holds what the portal's routes need, so that one read of it
-  opens a session: the affiliate's profile as it was when the token was issued (only a new token
-  changes the profile, and a new token retires this one), the affiliate's coupon once it has one,
-  and ``replaced`` once a newer token retired it. Issuing writes the new token, moves the
-  affiliate's pointer and retires the previous token in one transaction; creating the coupon writes
-  it onto the token in the coupon's own transaction.
-"""
+An embed token's item (``AFFONSO#TOKEN#<sha256>``) holds what the portal's routes need, so one read
+opens a session; keys and what each item holds: docs/affonso.md, "Design"."""
 
 from __future__ import annotations
 

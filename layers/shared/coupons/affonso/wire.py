@@ -1,20 +1,8 @@
-"""Affonso embed API: self-service affiliate coupons.
+"""Affonso embed API: self-service affiliate coupons (``/v1/embed/token``, ``/data``, ``/coupon``).
 
-Source: https://docs.affonso.io ("Create Coupon", POST https://api.affonso.io/v1/embed/coupon).
-
-- ``POST /v1/embed/token`` (``Authorization: Bearer <programme API key>``) ``{"programId", "partner":
-  {"email", "name", "image"}, "groupId", "externalUserId", "metadata"}`` ->
-  ``{"success": true, "data": {"publicToken", "expiresAt", "link"}}``
-- ``GET /v1/embed/data?token=...`` -> ``{"success": true, "data": {..., "coupon", "couponBlueprint"}}``
-- ``POST /v1/embed/coupon`` ``{"token", "code"}`` -> ``{"success": true, "data": {"code",
-  "discountType": "percentage" | "flat", "discountValue"}}``
-- errors: ``{"success": false, "error": {"code", "message"}}``. The five coupon errors' bodies are
-  not public; docs/affonso.md records our choice (codes below, message = the error's title on
-  Affonso's page), in the style of Affonso's admin API (400 VALIDATION_ERROR, 404 NOT_FOUND).
-  A programme's daily coupon budget, used up, answers as Affonso answers its own rate limit
-  (docs.affonso.io/api/rate-limits): 429 ``RATE_LIMIT_EXCEEDED`` with ``retryAfter`` (seconds) and
-  a ``Retry-After`` header.
-"""
+Source: https://docs.affonso.io ("Create Coupon"). Errors ``{"success": false, "error": {"code",
+"message"}}``; the coupon errors' bodies are not public, so ours are a recorded choice
+(docs/affonso.md, "The routes" and "Errors")."""
 
 from __future__ import annotations
 

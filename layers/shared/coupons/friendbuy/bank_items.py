@@ -1,19 +1,8 @@
 """Coupon banks: the bank's settings, and its pool of free (not yet assigned) codes.
 
-- ``pk = FRIENDBUY#BANK#<bank>``, ``sk = BANK``: settings and generation state.
-- A bank code is ONE item, the ordinary ``CODE#<code>`` item of the namespace, carrying ``bank``.
-  While it is free it also carries ``gsi1pk = FRIENDBUY#FREE#<bank>#<shard>`` and
-  ``gsi1sk = <12 random hex>#<code>``: the free pool is that sparse, sharded slice of ``gsi1``.
-  Assigning the code REMOVEs both in the same conditional update that sets its advocate, so the
-  code leaves the pool atomically with its assignment: there is no second item to keep in step.
-
-Why this shape (the arithmetic is in docs/architecture.md, "Coupon banks"): a GSI partition takes
-about 1,000 writes/s, and a throttled GSI throttles the table's writes. Shards spread an upload's
-index writes (10,000 codes/s over 16 shards: ~625/s each) and the assignments' index deletes; the
-random sort key makes "the first free codes at or after a random key" a uniform draw, so parallel
-takers rarely meet. A bank code is not listed per owner (``OWNER#friendbuy#<campaign>``): that one
-key would take every code of every upload.
-"""
+A bank code is the ordinary ``CODE#<code>`` item; while free it sits in a sparse, sharded slice of
+``gsi1`` that its assignment leaves in the same conditional update (why this shape, and the
+arithmetic: docs/architecture.md, "Coupon banks")."""
 
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
-"""Erasure (``DELETE /v1/user-data?customerId=…|email=…``, Friendbuy's CCPA/GDPR route): a person's
-personal data leaves every Friendbuy item of the caller's campaigns, and counts and money stay, so
-reports still add up.
+"""Erasure (``DELETE /v1/user-data``, Friendbuy's CCPA/GDPR route): a person's personal data leaves
+every Friendbuy item of the caller's campaigns; counts and money stay, so reports still add up.
 
-Found through what already indexes a person — advocates by email (gsi1) or by customer id (their
-key) — and through the person markers each purchase and event is written with
-(``referral_items.person_markers``). Personal data: email, names, IP address, user agent, free-form
-properties and profile fields (``events.PERSONAL_FIELDS``). The customer id is the brand's own key
-for the person and is kept (Friendbuy's erasure is keyed by it too). An advocate known by email
-alone was stored under a key holding the email: that item is deleted, and the referral and its code
-keep a pseudonym (``erased:<hash>``) so the code stays the advocate's and keeps counting.
-"""
+What is removed, what is kept and how a person is found: docs/friendbuy.md, "Design" (Erasure)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,7 @@
-"""Sign-ups, customers and custom events (Friendbuy's Merchant API: ``POST /v1/event/account-sign-up``,
-``POST /v1/customer``, ``POST /v1/event/custom``), recorded once per event identity.
+"""Sign-ups, customers and custom events (Friendbuy's Merchant API), recorded once per event identity.
 
-Each is kept under the campaign it is credited to, else the caller's own (``Caller.home``), like a
-purchase; a sign-up or custom event carrying a coupon code, attributionId or referral code is linked
-to its advocate (``coupons.friendbuy.attribution``) but counts no conversion (those are purchases).
-
-Event identity (Friendbuy documents it for custom events only, "deduplicationId"; the rest is our
-choice): a sign-up is one per customer id; a customer record is one per customer id (a repeat updates
-it and answers 200, as Friendbuy documents); a custom event is one per event type and
-deduplicationId, and without one, per identical body (so a retried request is not two events).
-Identities that may be personal (a deduplicationId may be an email, Friendbuy's own example) are
-hashed before they become keys.
-"""
+Kept and attributed like a purchase, but counting no conversion; identities that may be personal
+are hashed before they become keys (docs/friendbuy.md, "Request fields, and where each comes from", Event identity)."""
 
 from __future__ import annotations
 

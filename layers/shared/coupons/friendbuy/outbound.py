@@ -1,20 +1,8 @@
-"""Purchases sent to the brand's real Friendbuy account: the seed's flow ("must be passing
-coupon_code ... with the purchase data sent [to] Friendbuy"), through Friendbuy's Merchant API.
+"""Purchases sent to the brand's real Friendbuy account through its Merchant API (the seed's flow).
 
-- The campaign's MAPI key and secret live in ``pk = OUTBOUND#friendbuy#<campaign>``, ``sk = MAPI``,
-  written by ``coupons-admin campaigns link-friendbuy``. The prefix is outside every function's
-  IAM ``LeadingKeys`` but the sender's (template.yaml), so only the sender can read them; the
-  table is encrypted at rest with KMS. A table item rather than SSM or Secrets Manager: it works
-  the same under DynamoDB Local (``make run``, the tests) and needs no second service, no extra
-  call latency and no per-secret cost; rotating is running the command again.
-- ``POST <base>/v1/authorization`` ``{"key", "secret"}`` -> ``{"token", "expires"}``; the token is kept
-  in memory (per base URL and key) until a minute before ``expires``, and asked again once when
-  Friendbuy answers 401 (a token revoked early).
-- ``POST <base>/v1/event/purchase`` with ``Authorization: Bearer <token>`` (developers.friendbuy.com,
-  Merchant API; Segment's destination sends the same call, segmentio/action-destinations
-  ``friendbuy/cloudUtil.ts``). A purchase item marked ``forwarded_at`` is not sent again, so a
-  re-driven or repeated sale of one order id reaches Friendbuy once.
-"""
+The MAPI key and secret are a table item only the sender's IAM reaches; the token is kept in memory,
+and a purchase marked ``forwarded_at`` is not sent again (docs/friendbuy.md, "Design", Purchases
+sent to Friendbuy)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,8 @@
 """Purchases, recorded once per order id (per campaign) and credited to the advocate whose code was used.
 
-Attribution follows Friendbuy's order: coupon code, then ``attributionId``, then referral code
-(``coupons.friendbuy.attribution``); a coupon code is enough (in-store and offline orders carry no
-referral code). An order nobody can be credited with is still recorded, unattributed, with the
-reason. ``record_purchase`` is the entry point for every caller: the Merchant API's purchase event,
-the older REST API's ``POST /v1/purchases``, and the brand's checkout for sales made with a
-Friendbuy code (``checkout_reporter``, which also sends the sale on to Friendbuy when the campaign
-is linked to the brand's Friendbuy account).
-"""
+``record_purchase`` is the entry point for every caller (both Friendbuy APIs and the brand's
+checkout); attribution: coupon code, then ``attributionId``, then referral code, and a coupon
+code is enough (docs/friendbuy.md, "Design", Purchases)."""
 
 from __future__ import annotations
 

@@ -1,23 +1,8 @@
-"""Advocates, their referral codes, and the purchases attributed to them.
+"""Advocates, their referral codes, shares, purchases, events, and the person markers erasure finds them by.
 
-- ``pk = FRIENDBUY#REFERRAL#<referral code>``, ``sk = REFERRAL``: the referral (advocate, coupon code,
-  conversions, revenue per currency). Its existence is the referral code's uniqueness. Listed per
-  campaign on gsi1 (``FRIENDBUY#REFERRALS#<campaign>#<shard>``, ``REFERRAL_SHARDS`` of them: at
-  1,000 assignments/s one key would take 1,000 index writes/s, a GSI partition's whole budget)
-  for the CSV export.
-- ``pk = FRIENDBUY#ADVOCATE#<campaign>#<identity>``, ``sk = ADVOCATE``: "this advocate has that
-  referral code"; its conditional put is what makes one advocate get one code. Listed per email on
-  gsi1 (``FRIENDBUY#EMAIL#<email>``) for the lookup by email.
-- ``pk = FRIENDBUY#SHARE#<attribution id>``, ``sk = SHARE``: the ``attributionId`` a personal referral
-  link carries, naming the referral it was shared from (no personal data).
-- ``pk = FRIENDBUY#PURCHASE#<scope>#<order id>``, ``sk = PURCHASE``: a purchase, once per order id
-  and scope. The scope is the campaign the purchase is credited to, else the caller's own campaign
-  (``Caller.home``): one campaign's key can neither read nor shadow another campaign's order ids.
-- ``pk = FRIENDBUY#EVENT#<scope>#<kind>#<identity>``, ``sk = EVENT``: a sign-up, customer or custom event.
-- ``pk = FRIENDBUY#PERSON#<scope>#<digest>``, ``sk = <the item's pk>``: "this purchase or event names
-  this person", written with it, so that an erasure request finds them (``digest`` is a hash of the
-  customer id or the email: the marker itself holds no personal data).
-"""
+Each item's key is a guarantee (a referral code's uniqueness, one code per advocate, one purchase
+per order id and scope): docs/friendbuy.md, "Design" (Items); the index arithmetic:
+docs/architecture.md, "Coupon banks"."""
 
 from __future__ import annotations
 

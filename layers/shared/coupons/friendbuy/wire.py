@@ -1,28 +1,8 @@
-"""Friendbuy: the Merchant API's authorization and purchase events, and the older REST API's
-referral codes with coupon banks (docs/friendbuy.md names the sources).
+"""Friendbuy: the Merchant API's authorization and events, and the older REST API's referral codes
+with coupon banks (docs/friendbuy.md names the sources).
 
-- ``POST /v1/authorization`` ``{"key", "secret"}`` -> 200 ``{"tokenType": "Bearer", "token", "expires"}``
-- ``POST /v1/referral_codes`` (seed bodies, snake_case) -> 201 new / 200 the advocate's existing one:
-  ``{"referral_code", "trackable_link", "coupon_code", "campaign": {"id"}, "customer": {...},
-  "coupon_bank_id": {"id"} | null, "created_at"}``
-- ``GET /v1/referral_codes/{referral_code}``, ``GET /v1/referral_codes?email=`` or ``?customerId=``
-  (optional ``campaignId``) -> the same shape plus ``conversions`` and ``revenue``; a list answers
-  ``{"count", "results": [...]}``.
-- ``POST /v1/event/purchase`` (Merchant API fields, camelCase) -> 201 ``{"eventId", "createdOn",
-  "attribution": {...}}``; ``attribution`` is our addition, saying whom the purchase was credited to
-  or why nobody.
-- ``POST /v1/personal-referral-link`` -> 201 new / 200 existing ``{"link", "referralCode", "createdOn"}``.
-- ``POST /v1/event/account-sign-up``, ``POST /v1/event/custom`` -> 201 ``{"eventId", "createdOn", "attribution"}``;
-  ``POST /v1/customer`` -> 201 new / 200 updated ``{"eventId", "createdOn"}``.
-- ``DELETE /v1/user-data?customerId=|email=`` -> 200 ``{"jobId", "scrubbed"}``.
-- ``POST /v1/purchases`` (the older REST API, snake_case ``order`` object) -> 201 like the purchase event.
-- Errors, every route: Friendbuy's Error schema (friendbuy/slate, ``_api_docs.md`` "Errors"):
-  ``{"error": "<HTTP reason>", "message": "<what to fix>", "code": <status>, "reference": "<request id>"}``;
-  ``reference`` is API Gateway's request id (the logs' correlation id), for a brand to quote.
-- Credentials: ``Authorization: Bearer <token>``, the bare token (Segment's Friendbuy destination sends
-  ``Authorization: <token>``, segmentio/action-destinations ``friendbuy/cloudUtil.ts``), or HTTP Basic
-  ``key:secret`` (the older REST API's).
-"""
+Routes and bodies: docs/friendbuy.md, "Routes" and "Request fields, and where each comes from"; errors follow Friendbuy's Error
+schema with API Gateway's request id as ``reference`` ("Answers and errors")."""
 
 from __future__ import annotations
 

@@ -1,19 +1,8 @@
 """The guard's step for each sale event, run by the sender before it reports the sale (off the
 checkout's request path: the redemption stays one TransactWriteItems).
 
-For a redemption (a ``sale`` event with a code): count it once in its day's bucket (``items.count``),
-read the code's window, history, policy and state (one Query), judge (``signals.assess``) and act:
-
-- ``flag``: record it (once) and send the signed webhook ``code.leak_suspected``;
-- ``pause``: pause the code (``pausing.pause``, conditional), record it, send ``code.paused``.
-
-Time is the sale's own (``created_at``), not the clock: a redelivered or replayed event lands in
-the day it happened (``python -m bench leak`` replays a month in minutes). The webhooks are sent by
-``notify`` (the sender passes ``coupons.sales.alerts.send_alert``: this package imports only core).
-A notification that could not be sent stays pending on the state item, and its ``DeliveryFailed``
-makes the sender try the whole event again later (counting is idempotent; the sale is not reported
-before the guard is done).
-"""
+Count once, read the code in one Query, judge, flag or pause, at the sale's own time; a webhook not
+sent makes the sender retry the event (docs/guard.md, "Where it runs")."""
 
 from __future__ import annotations
 

@@ -1,16 +1,7 @@
-"""The guard's items, all under ``GUARD#`` (only the sender and the admin CLI reach them):
+"""The guard's items, all under ``GUARD#`` (only the sender and the admin CLI reach them).
 
-- account policy: ``pk = GUARD#POLICY#<partner>#<account>``, ``sk = POLICY``;
-- per code, ``pk = GUARD#CODE#<code>``:
-  - ``sk = D#<yyyy-mm-dd>``: that day's counters (``signals.Counts``), ADDed once per sale event,
-    expiring (TTL ``expires_at``) when no window can reach them any more;
-  - ``sk = P``: the code's own policy, overriding its account's;
-  - ``sk = S``: what the guard did (flagged, paused, released by an admin), listed on ``gsi1``
-    under ``GUARD#ACTED`` for ``guard report``;
-  - ``sk = X#<redemption digest>``: this sale was counted (TTL), so a redelivered event counts once.
-
-One Query (``sk BETWEEN D#<first day> AND S``) reads a code's windows, policy and state together.
-"""
+One Query (``sk BETWEEN D#<first day> AND S``) reads a code's day buckets, policy and state
+together; the keys: docs/guard.md, "Where it runs"."""
 
 from __future__ import annotations
 

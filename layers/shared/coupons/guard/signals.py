@@ -1,22 +1,8 @@
 """What the guard measures per code, and the verdict: pure functions, no store.
 
-Each redemption of a code is counted in its day's bucket (``Counts``): how many, how many came with
-the partner's tracking reference (``ref``), how many the checkout said were new customers (and for
-how many it said either way), and the discount given. The verdict compares the recent window (the
-last 1 to ``window_days`` buckets, today included) with the code's own history (the buckets before it):
-
-- ``no_ref``: redemptions without a ref beyond the share the code's own history predicts. A post by
-  the partner brings clicks on the partner's link, so its redemptions carry refs in the code's usual
-  proportion however many there are; a code copied to a coupon site or auto-applied by an extension
-  is used without the link. Fires when the excess reaches ``min_excess`` and is ``z`` standard
-  deviations of the binomial noise, so a busy code's ordinary wobble does not fire it.
-- ``velocity``: recent redemptions against what the history's daily rate predicts for the window.
-- ``new_customers``: the share of new customers (``customer.new``) in the window; coupon-site
-  traffic is mostly people who never bought from the brand.
-
-A viral post raises velocity and new customers but keeps its refs: it is never flagged. A flag
-needs ``no_ref``; a pause needs ``no_ref`` and one of the other two (two independent signals agree).
-"""
+A flag needs ``no_ref`` (redemptions without the partner's ref beyond chance); a pause needs
+``no_ref`` and ``velocity`` or ``new_customers``, so a viral post is never flagged (docs/guard.md,
+"Signals" and "Policy")."""
 
 from __future__ import annotations
 
