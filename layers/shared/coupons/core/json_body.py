@@ -96,16 +96,19 @@ def loads(raw: str | bytes) -> Any:
 
 
 def _text(event: dict[str, Any]) -> str:
-    """The body as text, base64 undone; ``UnreadableBody`` when it is not UTF-8."""
+    """The body as text, base64 undone; ``UnreadableBody`` when it is not UTF-8 or, whatever its
+    content-type, larger than ``MAX_BYTES``."""
     body = event.get("body") or ""
-    if len(body) > MAX_BYTES * 4 // 3 + 4:
+    if len(body) > MAX_BYTES * 4 // 3 + 4:  # cheap first: no decoding of what is clearly too large
         raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
-    if not event.get("isBase64Encoded"):
-        return body
-    try:
-        return base64.b64decode(body, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise UnreadableBody("the body is not UTF-8 text") from None
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise UnreadableBody("the body is not UTF-8 text") from None
+    if len(body.encode("utf-8", "surrogatepass")) > MAX_BYTES:  # a lone surrogate is counted, not a 500
+        raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
+    return body
 
 
 def read_as_json(event: dict[str, Any]) -> dict[str, Any]:
@@ -118,8 +121,6 @@ def read_as_json(event: dict[str, Any]) -> dict[str, Any]:
     global _just_read
     try:
         text = _text(event)
-        if len(text.encode("utf-8")) > MAX_BYTES:
-            raise UnreadableBody(f"the body is larger than {MAX_BYTES} bytes")
     except UnreadableBody:  # too large, or not text
         return _unreadable(event, headers)
     try:
