@@ -15,6 +15,7 @@ from coupons.core.settings import TABLE_ENV
 from coupons.core.table import Table
 
 LOCAL_ENDPOINT = "http://127.0.0.1:8000"
+LOCAL_KMS_ENDPOINT = "http://127.0.0.1:3200"  # make run's moto KMS (localrun/kms_local.py), key alias/coupons-partner-secrets
 LOCAL_TABLE = "coupons-local"
 
 
@@ -24,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--local",
         action="store_true",
-        help=f"use the stack `make run` starts (table {LOCAL_TABLE} on DynamoDB Local at {LOCAL_ENDPOINT})",
+        help=f"use the stack `make run` starts (table {LOCAL_TABLE} on DynamoDB Local at {LOCAL_ENDPOINT}, "
+             f"KMS at {LOCAL_KMS_ENDPOINT})",
     )
     groups = parser.add_subparsers(dest="group", required=True, metavar="GROUP")
     # Each partner's groups, as the partner registry names them, then the shared ones (codes, checkout).
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 def table_for(args: argparse.Namespace) -> Table:
     if args.local:
         os.environ.setdefault("AWS_ENDPOINT_URL_DYNAMODB", LOCAL_ENDPOINT)
+        os.environ.setdefault("AWS_ENDPOINT_URL_KMS", LOCAL_KMS_ENDPOINT)
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(name, "local")
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -23,7 +23,7 @@ from coupons.core import code_items
 from coupons.core.errors import InvalidRequest, Unavailable
 from coupons.core.table import ConditionsFailed, Table, backoff
 from coupons.friendbuy import bank_items, banks
-from coupons.friendbuy.banks import Bank, get_bank
+from coupons.friendbuy.banks import Bank, generation_key, get_bank
 
 CODES_PER_TRANSACTION = 100  # one item per code; 100 items is DynamoDB's limit per transaction
 
@@ -224,7 +224,7 @@ def generated_code(bank: Bank, index: int) -> str:
     domain = len(s.alphabet) ** s.length
     if index >= domain:
         raise InvalidRequest(f"The pattern of bank {bank.id} has no codes left to generate")
-    value = _permute(bytes.fromhex(bank.generation_key), index, domain)
+    value = _permute(generation_key(bank), index, domain)
     chars = []
     for _ in range(s.length):
         value, digit = divmod(value, len(s.alphabet))
@@ -252,6 +252,8 @@ def generate(table: Table, bank: Bank, count: int, workers: int = 8, progress: P
 
     def is_ours(candidate: Candidate, existing: dict[str, Any]) -> bool:
         return existing.get("bank") == bank.id and existing.get("generated_index") == candidate.line
+
+    bank = bank.model_copy(update={"generation_key": generation_key(bank).hex()})  # opened once per run
 
     report = LoadReport()
     start, end = int(run["start"]), int(run["start"]) + count

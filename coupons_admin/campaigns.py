@@ -20,7 +20,7 @@ def _add(table: Table, args: argparse.Namespace) -> None:
 def _list(table: Table, args: argparse.Namespace) -> None:
     for c in campaigns.list_campaigns(table):
         state = "active" if c.settings.active else "inactive"
-        linked = "linked to Friendbuy" if outbound.linked(table, c.id) else "not linked"
+        linked = "linked to Friendbuy" if outbound.is_linked(table, c.id) else "not linked"
         print(f"{c.id}\t{state}\tkey={c.settings.access_key}\tlinks={c.settings.link_base}\t{linked}\t{c.settings.name or ''}")
 
 

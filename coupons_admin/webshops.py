@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from coupons.brandbassador.webshops import DEFAULT_MAX_GIFT_CARD, PARTNER, WebshopSettings
+from coupons.brandbassador.webshops import DEFAULT_MAX_GIFT_CARD, PARTNER, WebshopSettings, sealed_tracking_key
 from coupons.core import account_items as accounts
 from coupons.core import money
 from coupons.core.credentials import hash_secret
@@ -33,8 +33,9 @@ def _add(table: Table, args: argparse.Namespace) -> None:
             extra_currencies=[money.require_currency(c) for c in args.extra_currency],
             uses_per_code=args.uses_per_code,
             valid_days=args.valid_days,
-            # Re-adding a webshop keeps the sales-tracking key unless a new one is given.
-            tracking_key=args.tracking_key or (previous.settings.get("tracking_key") if previous else None),
+            # Re-adding a webshop keeps the sales-tracking key (as stored) unless a new one is given.
+            tracking_key=(sealed_tracking_key(args.webshop, args.tracking_key) if args.tracking_key
+                          else previous.settings.get("tracking_key") if previous else None),
             max_gift_card=args.max_gift_card or DEFAULT_MAX_GIFT_CARD,
             daily_codes=args.daily_codes,
             daily_gift_card_value=args.daily_gift_card_value,
@@ -60,19 +61,33 @@ def _rotate(table: Table, args: argparse.Namespace) -> None:
 
 
 def set_tracking_key(table: Table, webshop_id: str, key: str) -> None:
-    """The key sent with Brandbassador's sales tracking pixel. It must be sent as is, so it is
-    stored as is (the inbound key is only kept hashed); only the sender function reads it."""
+    """The key sent with Brandbassador's sales tracking pixel. It must be sent as is, so it cannot
+    be hashed like the inbound key: it is stored sealed with KMS, and only the sender opens it."""
+    if not _write_tracking_key(table, webshop_id, sealed_tracking_key(webshop_id, key), "attribute_exists(pk)"):
+        raise NotFound(f"Unknown webshop {webshop_id!r}; add it first with: webshops add") from None
+
+
+def reseal_tracking_key(table: Table, webshop_id: str, stored: str) -> bool:
+    """Seal a tracking key stored before encryption (``secrets reencrypt``); False when a key was
+    set meanwhile (that one is sealed already)."""
+    return _write_tracking_key(table, webshop_id, sealed_tracking_key(webshop_id, stored),
+                               "settings.tracking_key = :old", {":old": stored})
+
+
+def _write_tracking_key(table: Table, webshop_id: str, stored: str, condition: str,
+                        values: dict[str, str] | None = None) -> bool:
     try:
         table.update(
             Key=table.serialize(accounts.key(PARTNER, webshop_id)),
             # Raises the version like every account write (core.account_items).
             UpdateExpression="SET settings.tracking_key = :k, #version = if_not_exists(#version, :zero) + :one",
-            ConditionExpression="attribute_exists(pk)",
+            ConditionExpression=condition,
             ExpressionAttributeNames={"#version": "version"},
-            ExpressionAttributeValues=table.values({":k": key, ":zero": 0, ":one": 1}),
+            ExpressionAttributeValues=table.values({":k": stored, ":zero": 0, ":one": 1, **(values or {})}),
         )
     except ConditionsFailed:
-        raise NotFound(f"Unknown webshop {webshop_id!r}; add it first with: webshops add") from None
+        return False
+    return True
 
 
 def _set_tracking_key(table: Table, args: argparse.Namespace) -> None:
@@ -92,7 +107,8 @@ def register(groups: argparse._SubParsersAction) -> None:
                      help="gift cards only in the base currency and these (default: any ISO 4217 currency)")
     add.add_argument("--uses-per-code", type=int, help="uses a code carries when the request has no u_limit")
     add.add_argument("--valid-days", type=int, help="days a code is valid when the request has no expire (at most 3650)")
-    add.add_argument("--tracking-key", help="the key for the sales pixel (kept from before when not given)")
+    add.add_argument("--tracking-key", help="the key for the sales pixel, stored sealed with KMS "
+                                               "(kept from before when not given)")
     add.add_argument("--max-gift-card", type=Decimal,
                      help=f"the largest gift card the webshop's key may create (default {DEFAULT_MAX_GIFT_CARD})")
     add.add_argument("--daily-codes", type=int, help="codes the webshop may create per UTC day (default: no limit)")

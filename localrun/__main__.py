@@ -1,4 +1,4 @@
-"""``make run``: DynamoDB Local + the coupons table + demo configuration + every route on :3000."""
+"""``make run``: DynamoDB Local + KMS (moto) + the coupons table + demo configuration + every route on :3000."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 
 from coupons.core.partners import PARTNERS
 from coupons.core.table import Table
-from localrun import demo
+from localrun import demo, kms_local
 from localrun.delivery import LocalDelivery
 from localrun.demo.checkout import STUB_URL_ENV
 from localrun.dynamodb_local import apply_environment, create_table, running
@@ -25,10 +25,13 @@ def main() -> None:
     parser.add_argument("--dynamodb-port", type=int, default=int(os.environ.get("DYNAMODB_LOCAL_PORT", 8000)))
     parser.add_argument("--workers", type=int, default=4, help="worker processes per function")
     parser.add_argument("--stub-port", type=int, help="partner stub (sale deliveries) port (default: --port + 100)")
+    parser.add_argument("--kms-port", type=int,
+                        help="moto's KMS, holding the partner-secrets key (default: --port + 200; coupons-admin --local's)")
     args = parser.parse_args()
 
-    with running(args.dynamodb_port) as engine:
+    with running(args.dynamodb_port) as engine, kms_local.running(args.kms_port or args.port + 200) as kms:
         apply_environment(engine)
+        os.environ.update(kms.environment())  # the seed, the sender here and the workers seal and open with it
         client = engine.client()
         create_table(client, TABLE)
         table = Table(TABLE, client)
@@ -43,7 +46,7 @@ def main() -> None:
         gateway = LocalGateway(TABLE, port=args.port, workers_per_function=args.workers)
         gateway.warm_up()
         gateway.start()
-        print(f"DynamoDB ({engine.kind}) at {engine.endpoint}, table {TABLE}")
+        print(f"DynamoDB ({engine.kind}) at {engine.endpoint}, table {TABLE}; KMS (moto) at {kms.endpoint}")
         print(f"Every route of template.yaml is served on {gateway.url}:")
         for target in gateway.targets:
             print(f"  {target.route.method:6} {target.route.path}  -> {target.function.name}")

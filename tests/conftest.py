@@ -4,6 +4,8 @@
 - ``demo_table``: the same, with the demo configuration ``make run`` seeds.
 - ``handler``: a function's Lambda handler, imported as Lambda would, bound to the moto table.
 - ``local_stack``: DynamoDB Local + the local HTTP gateway, started once per test session.
+- KMS: moto's server in a child process, once per test process (``localrun.kms_local``), for every
+  table, moto's or DynamoDB Local's (moto's ``mock_aws`` lets calls to its endpoint through).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from moto import mock_aws
 from coupons.core import cache
 from coupons.core.observability import logger
 from coupons.core.table import Table
-from localrun import demo, template
+from localrun import demo, kms_local, template
 from localrun.dynamodb_local import create_table, local_environment, running
 from localrun.gateway import LocalGateway, load_module
 
@@ -52,6 +54,14 @@ def _nothing_remembered_between_tests() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_kms() -> Iterator[kms_local.LocalKms]:
+    """The partner-secrets key (coupons.core.sealed) for this process and the local stacks' workers."""
+    with kms_local.running() as kms:
+        os.environ.update(kms.environment())
+        yield kms
 
 
 @pytest.fixture

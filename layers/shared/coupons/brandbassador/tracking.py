@@ -9,7 +9,7 @@ import urllib.request
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from coupons.brandbassador.webshops import PARTNER
+from coupons.brandbassador.webshops import PARTNER, tracking_key_of
 from coupons.core import account_items, money, partners
 from coupons.core.sales import DELIVERED, SALE, SKIPPED, DeliveryFailed, Reporter, SaleEvent, send
 from coupons.core.table import Table
@@ -40,10 +40,11 @@ def pixel_reporter(base_url: str | None = None) -> Reporter:
             return SKIPPED, "Brandbassador has no cancellation or refund pixel for custom webshops"
         r = event.redemption
         webshop = account_items.get(table, PARTNER, r.owner.account)
-        key = webshop.settings.get("tracking_key") if webshop else None
-        if not key:
+        stored = webshop.settings.get("tracking_key") if webshop else None
+        if not stored:
             raise DeliveryFailed(f"No Brandbassador tracking key for webshop {r.owner.account!r}: "
                                  f"coupons-admin webshops set-tracking-key {r.owner.account} --key ...")
+        key = tracking_key_of(r.owner.account, stored)
         url = pixel_url(base_url, r.order_id, r.paid_goods_total, r.code, key, r.cart.currency, r.ref)
         request = urllib.request.Request(url, method="GET")  # noqa: S310 - the template's https URL
         status = send(request, event.timeout_seconds)

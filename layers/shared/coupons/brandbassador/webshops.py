@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from coupons.core import issuing
+from coupons.core import account_items, issuing, sealed
 from coupons.core.accounts import authenticate
 from coupons.core.base_model import Model
 from coupons.core.errors import InvalidRequest, LimitReached
@@ -34,10 +34,22 @@ class WebshopSettings(Model):
     extra_currencies: list[str] = Field(default_factory=list)
     uses_per_code: int | None = Field(default=None, ge=1, le=1_000_000_000)  # None: unlimited
     valid_days: int | None = Field(default=None, ge=1, le=3650)  # None: no expiry
-    tracking_key: str | None = None  # sent with Brandbassador's sales pixel (webshops set-tracking-key)
+    # Sent with Brandbassador's sales pixel (webshops set-tracking-key), so kept sealed with KMS:
+    # this function reads the settings but may not decrypt it (tracking_key_of, the sender's).
+    tracking_key: str | None = None
     max_gift_card: Decimal = Field(default=DEFAULT_MAX_GIFT_CARD, gt=0, le=Decimal("999999999.99"))
     daily_codes: int | None = Field(default=None, ge=1)  # codes a day, any kind; None: no limit
     daily_gift_card_value: Decimal | None = Field(default=None, gt=0)  # gift-card value a day; None: no limit
+
+
+def sealed_tracking_key(webshop_id: str, key: str) -> str:
+    """The tracking key as stored in the webshop's settings (core.sealed, bound to its account item)."""
+    return sealed.seal(key, sealed.Purpose.TRACKING_KEY, account_items.key(PARTNER, webshop_id)["pk"])
+
+
+def tracking_key_of(webshop_id: str, stored: str) -> str:
+    """The tracking key a webshop's settings hold (a KMS Decrypt, cached 30 s; the sender's)."""
+    return sealed.unseal(stored, sealed.Purpose.TRACKING_KEY, account_items.key(PARTNER, webshop_id)["pk"])
 
 
 class Webshop(Model):

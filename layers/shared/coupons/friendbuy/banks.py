@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from coupons.core import codes
+from coupons.core import codes, sealed
 from coupons.core.base_model import Model
 from coupons.core.errors import CouponError, InvalidRequest, NotFound
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
@@ -98,12 +98,31 @@ def bank_from_item(item: dict[str, Any]) -> Bank:
 
 
 def add_bank(table: Table, bank_id: str, settings: BankSettings, replace: bool = False) -> Bank:
-    bank = Bank(id=bank_id, settings=settings, generation_key=secrets.token_hex(32))
+    # The key that orders generated codes: whoever holds it could list codes before they are
+    # loaded, so it is sealed (core.sealed); only the admin CLI's generation opens it.
+    key = sealed.seal(secrets.token_hex(32), sealed.Purpose.BANK_GENERATION_KEY, bank_items.bank_key(bank_id)["pk"])
+    bank = Bank(id=bank_id, settings=settings, generation_key=key)
     try:
         bank_items.put_bank(table, bank_id, {"bank_id": bank_id, **bank.model_dump(exclude={"id"})}, replace)
     except bank_items.BankExists:
         raise InvalidRequest(f"Coupon bank {bank_id} exists already") from None
     return bank
+
+
+def generation_key(bank: Bank) -> bytes:
+    """The bank's generation key, opened (a KMS Decrypt under the admin's credentials, cached 30 s)."""
+    pk = bank_items.bank_key(bank.id)["pk"]
+    return bytes.fromhex(sealed.unseal(bank.generation_key, sealed.Purpose.BANK_GENERATION_KEY, pk))
+
+
+def reseal_generation_key(table: Table, bank: Bank) -> bool:
+    """Seal a generation key stored before encryption (``secrets reencrypt``); False when it already is."""
+    if sealed.is_sealed(bank.generation_key):
+        return False
+    pk = bank_items.bank_key(bank.id)["pk"]
+    return bank_items.update_bank(table, bank.id, "SET generation_key = :new",
+                                  {":new": sealed.seal(bank.generation_key, sealed.Purpose.BANK_GENERATION_KEY, pk),
+                                   ":old": bank.generation_key}, "generation_key = :old")
 
 
 def get_bank(table: Table, bank_id: str) -> Bank:

@@ -47,7 +47,12 @@ def unlink(table: Table, campaign_id: str) -> None:
 
 def linked(table: Table, campaign_id: str) -> Link | None:
     item = outbound_items.get_link(table, campaign_id)
-    return Link(campaign_id, item["key"], item["secret"]) if item else None
+    return Link(campaign_id, item["key"], outbound_items.link_secret(item)) if item else None
+
+
+def is_linked(table: Table, campaign_id: str) -> bool:
+    """Whether the campaign is linked, without opening its secret (the admin CLI's list)."""
+    return outbound_items.get_link(table, campaign_id) is not None
 
 
 class MerchantApi:

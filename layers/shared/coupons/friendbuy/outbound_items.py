@@ -1,11 +1,13 @@
 """The items of Friendbuy's outbound side: the brand's MAPI link per campaign, and the mark that a
-purchase was sent (the sender function alone reads and writes them)."""
+purchase was sent (the sender function alone reads and writes them). The MAPI secret is stored
+sealed with KMS (``core.sealed``); the access key, the public half, as is."""
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any
 
+from coupons.core import sealed
 from coupons.core.models import utcnow
 from coupons.core.table import ConditionsFailed, Table
 
@@ -15,8 +17,30 @@ def link_key(campaign_id: str) -> dict[str, Any]:
 
 
 def put_link(table: Table, campaign_id: str, key: str, secret: str) -> None:
-    item = {**link_key(campaign_id), "key": key, "secret": secret, "linked_at": utcnow().isoformat()}
+    pk = link_key(campaign_id)["pk"]
+    stored = sealed.seal(secret, sealed.Purpose.FRIENDBUY_MAPI_SECRET, pk)
+    item = {**link_key(campaign_id), "key": key, "secret": stored, "linked_at": utcnow().isoformat()}
     table.put(Item=table.serialize(item))
+
+
+def link_secret(item: dict[str, Any]) -> str:
+    """The MAPI secret of a link item as read by ``get_link`` (a KMS Decrypt, cached 30 s)."""
+    return sealed.unseal(item["secret"], sealed.Purpose.FRIENDBUY_MAPI_SECRET, item["pk"])
+
+
+def reseal_link(table: Table, item: dict[str, Any]) -> bool:
+    """Seal a secret stored before encryption (``secrets reencrypt``); False when it already is."""
+    if sealed.is_sealed(item["secret"]):
+        return False
+    stored = sealed.seal(item["secret"], sealed.Purpose.FRIENDBUY_MAPI_SECRET, item["pk"])
+    try:  # only the value read: a link replaced meanwhile is left alone
+        table.update(Key=table.serialize({"pk": item["pk"], "sk": item["sk"]}), UpdateExpression="SET secret = :new",
+                     ConditionExpression="secret = :old",
+                     ExpressionAttributeValues=table.values({":new": stored, ":old": item["secret"]}))
+    except ConditionsFailed:
+        return False
+    return True
+
 
 
 def delete_link(table: Table, campaign_id: str) -> None:

@@ -35,7 +35,7 @@ def send_alert(table: Table, event: str, delivery_id: str, body: dict[str, Any])
         stamp = int(time.time())
         headers = {"Content-Type": "application/json", "X-Coupons-Event": event, "X-Coupons-Delivery": delivery_id,
                    "X-Coupons-Timestamp": str(stamp),
-                   "X-Coupons-Signature": webhook.signature(hook["secret"], stamp, payload)}
+                   "X-Coupons-Signature": webhook.signature(webhook_items.signing_secret(hook), stamp, payload)}
         request = urllib.request.Request(hook["url"], data=payload, headers=headers, method="POST")  # noqa: S310 - CLI-set URL
         send(request, 5.0)
         sent += 1

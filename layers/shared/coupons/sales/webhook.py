@@ -77,7 +77,7 @@ def report_sale(table: Table, event: SaleEvent) -> tuple[str, str]:
     if event.kind not in EVENTS:
         return SKIPPED, f"no webhook event for {event.kind}"
     payload = body(event.kind, event.delivery_id, r, event.refund)
-    signed = headers(event.kind, event.delivery_id, hook["secret"], int(time.time()), payload)
+    signed = headers(event.kind, event.delivery_id, webhook_items.signing_secret(hook), int(time.time()), payload)
     request = urllib.request.Request(hook["url"], data=payload, headers=signed, method="POST")  # noqa: S310 - CLI-set URL
     status = send(request,
                   event.timeout_seconds)

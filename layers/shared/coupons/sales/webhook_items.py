@@ -1,13 +1,15 @@
 """Outbound sale webhooks per partner: ``pk = CHECKOUT#WEBHOOK#<partner>``, ``sk = WEBHOOK``.
 
-The secret signs what we send, so it is kept as is (not hashed); only the sender reads it.
+The secret signs what we send, so it cannot be hashed: it is stored sealed with KMS
+(``core.sealed``), and only the sender may open it (``signing_secret``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from coupons.core.table import Table
+from coupons.core import sealed
+from coupons.core.table import ConditionsFailed, Table
 
 SK = "WEBHOOK"
 
@@ -17,12 +19,33 @@ def key(partner: str) -> dict[str, str]:
 
 
 def put(table: Table, partner: str, url: str, secret: str) -> None:
-    table.put(Item=table.serialize({**key(partner), "partner": partner, "url": url, "secret": secret}))
+    pk = key(partner)["pk"]
+    stored = sealed.seal(secret, sealed.Purpose.WEBHOOK_SECRET, pk)
+    table.put(Item=table.serialize({**key(partner), "partner": partner, "url": url, "secret": stored}))
 
 
 def get(table: Table, partner: str) -> dict[str, Any] | None:
     item = table.call("get_item", Key=table.serialize(key(partner))).get("Item")
     return table.deserialize(item) if item else None
+
+
+def signing_secret(hook: dict[str, Any]) -> str:
+    """The secret of a webhook item as read by ``get`` (a KMS Decrypt, cached 30 s)."""
+    return sealed.unseal(hook["secret"], sealed.Purpose.WEBHOOK_SECRET, hook["pk"])
+
+
+def reseal(table: Table, hook: dict[str, Any]) -> bool:
+    """Seal a secret stored before encryption (``secrets reencrypt``); False when it already is."""
+    if sealed.is_sealed(hook["secret"]):
+        return False
+    stored = sealed.seal(hook["secret"], sealed.Purpose.WEBHOOK_SECRET, hook["pk"])
+    try:  # only the value read: a secret set meanwhile is left alone
+        table.update(Key=table.serialize(key(hook["partner"])), UpdateExpression="SET secret = :new",
+                     ConditionExpression="secret = :old",
+                     ExpressionAttributeValues=table.values({":new": stored, ":old": hook["secret"]}))
+    except ConditionsFailed:
+        return False
+    return True
 
 
 def delete(table: Table, partner: str) -> None:
