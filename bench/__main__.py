@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
 
 import bench
 from bench.harness import Row, new_context
+from localrun import kms_local
 from localrun.dynamodb_local import running
 
 SKIP = {"harness", "artifacts", "load"}
@@ -25,7 +27,9 @@ def main(argv: list[str]) -> None:
         # writes to a second one run ~10x slower (229 codes/s, against 2,113 when the first had no stream).
         module = importlib.import_module(f"bench.{name}")
         # A throughput bench may ask for DynamoDB Local on one CPU (localrun.dynamodb_local.running).
-        with running(pinned=getattr(module, "PINNED_ENGINE", False)) as engine:
+        # KMS (moto, localrun.kms_local): the demo seed seals its partner secrets.
+        with running(pinned=getattr(module, "PINNED_ENGINE", False)) as engine, kms_local.running() as kms:
+            os.environ.update(kms.environment())
             pinned = f", pinned to CPU {engine.cpu}" if engine.cpu is not None else ""
             print(f"bench {name} ... (DynamoDB: {engine.kind} at {engine.endpoint}{pinned})", file=sys.stderr, flush=True)
             done = module.run(new_context(engine))

@@ -42,28 +42,29 @@ def create_key(client) -> str:
     return arn
 
 
-def _wait(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+def _wait(host: str, port: int, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"moto's KMS server exited with code {process.returncode}")
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"moto's KMS server did not open port {port} within {seconds} s")
 
 
 @contextmanager
-def running(port: int | None = None) -> Iterator[LocalKms]:
-    """moto's server on ``port`` (a free one when None) with the key created, stopped on exit."""
+def running(port: int | None = None, host: str = "127.0.0.1") -> Iterator[LocalKms]:
+    """moto's server on ``host:port`` (a free port when None) with the key created, stopped on exit
+    (``make sam-local``: on Docker's bridge address, where SAM's containers reach it)."""
     port = port or free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, **LOCAL_CREDENTIALS})
     try:
-        _wait(port, process)
-        endpoint = f"http://127.0.0.1:{port}"
+        _wait(host, port, process)
+        endpoint = f"http://{host}:{port}"
         client = boto3.client("kms", endpoint_url=endpoint, region_name=REGION,
                               aws_access_key_id="local", aws_secret_access_key="local")
         yield LocalKms(endpoint, create_key(client))

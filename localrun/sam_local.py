@@ -54,6 +54,8 @@ IMAGE_NAME = "coupons-sam-local"
 # Under qemu a cold start of a handler takes tens of seconds (the template's 10 s is for Lambda).
 LOCAL_TIMEOUT = 300
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
+# The sender opens partner secrets with KMS (coupons.core.sealed): moto's, on the bridge address.
+KMS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_KMS"
 # What the local run sets in each function that declares it (SAM keeps only declared variables).
 SAM_TABLE = "coupons-sam"
 DIRECT_TABLE = "coupons-direct"
@@ -269,12 +271,13 @@ def bridge_gateway() -> str:
 
 def write_local_template(built: Path = BUILD_DIR / "template.yaml", out: Path = LOCAL_TEMPLATE,
                          timeout: int = LOCAL_TIMEOUT) -> Path:
-    """The built template with the endpoint variable declared and a longer Timeout (local only)."""
+    """The built template with the endpoint variables declared and a longer Timeout (local only)."""
     if not built.exists():
         raise SystemExit(f"{built.relative_to(ROOT)} is missing: run make build first")
     data = json.loads(json.dumps(_load_yaml(built)))
     function = data.setdefault("Globals", {}).setdefault("Function", {})
-    function.setdefault("Environment", {}).setdefault("Variables", {})[ENDPOINT_VARIABLE] = ""
+    variables = function.setdefault("Environment", {}).setdefault("Variables", {})
+    variables[ENDPOINT_VARIABLE] = variables[KMS_ENDPOINT_VARIABLE] = ""
     function["Timeout"] = timeout
     for resource in data["Resources"].values():
         if resource.get("Type") == "AWS::Serverless::Function" and "Timeout" in resource.get("Properties", {}):
@@ -289,11 +292,16 @@ def _load_yaml(path: Path) -> Any:
     return yaml.load(path.read_text(), Loader=template._CfnLoader)  # noqa: S506 - SafeLoader subclass
 
 
-def sam_environment(endpoint: str, table_name: str, stub_url: str) -> dict[str, dict[str, str]]:
+def sam_environment(endpoint: str, table_name: str, stub_url: str, kms_endpoint: str = "") -> dict[str, dict[str, str]]:
     """--env-vars: the values SAM cannot take from the template here, for every function."""
+    from coupons.core import sealed
+
     return {"Parameters": {
         "COUPONS_TABLE": table_name,
         ENDPOINT_VARIABLE: endpoint,
+        # moto's KMS (localrun.kms_local) and its key's alias, in place of PartnerSecretsKey's ARN
+        KMS_ENDPOINT_VARIABLE: kms_endpoint,
+        sealed.KEY_ENV: sealed.LOCAL_KEY,
         "BRANDBASSADOR_TRACKING_URL": stub_url,
         "FRIENDBUY_MAPI_URL": stub_url,
         "SALES_QUEUE_URL": "",
@@ -461,11 +469,13 @@ class Row:
     direct: Any
 
 
-def prepare(engine: Any, gateway_ip: str, stub_url: str) -> tuple[Path, Direct]:
-    """Two identically seeded tables on one engine (SAM's, the direct side's); SAM's --env-vars file."""
+def prepare(engine: Any, gateway_ip: str, stub_url: str, kms: Any) -> tuple[Path, Direct]:
+    """Two identically seeded tables on one engine (SAM's, the direct side's); SAM's --env-vars file.
+    ``kms``: moto's KMS listening on the bridge address, where the containers reach it too."""
     from coupons.core.table import Table
     from localrun.dynamodb_local import create_table, local_environment
 
+    os.environ.update(kms.environment())  # the seed seals, the direct sender opens, with the same key
     client = engine.client()
     tables = {}
     for name in (SAM_TABLE, DIRECT_TABLE):
@@ -474,12 +484,12 @@ def prepare(engine: Any, gateway_ip: str, stub_url: str) -> tuple[Path, Direct]:
         seed(tables[name])
     endpoint_for_containers = engine.endpoint.replace("127.0.0.1", gateway_ip)
     env_file = WORK_DIR / "env-vars.json"
-    env_file.write_text(json.dumps(sam_environment(endpoint_for_containers, SAM_TABLE, stub_url), indent=1))
+    env_file.write_text(json.dumps(sam_environment(endpoint_for_containers, SAM_TABLE, stub_url, kms.endpoint), indent=1))
     os.environ.update(local_environment(engine))
     quiet = {k: os.environ[k] for k in ("POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_DISABLED",
                                         "POWERTOOLS_TRACE_DISABLED") if k in os.environ}
-    direct = Direct(tables[DIRECT_TABLE], {**local_environment(engine), "BRANDBASSADOR_TRACKING_URL": stub_url,
-                                           "FRIENDBUY_MAPI_URL": stub_url, **quiet})
+    direct = Direct(tables[DIRECT_TABLE], {**local_environment(engine), **kms.environment(),
+                                           "BRANDBASSADOR_TRACKING_URL": stub_url, "FRIENDBUY_MAPI_URL": stub_url, **quiet})
     return env_file, direct
 
 
@@ -634,6 +644,7 @@ def check_ready(runtime: str, architecture: str) -> None:
 
 def _serve(image: str, api_port: int, dynamodb_port: int) -> int:
     """``sam local start-api`` in the foreground on DynamoDB Local with the demo configuration."""
+    from localrun import kms_local
     from localrun.dynamodb_local import running
     from localrun.partner_stub import PartnerStub
 
@@ -641,8 +652,8 @@ def _serve(image: str, api_port: int, dynamodb_port: int) -> int:
     gateway_ip = bridge_gateway()
     stub = PartnerStub(host=gateway_ip).start()
     try:
-        with running(port=dynamodb_port) as engine:
-            env_file, _ = prepare(engine, gateway_ip, stub.url)
+        with running(port=dynamodb_port) as engine, kms_local.running(host=gateway_ip) as kms:
+            env_file, _ = prepare(engine, gateway_ip, stub.url, kms)
             command = api_command(image, env_file, api_port)
             print(f"DynamoDB Local on {engine.endpoint} (table {SAM_TABLE}, demo configuration), partner stub on "
                   f"{stub.url}\n{' '.join(['sam', *command[1:]])}\nCtrl-C stops it.", flush=True)
@@ -654,6 +665,7 @@ def _serve(image: str, api_port: int, dynamodb_port: int) -> int:
 
 
 def _run(args: argparse.Namespace, run_cases: list[Case], image: str, runtime: str, started: float) -> int:
+    from localrun import kms_local
     from localrun.dynamodb_local import running
     from localrun.partner_stub import PartnerStub
 
@@ -663,8 +675,8 @@ def _run(args: argparse.Namespace, run_cases: list[Case], image: str, runtime: s
     # The sender's deliveries go to the partner stub, on the bridge's address: containers reach it there.
     stub = PartnerStub(host=gateway_ip).start()
     try:
-        with running(port=args.dynamodb_port) as engine:
-            env_file, direct = prepare(engine, gateway_ip, stub.url)
+        with running(port=args.dynamodb_port) as engine, kms_local.running(host=gateway_ip) as kms:
+            env_file, direct = prepare(engine, gateway_ip, stub.url, kms)
             print(f"{len(run_cases)} events through sam local {engine_name} ({runtime}, image {image}), "
                   f"{engine.kind} on {engine.endpoint}", flush=True)
             if not run_cases:

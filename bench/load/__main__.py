@@ -33,7 +33,7 @@ from pathlib import Path
 from coupons.core.table import Table
 from coupons.friendbuy import banks
 from coupons_admin import bank_loading
-from localrun import demo
+from localrun import demo, kms_local
 from localrun.delivery import LocalDelivery
 from localrun.demo import friendbuy as friendbuy_demo
 from localrun.demo.checkout import STUB_URL_ENV
@@ -76,8 +76,9 @@ def main() -> int:
 
 
 def _run(seconds: int, users: int, spawn_rate: int, workers: int, bank_codes: int) -> tuple[str, bool]:
-    with running() as engine:
+    with running() as engine, kms_local.running() as kms:
         apply_environment(engine)
+        os.environ.update(kms.environment())  # the seed seals partner secrets, the sender here opens them
         client = engine.client()
         create_table(client, TABLE)
         table = Table(TABLE, client)

@@ -100,7 +100,7 @@ def test_the_local_template_declares_the_endpoint_and_a_longer_timeout_only(tmp_
     original = json.loads(json.dumps(yaml.load(built.read_text(), Loader=template._CfnLoader)))
     local = json.loads(out.read_text())
     variables = local["Globals"]["Function"]["Environment"]["Variables"]
-    assert variables.pop(sam_local.ENDPOINT_VARIABLE) == ""
+    assert variables.pop(sam_local.ENDPOINT_VARIABLE) == variables.pop(sam_local.KMS_ENDPOINT_VARIABLE) == ""
     assert local["Globals"]["Function"].pop("Timeout") == 300
     del original["Globals"]["Function"]["Timeout"]
     for name, resource in local["Resources"].items():  # a function's own Timeout, if any, raised too
@@ -111,11 +111,14 @@ def test_the_local_template_declares_the_endpoint_and_a_longer_timeout_only(tmp_
 
 
 def test_the_env_vars_give_every_function_the_local_table_endpoint_and_stub():
-    env = sam_local.sam_environment("http://172.17.0.1:4800", "coupons-sam", "http://172.17.0.1:4100")
+    env = sam_local.sam_environment("http://172.17.0.1:4800", "coupons-sam", "http://172.17.0.1:4100",
+                                    "http://172.17.0.1:4900")
     assert env["Parameters"]["COUPONS_TABLE"] == "coupons-sam"
     assert env["Parameters"][sam_local.ENDPOINT_VARIABLE] == "http://172.17.0.1:4800"
+    assert env["Parameters"][sam_local.KMS_ENDPOINT_VARIABLE] == "http://172.17.0.1:4900"  # the sender's KMS
     declared = {name for f in template.functions() for name in f.environment}
-    assert set(env["Parameters"]) - declared == {sam_local.ENDPOINT_VARIABLE}  # the one the local template adds
+    # the ones the local template adds
+    assert set(env["Parameters"]) - declared == {sam_local.ENDPOINT_VARIABLE, sam_local.KMS_ENDPOINT_VARIABLE}
 
 
 def test_only_an_event_the_function_never_saw_is_sent_again():

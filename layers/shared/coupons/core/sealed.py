@@ -14,7 +14,10 @@ import os
 from enum import StrEnum
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from coupons.core import aws_clients, cache
+from coupons.core.sales import DeliveryFailed
 
 KEY_ENV = "PARTNER_SECRETS_KEY"  # the key's ARN (template output PartnerSecretsKeyArn)
 LOCAL_KEY = "alias/coupons-partner-secrets"  # the key make run and the tests create
@@ -28,6 +31,11 @@ class Purpose(StrEnum):
     FRIENDBUY_MAPI_SECRET = "friendbuy-mapi-secret"  # noqa: S105 - a purpose's name
     TRACKING_KEY = "brandbassador-tracking-key"
     BANK_GENERATION_KEY = "friendbuy-bank-generation-key"
+
+
+class CannotOpen(DeliveryFailed):
+    """KMS refused a stored secret (copied from another item, another key, no grant): a delivery
+    that needs it waits and is retried (dead after its attempts) until the brand sets it again."""
 
 
 class _Opened:
@@ -76,7 +84,11 @@ def unseal(stored: str, purpose: Purpose, item_pk: str) -> str:
 
     def decrypt() -> str:
         blob = base64.b64decode(stored[len(PREFIX):])
-        answer = kms().decrypt(CiphertextBlob=blob, KeyId=key_id(), EncryptionContext=context(purpose, item_pk))
+        try:
+            answer = kms().decrypt(CiphertextBlob=blob, KeyId=key_id(), EncryptionContext=context(purpose, item_pk))
+        except ClientError as refused:  # named by purpose and item only: never the value
+            raise CannotOpen(f"The {purpose.value} of {item_pk} cannot be decrypted "
+                             f"({refused.response['Error']['Code']}); set it again with the admin CLI") from None
         return bytes(answer["Plaintext"]).decode()
 
     opened = cache.cached(_OPENED, (stored, purpose, item_pk), decrypt)
