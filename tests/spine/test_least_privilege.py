@@ -11,6 +11,7 @@ not a list someone keeps by hand.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ PART_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"
 class Access:
     action: str  # dynamodb:GetItem ...
     index: str | None  # a query on an index
-    partition: str | None  # the table partition key touched (None for an index query)
+    partition: str | None  # the partition key touched (an index query's: the index's)
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,11 @@ def accesses(operation: str, kwargs: dict[str, Any]) -> Iterator[Access]:
         keys = [key["pk"]["S"] for request in kwargs["RequestItems"].values() for key in request["Keys"]]
         yield Access("dynamodb:BatchGetItem", None, "\n".join(keys))
     elif operation == "query":
+        # The partition the query names: the table's pk, or the index's (IAM holds an index query's
+        # LeadingKeys against the index's partition key).
         values = kwargs.get("ExpressionAttributeValues", {})
-        first = next(iter(values.values()))["S"] if values else None
-        index = kwargs.get("IndexName")
-        yield Access(_action(operation), index, None if index else first)
+        named = re.search(r"\b(?:gsi1pk|pk)\s*=\s*(:\w+)", kwargs["KeyConditionExpression"])
+        yield Access(_action(operation), kwargs.get("IndexName"), values[named.group(1)]["S"] if named else None)
     elif operation in ("get_item", "put_item", "update_item", "delete_item"):
         key = kwargs.get("Key") or kwargs.get("Item")
         yield Access(_action(operation), None, key["pk"]["S"])
@@ -164,9 +166,7 @@ class Grant:
     def allows(self, access: Access) -> bool:
         if access.action not in self.actions:
             return False
-        if access.index is not None:
-            return f"index/{access.index}" in self.resources
-        if "table" not in self.resources:
+        if ("table" if access.index is None else f"index/{access.index}") not in self.resources:
             return False
         partitions = (access.partition or "").split("\n")  # a batch read names several
         return self.leading_keys is None or all(
@@ -356,21 +356,19 @@ def test_the_sender_may_name_only_a_codes_pause_marks():
 def unused(allowed: list[Grant], seen: list[Access]) -> list[str]:
     """Every (action, key prefix) a policy grants that no recorded call used: each statement's every
     action on each of its LeadingKeys patterns, so a grant broader than the calls shows up."""
-    def used(action: str, resources: tuple[str, ...], pattern: str | None) -> bool:
+    def used(action: str, resource: str, pattern: str | None) -> bool:
         for access in seen:
-            if access.action != action:
-                continue
-            if access.index is not None:
-                if f"index/{access.index}" in resources:
-                    return True
+            if access.action != action or resource != ("table" if access.index is None else f"index/{access.index}"):
                 continue
             partitions = (access.partition or "").split("\n")
-            if "table" in resources and (pattern is None or any(fnmatchcase(p, pattern) for p in partitions)):
+            if pattern is None or any(fnmatchcase(p, pattern) for p in partitions):
                 return True
         return False
 
-    return sorted(f"{action} {pattern or ', '.join(g.resources)}" for g in allowed for action in sorted(g.actions)
-                  for pattern in (g.leading_keys or (None,)) if not used(action, g.resources, pattern))
+    # each resource of a statement separately: a GetItem granted on an index is unused
+    return sorted(f"{action} {'' if resource == 'table' else resource + ' '}{pattern or resource}"
+                  for g in allowed for action in sorted(g.actions) for resource in g.resources
+                  for pattern in (g.leading_keys or (None,)) if not used(action, resource, pattern))
 
 
 def test_the_senders_policy_is_exactly_what_its_deliveries_need(demo_table, stub):
