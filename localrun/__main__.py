@@ -11,6 +11,7 @@ from coupons.core.partners import PARTNERS
 from coupons.core.table import Table
 from localrun import demo, kms_local
 from localrun.delivery import LocalDelivery
+from localrun.demo import checkout as checkout_demo
 from localrun.demo.checkout import STUB_URL_ENV
 from localrun.dynamodb_local import apply_environment, create_table, running
 from localrun.gateway import LocalGateway
@@ -40,6 +41,7 @@ def main() -> None:
         # Sales go to a local partner stub, delivered by a poller in place of stream, pipe and queue.
         stub = PartnerStub(port=args.stub_port or args.port + 100).start()
         os.environ[STUB_URL_ENV] = stub.url
+        checkout_demo.webhooks(table, stub.url)
         urls = {p.reporter_url_env: stub.url for p in PARTNERS if p.reporter_url_env}
         sales = LocalDelivery(table, {**urls, "DELIVERY_BACKOFF_SECONDS": "2"}).start()
 

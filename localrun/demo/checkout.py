@@ -20,11 +20,22 @@ AUTH = {"authorization": f"Bearer {KEY}"}
 CART = {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}
 OWNER = Owner(partner="brandbassador", account=WEBSHOP, person="demo-ambassador")
 STUB_URL_ENV = "LOCALRUN_STUB_URL"
+# make run's signed sale webhooks (SiteVibes, Affonso) to the partner stub (``webhooks``).
+WEBHOOK_SECRET = "demo-webhook-secret"
 
 
 def seed(table: Table) -> None:
     add_key(table, "demo", KEY)
     set_tracking_key(table, WEBSHOP, KEY)
+
+
+def webhooks(table: Table, stub_url: str) -> None:
+    """make run only (the tests' demo tables have none): SiteVibes' and Affonso's sales go to the
+    stub as our signed webhook, the secret sealed with the local KMS like any other."""
+    from coupons.sales import alerts, webhook_items
+
+    for partner in alerts.PARTNERS_WITH_WEBHOOK:
+        webhook_items.put(table, partner, f"{stub_url}/hooks/{partner}", WEBHOOK_SECRET)
 
 
 # The codes the SAMPLES use. Not seeded: other contracts' tests count the demo table's codes. The
