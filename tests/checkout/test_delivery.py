@@ -143,6 +143,27 @@ def test_a_missing_tracking_key_is_retried_until_it_is_set(demo_table, stub):
     assert stub.answered()[0]["query"]["key"] == "bb-brand-key"
 
 
+def test_a_tracking_key_copied_from_another_webshop_is_not_sent_and_the_sale_waits(demo_table, stub):
+    """A sealed key only opens in its own item (KMS encryption context): moved into webshop demo,
+    another webshop's key is refused, nothing is sent, and the sale is retried until it is set."""
+    from coupons.brandbassador.webshops import sealed_tracking_key
+
+    add_code(demo_table, "MOVED", owner=Owner(partner="brandbassador", account="demo", person="x"))
+    demo_table.client.update_item(
+        TableName=demo_table.name, Key={"pk": {"S": "ACCOUNT#brandbassador#demo"}, "sk": {"S": "ACCOUNT"}},
+        UpdateExpression="SET settings.tracking_key = :k",
+        ExpressionAttributeValues={":k": {"S": sealed_tracking_key("other-shop", "other-shops-key")}})
+    redeem(demo_table, "MOVED")
+    sales = local_delivery(demo_table, stub)
+    sales.run_once()
+    [pending] = outbox.in_state(demo_table, outbox.PENDING)
+    assert "brandbassador-tracking-key" in pending["last_error"] and "other-shops-key" not in pending["last_error"]
+    assert stub.calls == []
+    set_tracking_key(demo_table, "demo", "bb-brand-key")
+    drain(sales)
+    assert stub.answered()[0]["query"]["key"] == "bb-brand-key"
+
+
 def test_an_event_held_by_another_attempt_is_not_sent_twice(demo_table, stub):
     add_code(demo_table, "BUSY10")
     pk = f"OUTBOX#{redeem(demo_table, 'BUSY10').id}#sale"

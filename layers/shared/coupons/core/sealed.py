@@ -17,7 +17,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from coupons.core import aws_clients, cache
-from coupons.core.sales import DeliveryFailed
 
 KEY_ENV = "PARTNER_SECRETS_KEY"  # the key's ARN (template output PartnerSecretsKeyArn)
 LOCAL_KEY = "alias/coupons-partner-secrets"  # the key make run and the tests create
@@ -33,9 +32,10 @@ class Purpose(StrEnum):
     BANK_GENERATION_KEY = "friendbuy-bank-generation-key"
 
 
-class CannotOpen(DeliveryFailed):
+class CannotOpen(Exception):
     """KMS refused a stored secret (copied from another item, another key, no grant): a delivery
-    that needs it waits and is retried (dead after its attempts) until the brand sets it again."""
+    that needs it fails like an unreachable partner (``sales.delivery``: retried, then dead)
+    until the brand sets it again."""
 
 
 class _Opened:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coupons.core import outbox
+from coupons.core import outbox, sealed
 from coupons.core.models import utcnow
 from coupons.core.sales import DeliveryFailed, Redemption, Refund, Reporter, SaleEvent
 from coupons.core.settings import Settings
@@ -76,7 +76,7 @@ def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[st
             state, note = outbox.SKIPPED, f"no reporter for partner {item['partner']}"
         else:
             state, note = reporter(table, event)
-    except DeliveryFailed as failure:
+    except (DeliveryFailed, sealed.CannotOpen) as failure:  # a secret KMS will not open: as unreachable
         attempts = int(item["attempts"])
         dead = attempts >= config.max_attempts
         delay = config.backoff(attempts)
