@@ -209,6 +209,23 @@ class DeliveryFailed(Exception):
 Reporter = Callable[[Table, SaleEvent], tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Alert:
+    """One leak-guard notice (``code.paused``...) for one ``target`` (``guard``: the brand's webhook,
+    else a partner), from its own outbox item: ``delivery_id`` is that item's key, the same on every
+    retry, so a receiver can drop a repeat (coupons.guard.notices)."""
+
+    event: str
+    delivery_id: str
+    target: str
+    body: dict
+    timeout_seconds: float = 5.0
+
+
+# Sends one alert; answers like a Reporter, raises DeliveryFailed to be tried again later.
+AlertSender = Callable[[Table, Alert], tuple[str, str]]
+
+
 def send(request: urllib.request.Request, timeout_seconds: float) -> int:
     """Send one HTTP request to a partner; anything but a 2xx/3xx answer is ``DeliveryFailed``.
     The URL's query is left out of messages: Brandbassador's pixel carries the brand's key there."""

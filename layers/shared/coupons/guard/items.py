@@ -130,9 +130,11 @@ def code_policy_key(code: str) -> dict[str, str]:
     return {"pk": code_pk(code), "sk": "P"}
 
 
-def record(table: Table, code: str, what: str, at: datetime, fields_: dict[str, Any]) -> bool:
-    """Record that the guard flagged or paused ``code`` (``what``), once: False if it had already.
-    A pause after a release by an admin is recorded again (``released_at`` before it)."""
+def record(table: Table, code: str, what: str, at: datetime, fields_: dict[str, Any],
+           also: dict[str, dict[str, Any]] | None = None) -> bool:
+    """Record that the guard flagged or paused ``code`` (``what``), once, with the transaction parts
+    ``also`` (its notices' outbox items): False if it had already (nothing written). A pause after
+    a release by an admin is recorded again (``released_at`` before it)."""
     sets = {f"{what}_at": at, **fields_, "gsi1pk": ACTED}
     names = {f"#{i}": k for i, k in enumerate(sets)}
     values = {f":{i}": v for i, v in enumerate(sets.values())}
@@ -144,11 +146,40 @@ def record(table: Table, code: str, what: str, at: datetime, fields_: dict[str, 
     if what == "paused":
         names["#released"] = "released_at"
         condition += " OR (attribute_exists(#released) AND #released > #at)"
+    state = {"Key": table.serialize({"pk": code_pk(code), "sk": "S"}), "UpdateExpression": update,
+             "ConditionExpression": condition, "ExpressionAttributeNames": names,
+             "ExpressionAttributeValues": table.values(values)}
     try:
-        table.update(Key=table.serialize({"pk": code_pk(code), "sk": "S"}), UpdateExpression=update,
-                   ConditionExpression=condition, ExpressionAttributeNames=names,
-                   ExpressionAttributeValues=table.values(values))
-    except ConditionsFailed:
+        if also:
+            table.transact({"state": {"Update": state}, **also})
+        else:
+            table.update(**state)
+    except ConditionsFailed as failed:
+        if also and "state" not in failed:
+            raise
+        return False
+    return True
+
+
+def release(table: Table, code: str, at: datetime, also: dict[str, dict[str, Any]]) -> bool:
+    """An admin unpauses ``code``: its pause marks removed, ``released_at`` recorded (the same
+    evidence does not pause it again) and ``also`` (the notices) queued, in one transaction. False
+    when it was not paused (nothing written); ``NotFound`` for no such code."""
+    parts = {
+        "code": {"Update": {"Key": table.serialize(code_items.key(code)), "UpdateExpression": "REMOVE paused_at, paused_by",
+                            "ConditionExpression": "attribute_exists(paused_at)"}},
+        "state": {"Update": {"Key": table.serialize({"pk": code_pk(code), "sk": "S"}),
+                             "UpdateExpression": "SET released_at = :at",
+                             "ExpressionAttributeValues": table.values({":at": at})}},
+        **also,
+    }
+    try:
+        table.transact(parts)
+    except ConditionsFailed as failed:
+        if "code" not in failed:
+            raise
+        if table.get_many([code_items.key(code)], consistent=True)[0] is None:
+            raise NotFound(f"No code {code}") from None
         return False
     return True
 
