@@ -26,6 +26,8 @@ THRESHOLDS = {  # option -> (Thresholds field, type, help)
     "--velocity": ("velocity", float, "recent redemptions / what the code's history predicts (default 3)"),
     "--new-share": ("new_share", float, "share of new customers in the window (default 0.6)"),
     "--min-redemptions": ("min_redemptions", int, "no verdict on fewer recent redemptions (default 10)"),
+    "--min-spread": ("min_spread", float, "distinct customers and IPs per redemption below which a leak is only "
+                     "flagged (default 0.5)"),
 }
 
 

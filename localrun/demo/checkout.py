@@ -97,7 +97,7 @@ SAMPLES = {
                             "body": {"code": "CHECKOUT10", "cart": {**CART, "subtotal": "ten"}}},
     "redeem-percent": {"route": _REDEEM, "headers": AUTH,
                        "body": {"code": "CHECKOUT10", "order_id": "1001", "cart": CART,
-                                "customer": {"email": "jane@example.com"}}},
+                                "customer": {"email": "jane@example.com", "ip": "203.0.113.7"}}},
     "redeem-tracking-link": {"route": _REDEEM, "headers": AUTH,
                              "body": {"code": "CHECKOUT10", "order_id": "1003", "cart": CART, "ref": "bb-42"}},
     "redeem-gift-card": {"route": _REDEEM, "headers": AUTH,

@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, IPvAnyAddress, StrictBool, model_validator
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
-from coupons.core import credentials, money
+from coupons.core import credentials, money, observability
 from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, DiscountKind
@@ -98,6 +98,9 @@ class CustomerIn(Model):
     email: str | None = Field(None, min_length=3, max_length=320, description="Used when there is no id")
     new: StrictBool | None = Field(None, description="Redemptions: true when this is the customer's first order "
                                                      "with the brand (a signal of the leak guard, docs/guard.md)")
+    ip: IPvAnyAddress | None = Field(None, description="Redemptions: the shopper's IP address as your checkout saw it "
+                                     "(not your server's); hashed with a per-deployment key on receipt and never "
+                                     "stored in clear (a signal of the leak guard, docs/guard.md)")
 
 
 class ValidateRequest(Model):
@@ -146,7 +149,9 @@ def cart(request: ValidateRequest | SaleRequest) -> Cart:
 
 
 def customer(request: ValidateRequest | SaleRequest) -> Customer:
-    return Customer(**request.customer.model_dump())
+    given = request.customer
+    ip = None if given.ip is None else observability.keyed_digest(str(given.ip), "ip")
+    return Customer(**given.model_dump(exclude={"ip"}), ip_hash=ip)
 
 
 # ---- answers -----------------------------------------------------------------------------------

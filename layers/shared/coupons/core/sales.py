@@ -50,6 +50,9 @@ class Customer(Model):
     id: str | None = None
     email: str | None = None
     new: bool | None = None  # the checkout says this is (not) the customer's first order (the leak guard)
+    # The client's IP as the checkout saw it, HMAC'd on receipt (``checkout.wire``), never kept in clear:
+    # the leak guard counts distinct ones.
+    ip_hash: str | None = None
 
     @property
     def key(self) -> str | None:

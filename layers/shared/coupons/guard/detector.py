@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from coupons.core import cache
-from coupons.core.observability import logger, masked
+from coupons.core.observability import keyed_digest, logger, masked
 from coupons.core.sales import SALE, Redemption, SaleEvent
 from coupons.core.table import Table
 from coupons.guard import items, notices, pausing
@@ -29,7 +29,18 @@ def account_policy(table: Table, partner: str, account: str) -> Policy:
 def delta(r: Redemption) -> Counts:
     known = r.customer.new is not None
     return Counts(n=1, ref=1 if r.ref else 0, known=1 if known else 0, new=1 if r.customer.new else 0,
-                  discount=r.discount + r.shipping_discount)
+                  discount=r.discount + r.shipping_discount, identified=1 if r.customer.key else 0,
+                  with_ip=1 if r.customer.ip_hash else 0)
+
+
+def people(r: Redemption) -> dict[str, str]:
+    """The sale's customer and IP, as the digests the distinct counters keep (no id, e-mail or IP)."""
+    found = {}
+    if r.customer.key:
+        found["customers"] = keyed_digest(r.customer.key, "guard-customer")
+    if r.customer.ip_hash:
+        found["ips"] = r.customer.ip_hash
+    return found
 
 
 def observe(table: Table, event: SaleEvent) -> str:
@@ -39,7 +50,7 @@ def observe(table: Table, event: SaleEvent) -> str:
         return "none"
     at = r.created_at
     account = account_policy(table, r.owner.partner, r.owner.account)
-    items.count(table, r.code, r.id.rsplit(".", 1)[1], at.date(), delta(r))
+    items.count(table, r.code, r.id.rsplit(".", 1)[1], at.date(), delta(r), people=people(r))
     view = items.view(table, r.code, at.date(), account.thresholds.window_days)
     policy = view.override or account
     if view.override and view.override.thresholds.window_days != account.thresholds.window_days:

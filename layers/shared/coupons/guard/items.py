@@ -34,9 +34,13 @@ def _epoch(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
-def count(table: Table, code: str, digest: str, day: date, delta: Counts, window_days: int = 28) -> bool:
-    """Count one sale in its day's bucket, once: False when this sale was counted before."""
+def count(table: Table, code: str, digest: str, day: date, delta: Counts, window_days: int = 28,
+          people: dict[str, str] | None = None) -> bool:
+    """Count one sale in its day's bucket, once: False when this sale was counted before.
+    ``people`` (``customers``/``ips`` -> a keyed digest) are counted once per day each, first."""
     expires = _epoch(day + timedelta(days=window_days + HISTORY_DAYS + 2))
+    for counter, digest_of in (people or {}).items():
+        _count_distinct(table, code, day, counter, digest_of, expires)
     parts = {
         "seen": {"Put": {
             "Item": table.serialize({"pk": code_pk(code), "sk": f"X#{digest}",
@@ -45,13 +49,14 @@ def count(table: Table, code: str, digest: str, day: date, delta: Counts, window
         }},
         "day": {"Update": {
             "Key": table.serialize({"pk": code_pk(code), "sk": f"D#{day.isoformat()}"}),
-            "UpdateExpression": "ADD #n :n, #ref :ref, #known :known, #new :new, #discount :discount "
-                                "SET expires_at = :expires",
+            "UpdateExpression": "ADD #n :n, #ref :ref, #known :known, #new :new, #discount :discount, "
+                                "#identified :identified, #with_ip :with_ip SET expires_at = :expires",
             "ExpressionAttributeNames": {"#n": "n", "#ref": "ref", "#known": "known", "#new": "new",
-                                         "#discount": "discount"},
+                                         "#discount": "discount", "#identified": "identified", "#with_ip": "with_ip"},
             "ExpressionAttributeValues": table.values({
                 ":n": delta.n, ":ref": delta.ref, ":known": delta.known, ":new": delta.new,
-                ":discount": delta.discount, ":expires": expires}),
+                ":discount": delta.discount, ":identified": delta.identified, ":with_ip": delta.with_ip,
+                ":expires": expires}),
         }},
     }
     try:
@@ -61,6 +66,25 @@ def count(table: Table, code: str, digest: str, day: date, delta: Counts, window
             return False
         raise
     return True
+
+
+def _count_distinct(table: Table, code: str, day: date, counter: str, digest: str, expires: int) -> None:
+    """One more distinct customer (or IP) on ``day``, only if this one is new that day: a marker
+    ``<C|I>#<day>#<digest>`` put on ``attribute_not_exists`` and the bucket's ``ADD``, all or nothing,
+    so a redelivery or a parallel sale of the same person adds nothing and no update is lost."""
+    marker = {"pk": code_pk(code), "sk": f"{counter[0].upper()}#{day.isoformat()}#{digest}",
+              "expires_at": _epoch(day + timedelta(days=2))}
+    try:
+        table.transact({
+            "marker": {"Put": {"Item": table.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
+            "day": {"Update": {"Key": table.serialize({"pk": code_pk(code), "sk": f"D#{day.isoformat()}"}),
+                               "UpdateExpression": "ADD #c :one SET expires_at = :expires",
+                               "ExpressionAttributeNames": {"#c": counter},
+                               "ExpressionAttributeValues": table.values({":one": 1, ":expires": expires})}},
+        })
+    except ConditionsFailed as failed:
+        if "marker" not in failed:
+            raise
 
 
 @dataclass
@@ -103,7 +127,8 @@ def view(table: Table, code: str, today: date, window_days: int, max_window_days
             day = date.fromisoformat(item["sk"][2:])
             oldest = day if oldest is None else min(oldest, day)
             counts = Counts(int(item.get("n", 0)), int(item.get("ref", 0)), int(item.get("known", 0)),
-                            int(item.get("new", 0)), Decimal(item.get("discount", 0)), 0)
+                            int(item.get("new", 0)), Decimal(item.get("discount", 0)), 0,
+                            *(int(item.get(k, 0)) for k in ("identified", "customers", "with_ip", "ips")))
             if window_start <= day <= today:
                 found.recent_days[(today - day).days] = counts + Counts(days=1)
             elif history_start <= day < window_start:
