@@ -20,8 +20,7 @@ from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.sales import AlertSender, Reporter
 from coupons.core.settings import Settings
 from coupons.core.table import Table
-from coupons.friendbuy import guard_events
-from coupons.guard import detector, notices
+from coupons.guard import detector
 from coupons.sales import alerts, delivery
 
 settings = Settings.from_env()
@@ -41,10 +40,17 @@ def compose(settings: Settings = settings) -> dict[str, Reporter]:
 
 
 def compose_alerts(settings: Settings = settings) -> dict[str, AlertSender]:
-    """Who is told of the leak guard's notices (coupons.guard.notices): the brand and the partners
-    that take our signed webhook by it, Friendbuy by a custom event on the advocate."""
-    webhook = {target: alerts.send_webhook for target in (notices.BRAND, *alerts.PARTNERS_WITH_WEBHOOK)}
-    return {**webhook, "friendbuy": guard_events.guard_reporter(settings.partner_urls.get("FRIENDBUY_MAPI_URL"))}
+    """Who is told of the leak guard's notices (coupons.guard.notices): the brand by its guard
+    webhook, each partner by the alert sender it names in coupons.core.partners."""
+    senders: dict[str, AlertSender] = {alerts.GUARD_WEBHOOK: alerts.send_webhook}
+    for partner in partners.PARTNERS:
+        if not partner.alert_sender:
+            continue
+        module, name = partner.alert_sender.split(":")
+        sender = getattr(importlib.import_module(module), name)
+        url = settings.partner_urls.get(partner.reporter_url_env or "")
+        senders[partner.name] = sender(url) if partner.reporter_url_env else sender
+    return senders
 
 
 reporters = compose()

@@ -20,7 +20,6 @@ from coupons.core.table import Table
 from coupons.sales import webhook, webhook_items
 
 GUARD_WEBHOOK = "guard"  # CHECKOUT#WEBHOOK#guard: the brand's own endpoint for the guard's events
-PARTNERS_WITH_WEBHOOK = ("sitevibes", "affonso")
 
 
 def send_webhook(table: Table, alert: Alert) -> tuple[str, str]:
