@@ -115,7 +115,7 @@ def unpause(table: Table, code: str) -> bool:
 
 def _set_webhook(table: Table, args: argparse.Namespace) -> None:
     shown = store_webhook(table, alerts.GUARD_WEBHOOK, args.url, args.secret, "alerts")
-    print(f"code.leak_suspected and code.paused are POSTed to {args.url}{shown}")
+    print(f"code.leak_suspected, code.paused and code.unpaused are POSTed to {args.url}{shown}")
 
 
 def _remove_webhook(table: Table, args: argparse.Namespace) -> None:
