@@ -1,7 +1,8 @@
 """Delivering sale events to the partner that owns the code, each exactly once when it succeeds.
 
 ``deliver`` takes one outbox event (``core.outbox``): claims it, hands it to the ``Reporter``
-registered for the owner's partner (``core.sales``), and records the outcome. A reporter raises
+registered for the owner's partner (``core.sales``), or a leak-guard notice to the ``AlertSender`` of
+its target, and records the outcome. A reporter raises
 ``DeliveryFailed`` for anything worth retrying; the event then waits ``backoff`` seconds (doubling)
 and after ``max_attempts`` failures it is dead until someone re-drives it (coupons-admin checkout
 dead-letters / redrive). Which reporter serves which partner is decided by the sender function
