@@ -38,10 +38,11 @@ def test_the_checkout_keeps_a_hash_of_the_clients_ip_never_the_ip(handler, demo_
     assert len(hashes) == 1 and len(hashes.pop()) == 32
 
 
-def test_a_malformed_ip_is_refused_in_the_checkouts_own_format(handler, demo_table):
+@pytest.mark.parametrize("bad", ['"999.1.1"', "false", "0"])  # an IP parser alone would take 0 as 0.0.0.0
+def test_a_malformed_ip_is_refused_in_the_checkouts_own_format(handler, demo_table, bad):
     add_sample_codes(demo_table)
     event = load_event("checkout", "redeem-percent")
-    event["body"] = event["body"].replace(IP, "999.1.1")
+    event["body"] = event["body"].replace(f'"{IP}"', bad)
     answer = handler("CheckoutFunction")(event)
     assert answer["statusCode"] == 400
     assert body(answer)["error"]["code"] == "invalid_request" and "customer.ip" in body(answer)["error"]["message"]

@@ -6,11 +6,12 @@ in the currency's decimals; errors ``{"error": {"code", "message"}}`` with a sta
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BeforeValidator, ConfigDict, Field, IPvAnyAddress, StrictBool, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, WithJsonSchema, model_validator
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
 from coupons.core import credentials, money, observability
@@ -93,12 +94,24 @@ class CartIn(Model):
         return self
 
 
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value[:64]!r} is not an IPv4 or IPv6 address") from None
+
+
+# A JSON string only (an IP parser would take false or 0 as 0.0.0.0), then a real address.
+ClientIp = Annotated[StrictStr, AfterValidator(_ip), WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]})]
+
+
 class CustomerIn(Model):
     id: str | None = Field(None, min_length=1, max_length=256, description="The shop's customer id")
     email: str | None = Field(None, min_length=3, max_length=320, description="Used when there is no id")
     new: StrictBool | None = Field(None, description="Redemptions: true when this is the customer's first order "
                                                      "with the brand (a signal of the leak guard, docs/guard.md)")
-    ip: IPvAnyAddress | None = Field(None, description="Redemptions: the shopper's IP address as your checkout saw it "
+    ip: ClientIp | None = Field(None, description="Redemptions: the shopper's IP address as your checkout saw it "
                                      "(not your server's); hashed with a per-deployment key on receipt and never "
                                      "stored in clear (a signal of the leak guard, docs/guard.md)")
 
