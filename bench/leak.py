@@ -43,7 +43,7 @@ TARGET_PER_LEAK = 25
 AUTH = {"authorization": "Bearer demo-key"}
 CART = {"subtotal": "80.00", "shipping": "4.90", "currency": "EUR"}  # 15 % off: 12.00 a redemption
 SETTINGS = {
-    "default": Thresholds(),  # min_excess 8, z 3.5, velocity 3, new_share 0.6, window_days 7
+    "default": Thresholds(),  # min_excess 8, z 3.5, velocity 3, new_share 0.6, window_days 7, min_spread 0.5
     "strict": Thresholds(min_excess=6, z=3.0, velocity=2.0, new_share=0.5),
     "loose": Thresholds(min_excess=12, z=4.5, velocity=4.0, new_share=0.7),
 }
@@ -245,7 +245,9 @@ def _replay(ctx, checkout, sender, clock, sales: list[Sale], prefix: str) -> Out
         deliver_until(s.at)
         now["t"] = s.at
         code = prefix + s.code
-        customer = {"id": f"u{i}"} | ({} if s.new is None else {"new": s.new})
+        # each order its own shopper and IP (documentation ranges), as both organic and leaked traffic are
+        customer = {"id": f"u{i}", "ip": f"198.{18 + i // 65_536 % 2}.{i // 256 % 256}.{i % 256}"} | (
+            {} if s.new is None else {"new": s.new})
         body = {"code": code, "order_id": f"{prefix}-{i}", "cart": CART, "customer": customer,
                 **({"ref": f"sv-{s.code}"} if s.ref else {})}
         answer = checkout(sample_event(("POST", "/checkout/redemptions", {}), {"headers": AUTH, "body": body}))

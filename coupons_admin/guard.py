@@ -9,22 +9,25 @@ from dataclasses import asdict
 from decimal import Decimal
 
 from coupons.checkout import items as checkout_items
-from coupons.core import codes, money
+from coupons.core import code_items, codes, money
+from coupons.core.errors import NotFound
 from coupons.core.models import utcnow
 from coupons.core.sales import RedemptionState
 from coupons.core.table import Table
-from coupons.guard import items, pausing
+from coupons.guard import items, notices, pausing
 from coupons.guard.policy import MODES, Policy
 from coupons.sales import alerts, webhook_items
 from coupons_admin.checkout import store_webhook
 
 THRESHOLDS = {  # option -> (Thresholds field, type, help)
     "--window-days": ("window_days", int, "days of the recent window, today included (default 7)"),
-    "--min-excess": ("min_excess", float, "redemptions without ref beyond the code's usual share (default 10)"),
-    "--z": ("z", float, "... and that many standard deviations of chance (default 4)"),
+    "--min-excess": ("min_excess", float, "redemptions without ref beyond the code's usual share (default 8)"),
+    "--z": ("z", float, "... and that many standard deviations of chance (default 3.5)"),
     "--velocity": ("velocity", float, "recent redemptions / what the code's history predicts (default 3)"),
     "--new-share": ("new_share", float, "share of new customers in the window (default 0.6)"),
     "--min-redemptions": ("min_redemptions", int, "no verdict on fewer recent redemptions (default 10)"),
+    "--min-spread": ("min_spread", float, "distinct customers and IPs per redemption below which a leak is only "
+                     "flagged (default 0.5)"),
 }
 
 
@@ -100,15 +103,19 @@ def unpause(table: Table, code: str) -> bool:
     """Unpause ``code`` (the code item is exactly as before the pause) and tell the guard an admin
     released it: the same evidence does not pause it again (docs/guard.md)."""
     code = codes.require_valid(code, codes.WITH_HYPHENS)
-    done = pausing.unpause(table, code)
-    if done:
-        items.set_state(table, code, {"released_at": utcnow()})
-    return done
+    record = code_items.get(table, code, consistent=True)
+    if record is None:
+        raise NotFound(f"No code {code}")
+    owner = record.owner
+    at = utcnow()
+    body = {"partner": owner.partner, "account": owner.account, "person": owner.person}
+    # One transaction: the pause removed, released_at, and code.unpaused queued for whoever heard of the pause.
+    return items.release(table, code, at, notices.puts(table, code, "released", at, body))
 
 
 def _set_webhook(table: Table, args: argparse.Namespace) -> None:
     shown = store_webhook(table, alerts.GUARD_WEBHOOK, args.url, args.secret, "alerts")
-    print(f"code.leak_suspected and code.paused are POSTed to {args.url}{shown}")
+    print(f"code.leak_suspected, code.paused and code.unpaused are POSTed to {args.url}{shown}")
 
 
 def _remove_webhook(table: Table, args: argparse.Namespace) -> None:

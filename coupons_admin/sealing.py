@@ -12,14 +12,14 @@ import argparse
 from collections import Counter
 
 from coupons.brandbassador.webshops import PARTNER as BRANDBASSADOR
-from coupons.core import account_items, sealed
+from coupons.core import account_items, partners, sealed
 from coupons.core.table import Table
 from coupons.friendbuy import banks, outbound_items
 from coupons.friendbuy.campaigns import PARTNER as FRIENDBUY
 from coupons.sales import alerts, webhook_items
 from coupons_admin.webshops import reseal_tracking_key
 
-WEBHOOK_OWNERS = (*alerts.PARTNERS_WITH_WEBHOOK, alerts.GUARD_WEBHOOK)
+WEBHOOK_OWNERS = (*partners.WEBHOOK_PARTNERS, alerts.GUARD_WEBHOOK)
 
 
 def reencrypt(table: Table, bank_ids: list[str]) -> Counter[str]:

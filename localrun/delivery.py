@@ -77,6 +77,7 @@ class LocalDelivery:
         settings = Settings.from_env({**env, "COUPONS_TABLE": table.name})
         module.table, module.config, module.QUEUE_URL = table, delivery.DeliveryConfig.from_settings(settings), ""
         module.reporters = module.compose(settings)
+        module.alert_senders = module.compose_alerts(settings)
         self.handler = getattr(module, function.handler.rsplit(".", 1)[1])
         self.table = table
         self.interval = interval

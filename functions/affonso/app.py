@@ -71,7 +71,9 @@ def create_token(request: wire.AffonsoTokenRequest) -> Response[dict]:
         503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", wire.AffonsoError),
         200: documented('{"success": true, "data": {"affiliate", "link", "websiteUrl", "rewards", "incentives", '
                         '"stats", "earnings", "portalUrl", "coupon", "couponBlueprint", "creatives", "program", '
-                        '"theme", "token"}}', wire.AffonsoOk),
+                        '"theme", "token"}}; coupon: {"code", "discountType", "discountValue", "paused", '
+                        '"pausedReason", "previousCodes"}: a paused coupon (the leak guard) is refused at checkout, '
+                        'and couponBlueprint is then given so the affiliate can choose a new code', wire.AffonsoOk),
         400: documented("VALIDATION_ERROR: no token parameter", wire.AffonsoError),
         401: documented("TOKEN_EXPIRED: unknown, tampered, expired or replaced token", wire.AffonsoError),
     },
@@ -95,7 +97,7 @@ def portal_page() -> Response[str]:
 
 @app.post(
     "/affonso/v1/embed/coupon",
-    summary="Create the affiliate's self-service coupon (once per programme)",
+    summary="Create the affiliate's self-service coupon (once per programme; again only in place of a paused one)",
     tags=["Affonso"],
     responses={
         503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", wire.AffonsoError),
@@ -103,7 +105,7 @@ def portal_page() -> Response[str]:
         400: documented("INVALID_CODE_FORMAT, or VALIDATION_ERROR (not JSON, missing token or code)", wire.AffonsoError),
         401: documented("TOKEN_EXPIRED", wire.AffonsoError),
         403: documented("SELF_SERVICE_NOT_ENABLED", wire.AffonsoError),
-        409: documented("ALREADY_HAS_COUPON or CODE_TAKEN", wire.AffonsoError),
+        409: documented("ALREADY_HAS_COUPON (and it is not paused) or CODE_TAKEN", wire.AffonsoError),
         429: documented("RATE_LIMIT_EXCEEDED: the programme's daily coupon budget is used up; error.retryAfter "
                         "and the Retry-After header say how many seconds until it starts again", wire.AffonsoError),
     },

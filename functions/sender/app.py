@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
 from coupons.core import aws_clients, init_phase, partners
 from coupons.core.observability import logger, masked, metrics, tracer
-from coupons.core.sales import Reporter
+from coupons.core.sales import AlertSender, Reporter
 from coupons.core.settings import Settings
 from coupons.core.table import Table
 from coupons.guard import detector
@@ -39,9 +39,24 @@ def compose(settings: Settings = settings) -> dict[str, Reporter]:
     return reporters
 
 
+def compose_alerts(settings: Settings = settings) -> dict[str, AlertSender]:
+    """Who is told of the leak guard's notices (coupons.guard.notices): the brand by its guard
+    webhook, each partner by the alert sender it names in coupons.core.partners."""
+    senders: dict[str, AlertSender] = {alerts.GUARD_WEBHOOK: alerts.send_webhook}
+    for partner in partners.PARTNERS:
+        if not partner.alert_sender:
+            continue
+        module, name = partner.alert_sender.split(":")
+        sender = getattr(importlib.import_module(module), name)
+        url = settings.partner_urls.get(partner.reporter_url_env or "")
+        senders[partner.name] = sender(url) if partner.reporter_url_env else sender
+    return senders
+
+
 reporters = compose()
+alert_senders = compose_alerts()
 # The leak guard counts and judges each redemption before it is reported (docs/guard.md).
-observers = [detector.observer(alerts.send_alert)]
+observers = [detector.observe]
 QUEUE_URL = settings.sales_queue_url  # empty when run locally (no queue)
 # A batch whose every record failed is answered like any other (each failed message listed), so
 # the deferred visibility set per message holds instead of the whole batch coming back at once.
@@ -65,7 +80,7 @@ def _defer(record: SQSRecord, seconds: float) -> None:
 @tracer.capture_method
 def send(record: SQSRecord) -> None:
     outbox_key = json.loads(record.body)["outbox"]  # the pk of one outbox item (a sale or its rollback)
-    outcome = delivery.deliver(table, outbox_key, config, reporters, observers)
+    outcome = delivery.deliver(table, outbox_key, config, reporters, observers, alert_senders)
     # No note: a partner's answer may quote the code; the outbox item keeps it for support.
     logger.info("delivery", extra={"outbox": masked(outbox_key), "state": outcome.state})
     metrics.add_metric(name=f"Sales{outcome.state.capitalize()}", unit="Count", value=1)

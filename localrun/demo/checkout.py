@@ -32,9 +32,10 @@ def seed(table: Table) -> None:
 def webhooks(table: Table, stub_url: str) -> None:
     """make run only (the tests' demo tables have none): SiteVibes' and Affonso's sales go to the
     stub as our signed webhook, the secret sealed with the local KMS like any other."""
-    from coupons.sales import alerts, webhook_items
+    from coupons.core.partners import WEBHOOK_PARTNERS
+    from coupons.sales import webhook_items
 
-    for partner in alerts.PARTNERS_WITH_WEBHOOK:
+    for partner in WEBHOOK_PARTNERS:
         webhook_items.put(table, partner, f"{stub_url}/hooks/{partner}", WEBHOOK_SECRET)
 
 
@@ -108,7 +109,7 @@ SAMPLES = {
                             "body": {"code": "CHECKOUT10", "cart": {**CART, "subtotal": "ten"}}},
     "redeem-percent": {"route": _REDEEM, "headers": AUTH,
                        "body": {"code": "CHECKOUT10", "order_id": "1001", "cart": CART,
-                                "customer": {"email": "jane@example.com"}}},
+                                "customer": {"email": "jane@example.com", "ip": "203.0.113.7"}}},
     "redeem-tracking-link": {"route": _REDEEM, "headers": AUTH,
                              "body": {"code": "CHECKOUT10", "order_id": "1003", "cart": CART, "ref": "bb-42"}},
     "redeem-gift-card": {"route": _REDEEM, "headers": AUTH,

@@ -266,7 +266,7 @@ def test_checkout_gives_the_coupons_discount_to_the_affiliate_until_it_is_disabl
 # ---- DynamoDB work per route, and settings changed meanwhile --------------------------------------
 
 
-def test_each_route_costs_at_most_two_dynamodb_calls(affonso_table):
+def test_each_route_costs_at_most_three_dynamodb_calls(affonso_table):
     counting = CountingClient(affonso_table.client)
     counted = Table(affonso_table.name, counting)  # same name: the same memory of the programme
     opened = programmes.open_programme(counted, "demo", "demo-key")
@@ -288,7 +288,7 @@ def test_each_route_costs_at_most_two_dynamodb_calls(affonso_table):
 
     counting.calls.clear()
     assert affiliates.open_dashboard(counted, token).session.coupon.code == "CALLS20"
-    assert counting.calls == ["get_item", "query"]  # the token, then the coupon's sales
+    assert counting.calls == ["get_item", "query", "get_item"]  # the token, the coupon's sales, whether it is paused
 
 
 def _changed_elsewhere(table, programme_id: str, **settings) -> None:

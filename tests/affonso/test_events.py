@@ -56,9 +56,12 @@ def dashboard(token: str, programme: dict, coupon: dict | None, blueprint: dict 
         "stats": stats, "earnings": [], "coupon": coupon, "couponBlueprint": blueprint, "token": token}}
 
 
+NOT_PAUSED = {"paused": False, "pausedReason": None, "previousCodes": []}  # the leak guard's fields (docs/guard.md)
+
 EXPECTED = {
     "data": dashboard("demo-token-jane", DEMO_PROGRAMME, None, BLUEPRINT, NO_SALES),
-    "data-with-coupon": dashboard("demo-token-sam", DEMO_PROGRAMME, {"code": "SAMSAVES", **BLUEPRINT}, None, NO_SALES),
+    "data-with-coupon": dashboard("demo-token-sam", DEMO_PROGRAMME, {"code": "SAMSAVES", **BLUEPRINT, **NOT_PAUSED}, None,
+                                  NO_SALES),
     "data-self-service-off": dashboard("demo-token-kim", CLOSED_PROGRAMME, None, None, {
         **NO_SALES, "currency": None, "earnings": {"pending": None, "approved": None, "paid": None}}),
     "data-token-expired": error(401, "TOKEN_EXPIRED", "Token Expired"),
@@ -117,7 +120,7 @@ def test_coupon_then_data_shows_it_and_a_retry_answers_the_same(handler, demo_ta
     assert (created["statusCode"], body(created)["data"]["code"]) == (200, "JANE20")
     again = invoke(load_event("affonso", "coupon"))  # the same request after a timeout
     assert (again["statusCode"], body(again)) == (200, body(created))
-    assert body(invoke(load_event("affonso", "data")))["data"]["coupon"] == {"code": "JANE20", **BLUEPRINT}
+    assert body(invoke(load_event("affonso", "data")))["data"]["coupon"] == {"code": "JANE20", **BLUEPRINT, **NOT_PAUSED}
     stored = code_items.get(demo_table, "JANE20")
     assert (stored.owner.partner, stored.owner.account, stored.owner.person) == (
         "affonso", "demo", affiliate("demo-token-jane")["trackingId"])

@@ -68,7 +68,8 @@ def test_token_then_blueprint_then_coupon_then_data_shows_it(local_stack):
         200, {"success": True, "data": {"code": code, "discountType": "percentage", "discountValue": 20}})
 
     after = local_stack.get(DATA, params={"token": token}).json()["data"]
-    assert (after["coupon"], after["couponBlueprint"]) == (created.json()["data"], None)
+    not_paused = {"paused": False, "pausedReason": None, "previousCodes": []}
+    assert (after["coupon"], after["couponBlueprint"]) == ({**created.json()["data"], **not_paused}, None)
     stored = code_items.get(local_stack.table, code, consistent=True)  # a normal code, for checkout
     assert (stored.owner.partner, stored.owner.account, stored.owner.person) == ("affonso", "demo", after["affiliate"]["trackingId"])
     assert (stored.discount.kind.value, stored.discount.value, stored.status) == ("percent", 20, "active")

@@ -212,3 +212,36 @@ def test_the_page_is_served_with_a_policy_that_lets_only_its_own_script_run(loca
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "'unsafe-inline'" not in policy and "script-src 'sha256-" in policy
+
+
+def test_a_paused_code_is_shown_paused_and_the_affiliate_chooses_a_new_one(page, local_stack):
+    """The leak guard paused the affiliate's code: the portal says so in plain words, offers the
+    form, and the new code works at checkout while the old one stays refused."""
+    from coupons.core.models import utcnow
+    from coupons.guard import pausing
+
+    token = new_token(local_stack)
+    old = f"LEAK{uuid.uuid4().hex[:6].upper()}"
+    assert local_stack.post("/affonso/v1/embed/coupon", json={"token": token, "code": old}).status_code == 200
+    pausing.pause(local_stack.table, old, "guard:no_ref", utcnow())
+    open_portal(page, local_stack, token)
+    notice = page.locator("#coupon-paused")
+    assert notice.is_visible() and "This code is paused" in notice.inner_text()
+    assert "leaked to coupon sites" in notice.inner_text() and "past sales are still yours" in notice.inner_text()
+    assert "choose a new code to replace it" in page.locator("#blueprint").inner_text().lower()
+    shoot(page, "affonso-portal-paused.png")
+
+    new = f"NEW{uuid.uuid4().hex[:6].upper()}"
+    choose(page, new.lower())
+    page.locator("#coupon-paused").wait_for(state="hidden")
+    assert page.locator("#coupon-code").inner_text() == new
+    assert f"{new} is ready" in page.locator("#message.success").inner_text()
+    assert old in page.locator("#coupon-previous").inner_text() and page.locator("#choose").is_hidden()
+
+    quote_old = local_stack.post("/checkout/validate", headers=AUTH, json={"code": old, "cart": CART})
+    quote_new = local_stack.post("/checkout/validate", headers=AUTH, json={"code": new, "cart": CART})
+    assert (quote_old.status_code, quote_old.json()["error"]["code"], quote_new.status_code) == (422, "paused", 200)
+    page.reload()  # the affiliate comes back later: the new code, the old one listed as replaced
+    page.locator("#dashboard:visible").wait_for()
+    assert page.locator("#coupon-code").inner_text() == new and page.locator("#coupon-paused").is_hidden()
+    assert old in page.locator("#coupon-previous").inner_text()

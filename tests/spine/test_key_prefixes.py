@@ -53,7 +53,8 @@ BUILDS = {
                          outbox.event_key("SUMMER20.d", outbox.SALE), checkout_items.tracked_sale_key("d")["pk"],
                          account("brandbassador"),  # a tracked sale's ConditionCheck on the webshop
                          rate_items.key("EUR", "USD")["pk"]],  # a code in another currency
-    "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), account("brandbassador"),
+    "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), outbox.alert_key("SUMMER20#paused#t", "guard"),
+                       account("brandbassador"),
                        guard_items.code_pk("SUMMER20"), guard_items.policy_key("sitevibes", "r")["pk"],
                        webhook_items.key("sitevibes")["pk"], CODE, referral_items.referral_key("cPw5")["pk"],
                        referral_items.purchase_key("53345", "order-1")["pk"],

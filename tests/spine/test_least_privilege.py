@@ -339,7 +339,16 @@ def deliveries(demo_table, stub, kms: RecordingKms | None = None) -> list[Access
     from coupons.core.models import utcnow
     from coupons.guard import pausing
 
-    assert pausing.pause(type(demo_table)(demo_table.name, recorder), "SVLP10", "guard", utcnow())
+    recorded = type(demo_table)(demo_table.name, recorder)
+    assert pausing.pause(recorded, "SVLP10", "guard", utcnow())
+    # ...recording it with its notices (outbox items of their own), which the sender then delivers.
+    from coupons.guard import items as guard_items
+    from coupons.guard import notices
+
+    body = {"partner": "sitevibes", "account": "demo", "person": "x"}
+    assert guard_items.record(recorded, "SVLP10", "paused", utcnow(), body,
+                              notices.puts(recorded, "SVLP10", "paused", utcnow(), body))
+    assert sales.run_once() > 0
     return recorder.seen
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from coupons.affonso import items
 from coupons.affonso.earnings import Earnings, earnings
 from coupons.affonso.programmes import PARTNER, Programme, load_programme
-from coupons.core import account_items, credentials, sale_items
+from coupons.core import account_items, code_items, credentials, sale_items
 from coupons.core.base_model import Model
 from coupons.core.errors import (
     CodeTaken,
@@ -48,7 +48,7 @@ class InvalidCodeFormat(InvalidRequest):
 
 
 class AlreadyHasCoupon(CouponError):
-    """The affiliate has its coupon in this programme already (coupons cannot be changed)."""
+    """The affiliate has its coupon in this programme already (changed only while it is paused)."""
 
 
 class DailyLimitReached(LimitReached):
@@ -82,6 +82,7 @@ class Affiliate(Model):
 class Coupon(Model):
     code: str
     discount: Discount
+    previous_codes: tuple[str, ...] = ()  # paused codes it replaced, oldest first (their sales stay the affiliate's)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Dashboard:
     session: Session
     token: str
     earnings: Earnings
+    paused_at: datetime | None = None  # the coupon is paused (the leak guard, or an admin): it may be replaced
 
 
 @dataclass(frozen=True)
@@ -179,8 +181,15 @@ def open_dashboard(table: Table, token: str | None, now: datetime | None = None)
     """The session an embed token opens, with the affiliate's sales: the redemptions of its coupon
     (one more Query, of the code's partition, and only when the affiliate has a coupon)."""
     session = open_session(table, token, now)
-    sales = sale_items.sales_of_code(table, session.coupon.code) if session.coupon else []
-    return Dashboard(session=session, token=token or "", earnings=earnings(session.programme.settings, sales))
+    coupon = session.coupon
+    if coupon is None:
+        return Dashboard(session=session, token=token or "", earnings=earnings(session.programme.settings, []))
+    # A replaced (paused) code's sales stay the affiliate's: one Query per code it has held.
+    sales = sorted((sale for code in (*coupon.previous_codes, coupon.code) for sale in sale_items.sales_of_code(table, code)),
+                   key=lambda sale: sale.created_at)
+    record = code_items.get(table, coupon.code)
+    return Dashboard(session=session, token=token or "", earnings=earnings(session.programme.settings, sales),
+                     paused_at=record.paused_at if record else None)
 
 
 def normalise_code(requested: str) -> str:
@@ -211,10 +220,9 @@ def create_coupon(table: Table, session: Session, requested_code: str, now: date
         if blueprint is None:
             raise SelfServiceNotEnabled(f"Programme {programme.id!r} has no self-service coupons")
         code = normalise_code(requested_code)
-        if session.coupon is not None:  # the token knows the affiliate's coupon: no write could succeed
-            if session.coupon.code == code:
-                return Claimed(coupon=session.coupon, replayed=True)
-            raise AlreadyHasCoupon(f"Affiliate {session.affiliate.id} has a coupon in {programme.id!r}")
+        held = session.coupon
+        if held is not None and held.code == code:
+            return Claimed(coupon=held, replayed=True)
         record = CodeRecord(
             code=code,
             discount=blueprint,
@@ -223,7 +231,12 @@ def create_coupon(table: Table, session: Session, requested_code: str, now: date
             created_at=now or utcnow(),
         )
         try:
-            items.claim_code(table, record, session.affiliate.id, session.token_hash, _guards(table, programme, record))
+            if held is None:
+                items.claim_code(table, record, session.affiliate.id, session.token_hash,
+                                 _guards(table, programme, record))
+            else:  # a new code only in place of a paused one (the leak guard): refused otherwise
+                items.replace_code(table, record, session.affiliate.id, session.token_hash, held.code,
+                                   _guards(table, programme, record))
         except items.ClaimRefused as refused:
             if refused.programme_changed:  # decided on settings changed meanwhile: read them, decide again
                 programme, fresh = _fresh(table, programme.id), True
@@ -232,12 +245,14 @@ def create_coupon(table: Table, session: Session, requested_code: str, now: date
                 raise TokenExpired("The embed token was replaced by a newer one") from None
             if refused.claim is not None and refused.claim.get("code") == code:
                 return Claimed(coupon=_coupon(refused.claim), replayed=True)
-            if refused.has_claim:  # also when the code is taken too: the affiliate's own state comes first
-                raise AlreadyHasCoupon(f"Affiliate {session.affiliate.id} has a coupon in {programme.id!r}") from None
+            if refused.has_claim or refused.old_not_paused:  # the affiliate's own state comes first
+                raise AlreadyHasCoupon(f"Affiliate {session.affiliate.id} has a coupon in {programme.id!r}; "
+                                       "a new one can be chosen only while it is paused") from None
             if refused.code_taken:
                 raise CodeTaken(f"The code {code} exists already") from None
             raise _used_up(programme, record.created_at) from None
-        return Claimed(coupon=Coupon(code=code, discount=blueprint), replayed=False)
+        previous = () if held is None else (*held.previous_codes, held.code)
+        return Claimed(coupon=Coupon(code=code, discount=blueprint, previous_codes=previous), replayed=False)
     raise Unavailable("The programme's settings are being changed; please retry in a moment")
 
 
@@ -290,4 +305,5 @@ def disable_coupon(table: Table, code: str, by: str, now: datetime | None = None
 
 def _coupon(claim: dict[str, Any]) -> Coupon:
     return Coupon(code=claim["code"], discount=Discount(kind=claim["kind"], value=claim.get("value"),
-                                                       currency=claim.get("currency")))
+                                                       currency=claim.get("currency")),
+                  previous_codes=tuple(claim.get("previous_codes") or ()))

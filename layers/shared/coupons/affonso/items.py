@@ -18,8 +18,9 @@ from coupons.core.table import RETRY_ATTEMPTS, ConditionsFailed, Table, backoff
 PROFILE = "PROFILE"
 CLAIM = "COUPON"
 TOKEN = "TOKEN"  # noqa: S105 - a sort key's name, not a secret
-# What a token item holds of its affiliate's coupon; the claim holds the same.
-COUPON_FIELDS = ("code", "kind", "value", "currency")
+# What a token item holds of its affiliate's coupon; the claim holds the same. ``previous_codes``:
+# the paused codes this coupon replaced (oldest first), still the affiliate's for past sales.
+COUPON_FIELDS = ("code", "kind", "value", "currency", "previous_codes")
 
 
 def affiliate_partition(programme: str, affiliate_id: str) -> str:
@@ -69,7 +70,7 @@ def issue_token(table: Table, programme: str, affiliate_id: str, profile: dict[s
         parts = {"token": {"Put": {"Item": table.serialize(token)}},
                  "affiliate": _point_affiliate(table, programme, affiliate_id, sent, token_hash, previous, issued_at)}
         if previous and previous != token_hash:
-            parts["previous"] = _retire(table, previous, expires_at, knows_no_coupon=claim is None)
+            parts["previous"] = _retire(table, previous, expires_at, claim.get("code") if claim else None)
         try:
             table.transact(parts)
             return merged
@@ -100,7 +101,7 @@ def _point_affiliate(table: Table, programme: str, affiliate_id: str, sent: dict
     }}
 
 
-def _retire(table: Table, token_hash: str, expires_at: int, knows_no_coupon: bool) -> dict[str, Any]:
+def _retire(table: Table, token_hash: str, expires_at: int, known_code: str | None) -> dict[str, Any]:
     update: dict[str, Any] = {
         "Key": table.serialize(token_key(token_hash)),
         # A token item TTL already deleted comes back as a bare marker, deleted again by TTL.
@@ -108,11 +109,14 @@ def _retire(table: Table, token_hash: str, expires_at: int, knows_no_coupon: boo
         "ExpressionAttributeNames": {"#replaced": "replaced"},
         "ExpressionAttributeValues": table.values({":yes": True, ":expires": expires_at}),
     }
-    if knows_no_coupon:
-        # The coupon can only be made with the current token: if it was, meanwhile, the claim read
-        # above is stale, and the new token must not say "no coupon".
+    # The coupon can only be made (or a paused one replaced) with the current token: if it was,
+    # meanwhile, the claim read above is stale, and the new token must not say what it says.
+    update["ExpressionAttributeNames"]["#code"] = "code"
+    if known_code is None:
         update["ConditionExpression"] = "attribute_not_exists(#code)"
-        update["ExpressionAttributeNames"]["#code"] = "code"
+    else:
+        update["ConditionExpression"] = "attribute_not_exists(#code) OR #code = :known"
+        update["ExpressionAttributeValues"] = table.values({":yes": True, ":expires": expires_at, ":known": known_code})
     return {"Update": update}
 
 
@@ -153,6 +157,7 @@ class ClaimRefused(Exception):
         self.claim = refused.item("claim")
         self.programme_changed, self.token_retired = "programme" in refused, "token" in refused
         self.has_claim, self.code_taken, self.over_budget = "claim" in refused, "code" in refused, "budget" in refused
+        self.old_not_paused = "paused" in refused  # a replacement: the code it replaces is not paused
 
 
 def claim_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash: str,
@@ -182,6 +187,47 @@ def claim_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash: 
                 "ExpressionAttributeValues": table.values({f":c{i}": v for i, v in enumerate(noted.values())}),
             }},
             "claim": {"Put": {"Item": table.serialize(claim), "ConditionExpression": "attribute_not_exists(pk)"}},
+            "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+        })
+    except ConditionsFailed as refused:
+        raise ClaimRefused(refused) from None
+
+
+def replace_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash: str, old_code: str,
+                 guards: dict[str, dict[str, Any]]) -> None:
+    """The affiliate's paused coupon ``old_code`` replaced by ``record``, all or nothing: the new code
+    item (free in the whole namespace), the claim moved to it (only if it still holds ``old_code``),
+    the token noting it, and a check that ``old_code`` is still paused. The old code item is not
+    written: it stays paused, and stays the affiliate's for the sales it made. ``ClaimRefused``."""
+    coupon = {"code": record.code, "kind": record.discount.kind, "value": record.discount.value,
+              "currency": record.discount.currency}
+    sets = {k: v for k, v in coupon.items() if v is not None}
+    names = {f"#c{i}": name for i, name in enumerate(sets)}
+    removed = [k for k, v in coupon.items() if v is None]
+    names.update({f"#r{i}": name for i, name in enumerate(removed)})
+    update = ("SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(sets)))
+              + ", #previous = list_append(if_not_exists(#previous, :none), :old)"
+              + (" REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed))) if removed else ""))
+    names["#previous"] = "previous_codes"
+    values = {**{f":c{i}": v for i, v in enumerate(sets.values())}, ":none": [], ":old": [old_code]}
+    try:
+        table.transact({
+            **guards,
+            "token": {"Update": {
+                "Key": table.serialize(token_key(token_hash)), "UpdateExpression": update,
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#replaced)",
+                "ExpressionAttributeNames": {**names, "#replaced": "replaced"},
+                "ExpressionAttributeValues": table.values(values),
+            }},
+            "claim": {"Update": {
+                "Key": table.serialize(claim_key(record.owner.account, affiliate_id)), "UpdateExpression": update,
+                "ConditionExpression": "#held = :held",
+                "ExpressionAttributeNames": {**names, "#held": "code"},
+                "ExpressionAttributeValues": table.values({**values, ":held": old_code}),
+            }},
+            "paused": {"ConditionCheck": {"Key": table.serialize(code_items.key(old_code)),
+                                          "ConditionExpression": "attribute_exists(paused_at)"}},
             "code": {"Put": {"Item": table.serialize(code_items.to_item(record)),
                              "ConditionExpression": "attribute_not_exists(pk)"}},
         })

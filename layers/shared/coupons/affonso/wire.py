@@ -132,7 +132,8 @@ def embed_data(dashboard: Dashboard) -> Response:
     """Affonso's "Get Embed Data" payload, field for field (docs/affonso.md says where each comes from)."""
     session = dashboard.session
     affiliate, settings = session.affiliate, session.programme.settings
-    blueprint = settings.coupon_blueprint if session.coupon is None else None
+    # The blueprint is offered while the affiliate may choose a code: none yet, or its code is paused.
+    blueprint = settings.coupon_blueprint if session.coupon is None or dashboard.paused_at else None
     stats = dashboard.earnings.stats
     return _ok({
         "affiliate": {"name": affiliate.name, "email": affiliate.email, "trackingId": affiliate.id,
@@ -152,7 +153,7 @@ def embed_data(dashboard: Dashboard) -> Response:
         },
         "earnings": [_earning(e) for e in dashboard.earnings.listed],
         "portalUrl": settings.portal_url,
-        "coupon": coupon(session.coupon) if session.coupon else None,
+        "coupon": {**coupon(session.coupon), **_pause(dashboard)} if session.coupon else None,
         "couponBlueprint": _discount(blueprint) if blueprint else None,
         "creatives": [_creative(c) for c in settings.creatives],
         "program": {"name": settings.name, "logoUrl": settings.logo_url},
@@ -180,6 +181,17 @@ def _creative(creative: Creative) -> dict[str, Any]:
                   if creative.width and creative.height else None)
     return {"id": creative.id, "name": creative.name, "description": creative.description,
             "category": creative.category, "url": creative.url, "dimensions": dimensions}
+
+
+PAUSED_REASON = ("This code appears to have leaked to coupon sites, so it no longer applies at checkout. "
+                 "Its past sales are still yours. Choose a new code below and share that one instead.")
+
+
+def _pause(dashboard: Dashboard) -> dict[str, Any]:
+    """Our addition to Affonso's coupon: whether it is paused, why in plain words, the codes it replaced."""
+    paused = dashboard.paused_at is not None
+    return {"paused": paused, "pausedReason": PAUSED_REASON if paused else None,
+            "previousCodes": list(dashboard.session.coupon.previous_codes if dashboard.session.coupon else ())}
 
 
 def coupon(created: Coupon) -> dict[str, Any]:

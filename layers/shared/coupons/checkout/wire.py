@@ -6,14 +6,15 @@ in the currency's decimals; errors ``{"error": {"code", "message"}}`` with a sta
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, WithJsonSchema, model_validator
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
-from coupons.core import credentials, money
+from coupons.core import credentials, money, observability
 from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, DiscountKind
@@ -93,11 +94,26 @@ class CartIn(Model):
         return self
 
 
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value[:64]!r} is not an IPv4 or IPv6 address") from None
+
+
+# A JSON string only (an IP parser would take false or 0 as 0.0.0.0), then a real address.
+ClientIp = Annotated[StrictStr, AfterValidator(_ip), WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]})]
+
+
 class CustomerIn(Model):
     id: str | None = Field(None, min_length=1, max_length=256, description="The shop's customer id")
     email: str | None = Field(None, min_length=3, max_length=320, description="Used when there is no id")
     new: StrictBool | None = Field(None, description="Redemptions: true when this is the customer's first order "
                                                      "with the brand (a signal of the leak guard, docs/guard.md)")
+    ip: ClientIp | None = Field(None, description="Redemptions: the shopper's IP address as your checkout saw it "
+                                     "(not your server's); hashed with a per-deployment key on receipt and never "
+                                     "stored in clear (a signal of the leak guard, docs/guard.md)")
 
 
 class ValidateRequest(Model):
@@ -146,7 +162,9 @@ def cart(request: ValidateRequest | SaleRequest) -> Cart:
 
 
 def customer(request: ValidateRequest | SaleRequest) -> Customer:
-    return Customer(**request.customer.model_dump())
+    given = request.customer
+    ip = None if given.ip is None else observability.keyed_digest(str(given.ip), "ip")
+    return Customer(**given.model_dump(exclude={"ip"}), ip_hash=ip)
 
 
 # ---- answers -----------------------------------------------------------------------------------

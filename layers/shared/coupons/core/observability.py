@@ -125,6 +125,12 @@ def masked(value: str | None) -> str | None:
     return "hmac:" + hmac.new(_mask_key(), value.encode(), hashlib.sha256).hexdigest()[:20]
 
 
+def keyed_digest(value: str, purpose: str) -> str:
+    """A value the service must tell apart but never keep (a client's IP): an HMAC under the
+    deployment's own key, separated by ``purpose`` from the log masks of the same value."""
+    return hmac.new(_mask_key(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 _key: list[bytes] = []
 
 

@@ -7,6 +7,7 @@ docs/checkout.md, "Delivery to partners")."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -53,6 +54,23 @@ def put(table: Table, redemption: Redemption, event: str, now: datetime, refund:
         "gsi1pk": index[":gpk"],
         "gsi1sk": index[":gsk"],
     }
+    return {"Item": table.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}
+
+
+ALERT = "alert"  # a leak-guard notice (core.sales.Alert), not a sale
+
+
+def alert_key(notice_id: str, target: str) -> str:
+    return f"OUTBOX#ALERT#{notice_id}#{target}"
+
+
+def put_alert(table: Table, notice_id: str, target: str, event: str, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The Put (for a transaction) of a pending leak-guard notice to one target: delivered, retried
+    and re-driven like a sale event, one item (and one delivery id) per notice and target."""
+    pk = alert_key(notice_id, target)
+    index = _index(PENDING, pk, now.isoformat())
+    item = {**key(pk), "event": ALERT, "partner": target, "alert": {"event": event, "body": json.dumps(body)},
+            "state": PENDING, "attempts": 0, "created_at": now, "gsi1pk": index[":gpk"], "gsi1sk": index[":gsk"]}
     return {"Item": table.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}
 
 

@@ -17,6 +17,9 @@ class Partner:
     # factory called with that variable's value (None when unset: the wing's default URL)
     reporter: str
     reporter_url_env: str | None = None
+    # "module:attribute" of how it hears of the leak guard's notices (core.sales.AlertSender; with
+    # ``reporter_url_env``, a factory as the reporter is); "" for none (coupons.guard.notices)
+    alert_sender: str = ""
     ref_prefixes: tuple[str, ...] = ()  # tracking references on the brand's site that name it
     admin: tuple[str, ...] = ()  # its coupons_admin command groups (modules)
     demo: str = ""  # its localrun.demo module (``make run``'s seed and curl examples)
@@ -24,19 +27,24 @@ class Partner:
 
 
 _WEBHOOK = "coupons.sales.webhook:report_sale"  # our own signed webhook (coupons-admin checkout webhooks)
+_ALERT_WEBHOOK = "coupons.sales.alerts:send_webhook"  # the leak guard's notices by the same webhook
 
 PARTNERS: tuple[Partner, ...] = (
     Partner("brandbassador", wing="brandbassador", function="brandbassador",
             reporter="coupons.brandbassador.tracking:pixel_reporter", reporter_url_env="BRANDBASSADOR_TRACKING_URL",
             ref_prefixes=("bb",), admin=("webshops",), demo="brandbassador", bench="brandbassador"),
-    Partner("sitevibes", wing="sitevibes", function="sitevibes", reporter=_WEBHOOK,
+    Partner("sitevibes", wing="sitevibes", function="sitevibes", reporter=_WEBHOOK, alert_sender=_ALERT_WEBHOOK,
             admin=("rewards",), demo="sitevibes", bench="sitevibes"),
-    Partner("affonso", wing="affonso", function="affonso", reporter=_WEBHOOK,
+    Partner("affonso", wing="affonso", function="affonso", reporter=_WEBHOOK, alert_sender=_ALERT_WEBHOOK,
             admin=("programmes",), demo="affonso", bench="affonso"),
     Partner("friendbuy", wing="friendbuy", function="friendbuy",
             reporter="coupons.friendbuy.purchases:checkout_reporter", reporter_url_env="FRIENDBUY_MAPI_URL",
+            alert_sender="coupons.friendbuy.guard_events:guard_reporter",
             admin=("campaigns", "banks", "referrals"), demo="friendbuy", bench="friendbuy"),
 )
+
+# The partners whose sales (and guard notices) go to our own signed webhook (CHECKOUT#WEBHOOK#<name>).
+WEBHOOK_PARTNERS: tuple[str, ...] = tuple(p.name for p in PARTNERS if p.reporter == _WEBHOOK)
 
 # Which partner a tracking reference belongs to, by prefix (checkout's code-less sales).
 REF_PREFIXES: dict[str, str] = {prefix: p.name for p in PARTNERS for prefix in p.ref_prefixes}

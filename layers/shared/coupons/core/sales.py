@@ -50,6 +50,9 @@ class Customer(Model):
     id: str | None = None
     email: str | None = None
     new: bool | None = None  # the checkout says this is (not) the customer's first order (the leak guard)
+    # The client's IP as the checkout saw it, HMAC'd on receipt (``checkout.wire``), never kept in clear:
+    # the leak guard counts distinct ones.
+    ip_hash: str | None = None
 
     @property
     def key(self) -> str | None:
@@ -207,6 +210,23 @@ class DeliveryFailed(Exception):
 
 # (table, event) -> (DELIVERED or SKIPPED, a note for the outbox item); raises DeliveryFailed.
 Reporter = Callable[[Table, SaleEvent], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One leak-guard notice (``code.paused``...) for one ``target`` (``guard``: the brand's webhook,
+    else a partner), from its own outbox item: ``delivery_id`` is that item's key, the same on every
+    retry, so a receiver can drop a repeat (coupons.guard.notices)."""
+
+    event: str
+    delivery_id: str
+    target: str
+    body: dict
+    timeout_seconds: float = 5.0
+
+
+# Sends one alert; answers like a Reporter, raises DeliveryFailed to be tried again later.
+AlertSender = Callable[[Table, Alert], tuple[str, str]]
 
 
 def send(request: urllib.request.Request, timeout_seconds: float) -> int:

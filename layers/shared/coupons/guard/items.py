@@ -34,9 +34,13 @@ def _epoch(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
-def count(table: Table, code: str, digest: str, day: date, delta: Counts, window_days: int = 28) -> bool:
-    """Count one sale in its day's bucket, once: False when this sale was counted before."""
+def count(table: Table, code: str, digest: str, day: date, delta: Counts, window_days: int = 28,
+          people: dict[str, str] | None = None) -> bool:
+    """Count one sale in its day's bucket, once: False when this sale was counted before.
+    ``people`` (``customers``/``ips`` -> a keyed digest) are counted once per day each, first."""
     expires = _epoch(day + timedelta(days=window_days + HISTORY_DAYS + 2))
+    for counter, digest_of in (people or {}).items():
+        _count_distinct(table, code, day, counter, digest_of, expires)
     parts = {
         "seen": {"Put": {
             "Item": table.serialize({"pk": code_pk(code), "sk": f"X#{digest}",
@@ -45,13 +49,14 @@ def count(table: Table, code: str, digest: str, day: date, delta: Counts, window
         }},
         "day": {"Update": {
             "Key": table.serialize({"pk": code_pk(code), "sk": f"D#{day.isoformat()}"}),
-            "UpdateExpression": "ADD #n :n, #ref :ref, #known :known, #new :new, #discount :discount "
-                                "SET expires_at = :expires",
+            "UpdateExpression": "ADD #n :n, #ref :ref, #known :known, #new :new, #discount :discount, "
+                                "#identified :identified, #with_ip :with_ip SET expires_at = :expires",
             "ExpressionAttributeNames": {"#n": "n", "#ref": "ref", "#known": "known", "#new": "new",
-                                         "#discount": "discount"},
+                                         "#discount": "discount", "#identified": "identified", "#with_ip": "with_ip"},
             "ExpressionAttributeValues": table.values({
                 ":n": delta.n, ":ref": delta.ref, ":known": delta.known, ":new": delta.new,
-                ":discount": delta.discount, ":expires": expires}),
+                ":discount": delta.discount, ":identified": delta.identified, ":with_ip": delta.with_ip,
+                ":expires": expires}),
         }},
     }
     try:
@@ -61,6 +66,25 @@ def count(table: Table, code: str, digest: str, day: date, delta: Counts, window
             return False
         raise
     return True
+
+
+def _count_distinct(table: Table, code: str, day: date, counter: str, digest: str, expires: int) -> None:
+    """One more distinct customer (or IP) on ``day``, only if this one is new that day: a marker
+    ``<C|I>#<day>#<digest>`` put on ``attribute_not_exists`` and the bucket's ``ADD``, all or nothing,
+    so a redelivery or a parallel sale of the same person adds nothing and no update is lost."""
+    marker = {"pk": code_pk(code), "sk": f"{counter[0].upper()}#{day.isoformat()}#{digest}",
+              "expires_at": _epoch(day + timedelta(days=2))}
+    try:
+        table.transact({
+            "marker": {"Put": {"Item": table.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
+            "day": {"Update": {"Key": table.serialize({"pk": code_pk(code), "sk": f"D#{day.isoformat()}"}),
+                               "UpdateExpression": "ADD #c :one SET expires_at = :expires",
+                               "ExpressionAttributeNames": {"#c": counter},
+                               "ExpressionAttributeValues": table.values({":one": 1, ":expires": expires})}},
+        })
+    except ConditionsFailed as failed:
+        if "marker" not in failed:
+            raise
 
 
 @dataclass
@@ -103,7 +127,8 @@ def view(table: Table, code: str, today: date, window_days: int, max_window_days
             day = date.fromisoformat(item["sk"][2:])
             oldest = day if oldest is None else min(oldest, day)
             counts = Counts(int(item.get("n", 0)), int(item.get("ref", 0)), int(item.get("known", 0)),
-                            int(item.get("new", 0)), Decimal(item.get("discount", 0)), 0)
+                            int(item.get("new", 0)), Decimal(item.get("discount", 0)), 0,
+                            *(int(item.get(k, 0)) for k in ("identified", "customers", "with_ip", "ips")))
             if window_start <= day <= today:
                 found.recent_days[(today - day).days] = counts + Counts(days=1)
             elif history_start <= day < window_start:
@@ -130,9 +155,11 @@ def code_policy_key(code: str) -> dict[str, str]:
     return {"pk": code_pk(code), "sk": "P"}
 
 
-def record(table: Table, code: str, what: str, at: datetime, fields_: dict[str, Any]) -> bool:
-    """Record that the guard flagged or paused ``code`` (``what``), once: False if it had already.
-    A pause after a release by an admin is recorded again (``released_at`` before it)."""
+def record(table: Table, code: str, what: str, at: datetime, fields_: dict[str, Any],
+           also: dict[str, dict[str, Any]] | None = None) -> bool:
+    """Record that the guard flagged or paused ``code`` (``what``), once, with the transaction parts
+    ``also`` (its notices' outbox items): False if it had already (nothing written). A pause after
+    a release by an admin is recorded again (``released_at`` before it)."""
     sets = {f"{what}_at": at, **fields_, "gsi1pk": ACTED}
     names = {f"#{i}": k for i, k in enumerate(sets)}
     values = {f":{i}": v for i, v in enumerate(sets.values())}
@@ -144,11 +171,40 @@ def record(table: Table, code: str, what: str, at: datetime, fields_: dict[str, 
     if what == "paused":
         names["#released"] = "released_at"
         condition += " OR (attribute_exists(#released) AND #released > #at)"
+    state = {"Key": table.serialize({"pk": code_pk(code), "sk": "S"}), "UpdateExpression": update,
+             "ConditionExpression": condition, "ExpressionAttributeNames": names,
+             "ExpressionAttributeValues": table.values(values)}
     try:
-        table.update(Key=table.serialize({"pk": code_pk(code), "sk": "S"}), UpdateExpression=update,
-                   ConditionExpression=condition, ExpressionAttributeNames=names,
-                   ExpressionAttributeValues=table.values(values))
-    except ConditionsFailed:
+        if also:
+            table.transact({"state": {"Update": state}, **also})
+        else:
+            table.update(**state)
+    except ConditionsFailed as failed:
+        if also and "state" not in failed:
+            raise
+        return False
+    return True
+
+
+def release(table: Table, code: str, at: datetime, also: dict[str, dict[str, Any]]) -> bool:
+    """An admin unpauses ``code``: its pause marks removed, ``released_at`` recorded (the same
+    evidence does not pause it again) and ``also`` (the notices) queued, in one transaction. False
+    when it was not paused (nothing written); ``NotFound`` for no such code."""
+    parts = {
+        "code": {"Update": {"Key": table.serialize(code_items.key(code)), "UpdateExpression": "REMOVE paused_at, paused_by",
+                            "ConditionExpression": "attribute_exists(paused_at)"}},
+        "state": {"Update": {"Key": table.serialize({"pk": code_pk(code), "sk": "S"}),
+                             "UpdateExpression": "SET released_at = :at",
+                             "ExpressionAttributeValues": table.values({":at": at})}},
+        **also,
+    }
+    try:
+        table.transact(parts)
+    except ConditionsFailed as failed:
+        if "code" not in failed:
+            raise
+        if table.get_many([code_items.key(code)], consistent=True)[0] is None:
+            raise NotFound(f"No code {code}") from None
         return False
     return True
 

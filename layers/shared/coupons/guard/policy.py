@@ -51,6 +51,8 @@ def validate(t: Thresholds) -> None:
         problems.append("window-days must be 1 to 28")
     if t.min_excess < 1 or t.z < 0 or t.velocity <= 0 or t.min_redemptions < 1:
         problems.append("min-excess and min-redemptions must be at least 1, z at least 0, velocity above 0")
+    if not 0 <= t.min_spread <= 1:
+        problems.append("min-spread must be 0 to 1")
     if not 0 < t.new_share <= 1:
         problems.append("new-share must be above 0 and at most 1")
     if problems:

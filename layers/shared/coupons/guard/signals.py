@@ -1,8 +1,9 @@
 """What the guard measures per code, and the verdict: pure functions, no store.
 
 A flag needs ``no_ref`` (redemptions without the partner's ref beyond chance); a pause needs
-``no_ref`` and ``velocity`` or ``new_customers``, so a viral post is never flagged (docs/guard.md,
-"Signals" and "Policy")."""
+``no_ref`` and ``velocity`` or ``new_customers``, so a viral post is never flagged, and many distinct
+customers and IPs (``spread``), so a few buyers reusing a code do not pause it for everyone
+(docs/guard.md, "Signals" and "Policy")."""
 
 from __future__ import annotations
 
@@ -25,10 +26,15 @@ class Counts:
     new: int = 0  # ... of which new customers
     discount: Decimal = Decimal(0)  # discount given (goods and shipping)
     days: int = 0  # buckets summed
+    identified: int = 0  # redemptions whose checkout named the customer (id or e-mail)
+    customers: int = 0  # distinct customers among them, per day (summed over days)
+    with_ip: int = 0  # redemptions whose checkout sent the client's IP
+    ips: int = 0  # distinct IPs among them, per day (summed over days)
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(self.n + other.n, self.ref + other.ref, self.known + other.known, self.new + other.new,
-                      self.discount + other.discount, self.days + other.days)
+                      self.discount + other.discount, self.days + other.days, self.identified + other.identified,
+                      self.customers + other.customers, self.with_ip + other.with_ip, self.ips + other.ips)
 
     @property
     def no_ref(self) -> int:
@@ -43,6 +49,9 @@ class Thresholds:
     velocity: float = 3.0  # recent redemptions / what the history predicts
     new_share: float = 0.6  # new customers / customers the checkout said new or not
     min_redemptions: int = 10  # no verdict on fewer recent redemptions
+    # distinct customers (and IPs) / redemptions naming one: below it, a burst is a few buyers reusing
+    # the code (a per-customer limit's job), flagged but never paused
+    min_spread: float = 0.5
 
 
 @dataclass
@@ -84,9 +93,10 @@ def _judge(recent: Counts, days: int, share: float, daily: float, t: Thresholds)
     spread = math.sqrt(max(recent.n * share * (1 - share), 1.0))
     velocity = recent.n / (daily * days)
     new_share = recent.new / recent.known if recent.known else 0.0
+    people = _spread(recent, t.min_redemptions)
     values = {"redemptions": recent.n, "window_days": days, "no_ref_excess": round(excess, 2),
               "no_ref_z": round(excess / spread, 2), "usual_no_ref_share": round(share, 3),
-              "velocity": round(velocity, 2), "new_share": round(new_share, 3)}
+              "velocity": round(velocity, 2), "new_share": round(new_share, 3), "spread": round(people, 3)}
     if recent.n < t.min_redemptions:
         return Verdict("none", [], values)
     fired = []
@@ -98,4 +108,14 @@ def _judge(recent: Counts, days: int, share: float, daily: float, t: Thresholds)
         fired.append("new_customers")
     if "no_ref" not in fired:
         return Verdict("none", fired, values)
+    if people < t.min_spread:
+        return Verdict("flag", [*fired, "concentrated"], values)
     return Verdict("pause" if len(fired) > 1 else "flag", fired, values)
+
+
+def _spread(recent: Counts, enough: int) -> float:
+    """Distinct customers (and IPs) per redemption that names one, the lower of the two; 1.0 when
+    the checkout sent too few of either to say."""
+    shares = [distinct / named for distinct, named in ((recent.customers, recent.identified), (recent.ips, recent.with_ip))
+              if named >= enough]
+    return min(shares, default=1.0)

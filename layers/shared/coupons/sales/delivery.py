@@ -1,7 +1,8 @@
 """Delivering sale events to the partner that owns the code, each exactly once when it succeeds.
 
 ``deliver`` takes one outbox event (``core.outbox``): claims it, hands it to the ``Reporter``
-registered for the owner's partner (``core.sales``), and records the outcome. A reporter raises
+registered for the owner's partner (``core.sales``), or a leak-guard notice to the ``AlertSender`` of
+its target, and records the outcome. A reporter raises
 ``DeliveryFailed`` for anything worth retrying; the event then waits ``backoff`` seconds (doubling)
 and after ``max_attempts`` failures it is dead until someone re-drives it (coupons-admin checkout
 dead-letters / redrive). Which reporter serves which partner is decided by the sender function
@@ -10,6 +11,7 @@ dead-letters / redrive). Which reporter serves which partner is decided by the s
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from typing import Any
 
 from coupons.core import outbox, sealed
 from coupons.core.models import utcnow
-from coupons.core.sales import DeliveryFailed, Redemption, Refund, Reporter, SaleEvent
+from coupons.core.sales import Alert, AlertSender, DeliveryFailed, Redemption, Refund, Reporter, SaleEvent
 from coupons.core.settings import Settings
 from coupons.core.table import Table
 
@@ -57,7 +59,9 @@ Observer = Callable[[Table, SaleEvent], object]
 
 
 def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[str, Reporter],
-            observers: Sequence[Observer] = ()) -> Outcome:
+            observers: Sequence[Observer] = (), alert_senders: Mapping[str, AlertSender] | None = None) -> Outcome:
+    """One attempt at one outbox event: a sale's (observers, then its partner's reporter) or a leak
+    guard's notice (``alert_senders`` by target)."""
     now = time.time()
     try:
         item, token = outbox.claim(table, pk, now, config.lease_seconds)
@@ -65,17 +69,11 @@ def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[st
         if taken.state == outbox.PENDING:  # another attempt holds the lease: look again after it
             return Outcome("busy", "another attempt is under way", retry_in=config.lease_seconds)
         return Outcome(taken.state or "missing", "nothing to do")
-    refund = Refund.model_validate(item["refund"]) if item.get("refund") else None
-    event = SaleEvent(kind=item["event"], delivery_id=pk, redemption=Redemption.model_validate(item["redemption"]),
-                      timeout_seconds=config.timeout_seconds, refund=refund)
-    reporter = reporters.get(item["partner"])
     try:
-        for observe in observers:
-            observe(table, event)
-        if reporter is None:
-            state, note = outbox.SKIPPED, f"no reporter for partner {item['partner']}"
+        if item["event"] == outbox.ALERT:
+            state, note = _send_alert(table, item, config, alert_senders or {})
         else:
-            state, note = reporter(table, event)
+            state, note = _report_sale(table, item, config, reporters, observers)
     except (DeliveryFailed, sealed.CannotOpen) as failure:  # a secret KMS will not open: as unreachable
         attempts = int(item["attempts"])
         dead = attempts >= config.max_attempts
@@ -84,6 +82,29 @@ def deliver(table: Table, pk: str, config: DeliveryConfig, reporters: Mapping[st
         return Outcome(outbox.DEAD if dead else outbox.PENDING, str(failure), None if dead else delay)
     outbox.finish(table, item, token, state, note, utcnow())
     return Outcome(state, note)
+
+
+def _report_sale(table: Table, item: dict[str, Any], config: DeliveryConfig, reporters: Mapping[str, Reporter],
+                 observers: Sequence[Observer]) -> tuple[str, str]:
+    refund = Refund.model_validate(item["refund"]) if item.get("refund") else None
+    event = SaleEvent(kind=item["event"], delivery_id=item["pk"], redemption=Redemption.model_validate(item["redemption"]),
+                      timeout_seconds=config.timeout_seconds, refund=refund)
+    for observe in observers:
+        observe(table, event)
+    reporter = reporters.get(item["partner"])
+    if reporter is None:
+        return outbox.SKIPPED, f"no reporter for partner {item['partner']}"
+    return reporter(table, event)
+
+
+def _send_alert(table: Table, item: dict[str, Any], config: DeliveryConfig,
+                senders: Mapping[str, AlertSender]) -> tuple[str, str]:
+    alert = Alert(event=item["alert"]["event"], delivery_id=item["pk"], target=item["partner"],
+                  body=json.loads(item["alert"]["body"]), timeout_seconds=config.timeout_seconds)
+    sender = senders.get(alert.target)
+    if sender is None:
+        return outbox.SKIPPED, f"no alert sender for {alert.target}"
+    return sender(table, alert)
 
 
 def summary(item: Mapping[str, Any]) -> dict[str, Any]:
