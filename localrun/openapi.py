@@ -43,6 +43,7 @@ def document() -> dict:
         spec = module.app.get_openapi_schema(security_schemes=schemes).model_dump(
             mode="json", by_alias=True, exclude_none=True)
         _parameters(spec, module.app)
+        _bounds(spec.get("components", {}).get("schemas", {}))
         spec = _distinct_names(spec, merged["components"]["schemas"], function.name.removesuffix("Function"))
         for path, operations in spec.get("paths", {}).items():
             merged["paths"].setdefault(path, {}).update(operations)
@@ -73,6 +74,24 @@ def _parameters(spec: dict, app: Any) -> None:
                 if field is not None:
                     parameter["schema"] = _not_null(field)
                     parameter["required"] = parameter["name"] in schema.get("required", [])
+
+
+# pydantic writes a bound on a union field (``int | None = Field(None, ge=0)``) under its own
+# argument's name, which JSON Schema ignores; the bound is enforced, so the schema says it.
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _bounds(node: Any, in_properties: bool = False) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _bounds(item)
+    elif isinstance(node, dict):
+        for key in list(node):
+            if not in_properties and key in _BOUNDS:
+                node.setdefault(_BOUNDS[key], node[key])
+                del node[key]
+            else:
+                _bounds(node[key], in_properties=key == "properties" and not in_properties)
 
 
 def _not_null(field: dict) -> dict:

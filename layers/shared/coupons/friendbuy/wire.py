@@ -77,7 +77,10 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Whole = Annotated[StrictInt, BeforeValidator(_whole)]
+# Whole numbers stay within what every JSON reader holds exactly (JavaScript's safe integers): an
+# id beyond them reaches nobody intact, and a schema's bound beyond them would be read as a float.
+SAFE_INTEGER = 2**53 - 1
+Whole = Annotated[StrictInt, BeforeValidator(_whole), Field(ge=-SAFE_INTEGER, le=SAFE_INTEGER)]
 Number = StrictInt | StrictFloat
 # Friendbuy documents additionalProperties as string values (Segment's destination drops the others).
 # Names are not empty: DynamoDB refuses an empty attribute name in a stored map.
@@ -106,14 +109,15 @@ _EMAIL = emails.ADDRESS_SCHEMA
 _EMAIL_OR_NONE = {"anyOf": [_EMAIL, {"const": ""}, _NULL]}  # an empty email is no email
 
 
+_WHOLE = {"type": "integer", "minimum": -SAFE_INTEGER, "maximum": SAFE_INTEGER}
+
+
 def _int_or_text(most: int, least: int = 0) -> dict[str, Any]:
     """A number or text whose text is ``least`` to ``most`` characters (``str(value)``)."""
-    return {"anyOf": [{"type": "integer", "minimum": -(10 ** (most - 1) - 1), "maximum": 10 ** most - 1},
-                      {"type": "string", "minLength": least, "maxLength": most, **_PLAIN}]}
+    return {"anyOf": [_WHOLE, {"type": "string", "minLength": least, "maxLength": most, **_PLAIN}]}
 
 
-_ID_RULE = {"anyOf": [{"type": "integer", "minimum": -(10 ** 63 - 1), "maximum": 10 ** 64 - 1},
-                      {"type": "string", "pattern": f"^{_ID.pattern}$"}]}  # _id
+_ID_RULE = {"anyOf": [_WHOLE, {"type": "string", "pattern": f"^{_ID.pattern}$"}]}  # _id
 _CUSTOMER_ID = {"anyOf": [*_int_or_text(128)["anyOf"], _NULL]}  # _customer_id: empty or null is none
 _REQUIRED_CUSTOMER_ID = _int_or_text(128, least=1)
 _IDENTIFIED = {"type": "object", "required": ["id"], "properties": {"id": _ID_RULE}}
