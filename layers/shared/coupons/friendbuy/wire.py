@@ -81,7 +81,18 @@ def _whole(value: Any) -> Any:
 # id beyond them reaches nobody intact, and a schema's bound beyond them would be read as a float.
 SAFE_INTEGER = 2**53 - 1
 Whole = Annotated[StrictInt, BeforeValidator(_whole), Field(ge=-SAFE_INTEGER, le=SAFE_INTEGER)]
-Number = StrictInt | StrictFloat
+SMALLEST = 1e-130  # DynamoDB stores no number nearer 0 (one was a 500)
+
+
+def _storable(value: float) -> float:
+    if 0 < abs(value) < SMALLEST:
+        raise ValueError(f"must be 0 or at least {SMALLEST}")
+    return value
+
+
+# Amounts and prices: any JSON number Friendbuy's clients send, but none DynamoDB cannot store.
+Number = Annotated[StrictInt | StrictFloat, AfterValidator(_storable),
+                   WithJsonSchema({"anyOf": [{"type": "integer"}, {"const": 0}, {"type": "number", "minimum": SMALLEST}]})]
 # Friendbuy documents additionalProperties as string values (Segment's destination drops the others).
 # Names are not empty: DynamoDB refuses an empty attribute name in a stored map.
 Properties = Annotated[dict[Annotated[StrictStr, Field(min_length=1, max_length=128)], LongText], Field(max_length=100)]
