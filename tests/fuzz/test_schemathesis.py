@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date
@@ -63,12 +64,27 @@ def fuzz_stack() -> Iterator[str]:
             gateway.close()
 
 
+class FriendbuyToken:
+    """A bearer token, asked for again after 10 minutes: one lives 20, and a long run
+    (FUZZ_EXAMPLES=500: half an hour) outlives it."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.token, self.at = url, "", -1e9
+
+    def __str__(self) -> str:
+        if time.monotonic() - self.at > 600:
+            answer = requests.post(f"{self.url}/friendbuy/v1/authorization", timeout=30,
+                                   json={"key": friendbuy_demo.KEY, "secret": friendbuy_demo.SECRET})
+            answer.raise_for_status()
+            self.token, self.at = answer.json()["token"], time.monotonic()
+        return self.token
+
+
 @pytest.fixture(scope="module")
-def friendbuy_token(fuzz_stack: str) -> str:
-    answer = requests.post(f"{fuzz_stack}/friendbuy/v1/authorization", timeout=30,
-                           json={"key": friendbuy_demo.KEY, "secret": friendbuy_demo.SECRET})
-    answer.raise_for_status()
-    return answer.json()["token"]
+def friendbuy_token(fuzz_stack: str) -> FriendbuyToken:
+    token = FriendbuyToken(fuzz_stack)
+    str(token)  # the stack answers before any test runs
+    return token
 
 
 # Per-route demo credentials in parameters; the headers are sent by headers() (the stateful run
@@ -125,7 +141,7 @@ schema = schemathesis.openapi.from_path(SPEC, config=schemathesis.Config.from_di
 }))
 
 
-def headers(case: schemathesis.Case, friendbuy_token: str) -> dict[str, str]:
+def headers(case: schemathesis.Case, friendbuy_token: FriendbuyToken | str) -> dict[str, str]:
     """The demo credentials each route takes in a header (none for Friendbuy's authorization and
     Affonso's embed data and coupon, whose credential is a parameter or in the body)."""
     if case.path.startswith("/friendbuy/") and case.path != "/friendbuy/v1/authorization":
@@ -208,7 +224,7 @@ _CODES = itertools.count(1000)
 
 @schema.parametrize()
 @settings(suppress_health_check=list(HealthCheck), deadline=None)
-def test_every_operation(case: schemathesis.Case, friendbuy_token: str) -> None:
+def test_every_operation(case: schemathesis.Case, friendbuy_token: FriendbuyToken) -> None:
     contract_shaped(case)
     response = case.call(headers=headers(case, friendbuy_token))
     STATUSES[f"{case.method} {case.path}"][response.status_code] += 1
@@ -254,7 +270,7 @@ class Sequences(schema.as_state_machine()):  # type: ignore[misc]
     """Stateful: chains of calls along the links Schemathesis infers between operations (a
     redemption's id into its rollback, a referral's code into its lookup...)."""
 
-    friendbuy_token = ""
+    friendbuy_token: FriendbuyToken | str = ""
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict:
         return {"headers": headers(case, self.friendbuy_token)}
@@ -269,7 +285,7 @@ class Sequences(schema.as_state_machine()):  # type: ignore[misc]
         refused_for_state_only(case, response)
 
 
-def test_stateful_sequences(friendbuy_token: str) -> None:
+def test_stateful_sequences(friendbuy_token: FriendbuyToken) -> None:
     Sequences.friendbuy_token = friendbuy_token
     Sequences.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS,
                                     derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)))
