@@ -46,6 +46,7 @@ _ENVELOPE = '{"success": false, "error": {"code": "...", "message": "..."}}'
     cors=False,  # the brand's server asks for tokens, never a browser
     summary="Create an embed token for an affiliate (creates the affiliate if missing)",
     tags=["Affonso"],
+    security=wire.SECURITY,
     responses={
         503: documented("SERVICE_UNAVAILABLE: busy; send the same request again", wire.AffonsoError),
         200: documented('{"success": true, "data": {"publicToken", "expiresAt", "link"}}; valid 30 minutes', wire.AffonsoOk),

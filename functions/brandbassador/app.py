@@ -26,7 +26,9 @@ table = Table.from_env()
 @app.get(
     "/brandbassador/webshops/<webshop>/codes",
     summary="Create a discount code or a gift card for an ambassador",
+    description=wire.RULES,
     tags=["Brandbassador"],
+    security=wire.SECURITY,
     responses={
         200: documented('{"status": "success"}: the code is created and ready to use', wire.Created),
         400: documented('{"status": 0, "error": "..."}: bad input', wire.Refused),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
@@ -40,6 +40,11 @@ _REFUSALS = {
 }
 
 
+# Path parameters' schemas (OpenAPI); the routes check them after the key, in our error format.
+RedemptionId = Annotated[str, Path(json_schema_extra={"pattern": wire.REDEMPTION_ID_SCHEMA})]
+GiftCardCode = Annotated[str, Path(json_schema_extra={"pattern": wire.CODE_SCHEMA})]
+
+
 def _key() -> str:
     return wire.checkout_key(app.current_event.headers.get("authorization"))
 
@@ -59,6 +64,7 @@ def _credentials_first(route: Callable[..., Response[dict]]) -> Callable[..., Re
 
 
 @app.post("/checkout/validate", summary="Does a code apply to this cart, and what does it give", tags=["Checkout"],
+          security=wire.SECURITY,
           responses={200: {"description": "It applies: discount, shipping discount, gift-card amount"}, **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
@@ -70,7 +76,7 @@ def validate(request: Annotated[wire.ValidateRequest, Body()]) -> Response[dict]
 
 
 @app.post("/checkout/redemptions", summary="Redeem a code for an order (idempotent per order and code)",
-          tags=["Checkout"], responses={201: {"description": "Redeemed"},
+          tags=["Checkout"], security=wire.SECURITY, responses={201: {"description": "Redeemed"},
                                         200: {"description": "This order had already redeemed this code"},
                                         **_REFUSALS})
 @tracer.capture_method
@@ -86,11 +92,12 @@ def redeem(request: Annotated[wire.RedeemRequest, Body()]) -> Response[dict]:
 
 
 @app.post("/checkout/redemptions/<redemption>/rollback", summary="Give a redemption's use (and amount) back",
-          tags=["Checkout"], responses={200: {"description": "Rolled back (replayed: true when it already was)"},
-                                        404: documented("not_found: unknown redemption", wire.CheckoutError), **_REFUSALS})
+          tags=["Checkout"], security=wire.SECURITY,
+          responses={200: {"description": "Rolled back (replayed: true when it already was)"},
+                     404: documented("not_found: unknown redemption", wire.CheckoutError), **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
-def rollback(redemption: str) -> Response[dict]:
+def rollback(redemption: RedemptionId) -> Response[dict]:
     done = redemptions.rollback(table, _key(), redemption)
     if not done.replayed:
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
@@ -99,12 +106,13 @@ def rollback(redemption: str) -> Response[dict]:
 
 
 @app.post("/checkout/redemptions/<redemption>/refunds", summary="Give part of a redeemed order back",
-          tags=["Checkout"], responses={201: {"description": "Refunded (a gift card gets its share back)"},
-                                        200: {"description": "This refund id was recorded before"},
-                                        404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
+          tags=["Checkout"], security=wire.SECURITY,
+          responses={201: {"description": "Refunded (a gift card gets its share back)"},
+                     200: {"description": "This refund id was recorded before"},
+                     404: {"description": "not_found: unknown redemption"}, **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
-def refund(redemption: str, request: Annotated[wire.RefundRequest, Body()]) -> Response[dict]:
+def refund(redemption: RedemptionId, request: Annotated[wire.RefundRequest, Body()]) -> Response[dict]:
     done = redemptions.refund(table, _key(), redemption, request.refund_id, request.amount)
     if not done.replayed:
         metrics.add_metric(name="Refunds", unit=MetricUnit.Count, value=1)
@@ -113,7 +121,7 @@ def refund(redemption: str, request: Annotated[wire.RefundRequest, Body()]) -> R
 
 
 @app.post("/checkout/sales", summary="Record an order that came through a partner's tracking link (no code)",
-          tags=["Checkout"], responses={201: {"description": "Recorded; the partner hears of it once"},
+          tags=["Checkout"], security=wire.SECURITY, responses={201: {"description": "Recorded; the partner hears of it once"},
                                         200: {"description": "This order was recorded before"}, **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
@@ -127,11 +135,11 @@ def record_sale(request: Annotated[wire.SaleRequest, Body()]) -> Response[dict]:
     return wire.sale(done.redemption, done.replayed)
 
 
-@app.get("/checkout/gift-cards/<code>", summary="A gift card's balance and history", tags=["Checkout"],
+@app.get("/checkout/gift-cards/<code>", summary="A gift card's balance and history", tags=["Checkout"], security=wire.SECURITY,
          responses={200: {"description": "Balance, currency, redemptions"}, **_REFUSALS})
 @tracer.capture_method
 @_credentials_first
-def gift_card(code: str) -> Response[dict]:
+def gift_card(code: GiftCardCode) -> Response[dict]:
     card = redemptions.gift_card(table, _key(), code)
     return wire.gift_card(card.record, card.history)
 

@@ -48,7 +48,7 @@ def authorize(body: Annotated[wire.AuthorizationBody, Body()]) -> Response[dict]
 
 @app.post("/friendbuy/v1/referral_codes",
           summary="Give an advocate a coupon code (from a bank, or a named one) and a referral code",
-          tags=["Friendbuy"], responses={
+          tags=["Friendbuy"], security=wire.SECURITY, responses={
               200: {"description": "The advocate's existing referral (asked before)"},
               201: {"description": "A new referral"},
               404: documented("Unknown or inactive campaign, unknown bank or coupon code", wire.FriendbuyError),
@@ -66,7 +66,7 @@ def create_referral_code(body: Annotated[wire.ReferralCodeBody, Body()]) -> Resp
 
 
 @app.get("/friendbuy/v1/referral_codes/<referral_code>", summary="Who owns a referral code, its coupon, its conversions",
-         tags=["Friendbuy"], responses={200: {"description": "The referral"},
+         tags=["Friendbuy"], security=wire.SECURITY, responses={200: {"description": "The referral"},
                                          404: documented("Unknown", wire.FriendbuyError), **ERRORS})
 @tracer.capture_method
 def get_referral_code(referral_code: str) -> Response[dict]:
@@ -74,12 +74,13 @@ def get_referral_code(referral_code: str) -> Response[dict]:
 
 
 @app.get("/friendbuy/v1/referral_codes", summary="An advocate's referral codes, by email or customer id",
-         tags=["Friendbuy"], responses={200: {"description": '{"count", "results": [...]}'}, **ERRORS})
+         description=wire.LOOKUP_RULE, tags=["Friendbuy"], security=wire.SECURITY,
+         responses={200: {"description": '{"count", "results": [...]}'}, **ERRORS})
 @tracer.capture_method
 def find_referral_codes(
-    email: Annotated[str | None, Query()] = None,
-    customerId: Annotated[str | None, Query()] = None,
-    campaignId: Annotated[str | None, Query()] = None,
+    email: Annotated[str | None, Query(json_schema_extra=wire.EMAIL_QUERY)] = None,
+    customerId: Annotated[str | None, Query(json_schema_extra=wire.CUSTOMER_ID_QUERY)] = None,
+    campaignId: Annotated[str | None, Query(json_schema_extra=wire.CAMPAIGN_ID_QUERY)] = None,
 ) -> Response[dict]:
     caller = _caller()
     by_email, by_customer, campaign = wire.parse_lookup(email, customerId, campaignId)
@@ -89,7 +90,7 @@ def find_referral_codes(
 
 
 @app.post("/friendbuy/v1/event/purchase", summary="Record a purchase, attributed by coupon code or referral code",
-          tags=["Friendbuy"], responses={201: {"description": "Recorded (once per orderId)"}, **ERRORS})
+          tags=["Friendbuy"], security=wire.SECURITY, responses={201: {"description": "Recorded (once per orderId)"}, **ERRORS})
 @tracer.capture_method
 def purchase(body: Annotated[wire.PurchaseBody, Body()]) -> Response[dict]:
     caller = _caller()
@@ -103,7 +104,7 @@ def purchase(body: Annotated[wire.PurchaseBody, Body()]) -> Response[dict]:
 
 
 @app.post("/friendbuy/v1/purchases", summary="The older REST API's purchase (HTTP Basic; coupon_code or referral_code)",
-          tags=["Friendbuy"], responses={201: {"description": "Recorded (once per order id)"}, **ERRORS})
+          tags=["Friendbuy"], security=wire.SECURITY, responses={201: {"description": "Recorded (once per order id)"}, **ERRORS})
 @tracer.capture_method
 def legacy_purchase(body: Annotated[wire.LegacyPurchaseBody, Body()]) -> Response[dict]:
     caller = _caller()
@@ -114,7 +115,7 @@ def legacy_purchase(body: Annotated[wire.LegacyPurchaseBody, Body()]) -> Respons
 
 
 @app.post("/friendbuy/v1/personal-referral-link", summary="An advocate's personal referral link (made once)",
-          tags=["Friendbuy"], responses={
+          tags=["Friendbuy"], security=wire.SECURITY, responses={
               200: {"description": "The advocate's existing link"}, 201: {"description": "A new link"},
               404: documented("Unknown or inactive campaign", wire.FriendbuyError), **ERRORS})
 @tracer.capture_method
@@ -135,33 +136,35 @@ def _event(body: wire.PersonFields, kind: str) -> Response[dict]:
 
 
 @app.post("/friendbuy/v1/event/account-sign-up", summary="Record a sign-up, linked to its advocate when it names one",
-          tags=["Friendbuy"], responses={201: {"description": "Recorded (once per customerId)"}, **ERRORS})
+          tags=["Friendbuy"], security=wire.SECURITY,
+          responses={201: {"description": "Recorded (once per customerId)"}, **ERRORS})
 @tracer.capture_method
 def sign_up(body: Annotated[wire.SignUpBody, Body()]) -> Response[dict]:
     return _event(body, events.SIGN_UP)
 
 
 @app.post("/friendbuy/v1/customer", summary="Record (or update) a customer",
-          tags=["Friendbuy"], responses={200: {"description": "Existed: updated"}, 201: {"description": "Created"},
-                                         **ERRORS})
+          tags=["Friendbuy"], security=wire.SECURITY,
+          responses={200: {"description": "Existed: updated"}, 201: {"description": "Created"}, **ERRORS})
 @tracer.capture_method
 def customer(body: Annotated[wire.CustomerBody, Body()]) -> Response[dict]:
     return _event(body, events.CUSTOMER)
 
 
 @app.post("/friendbuy/v1/event/custom", summary="Record a custom event (once per eventType and deduplicationId)",
-          tags=["Friendbuy"], responses={201: {"description": "Recorded"}, **ERRORS})
+          tags=["Friendbuy"], security=wire.SECURITY, responses={201: {"description": "Recorded"}, **ERRORS})
 @tracer.capture_method
 def custom_event(body: Annotated[wire.CustomEventBody, Body()]) -> Response[dict]:
     return _event(body, events.CUSTOM)
 
 
 @app.delete("/friendbuy/v1/user-data", summary="Erase a person's personal data from the caller's campaigns",
-            tags=["Friendbuy"], responses={200: {"description": '{"jobId", "scrubbed": <items changed>}'}, **ERRORS})
+            description=wire.ERASURE_RULE, tags=["Friendbuy"], security=wire.SECURITY,
+            responses={200: {"description": '{"jobId", "scrubbed": <items changed>}'}, **ERRORS})
 @tracer.capture_method
 def delete_user_data(
-    customerId: Annotated[str | None, Query()] = None,
-    email: Annotated[str | None, Query()] = None,
+    customerId: Annotated[str | None, Query(json_schema_extra=wire.CUSTOMER_ID_QUERY)] = None,
+    email: Annotated[str | None, Query(json_schema_extra=wire.EMAIL_QUERY)] = None,
 ) -> Response[dict]:
     caller = _caller()
     by_customer, by_email = wire.parse_erasure(customerId, email)

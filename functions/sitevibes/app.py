@@ -25,6 +25,7 @@ table = Table.from_env()
     "/sitevibes/rewards/<reward>/coupons",
     summary="Issue a coupon code for a redeemed SiteVibes reward",
     tags=["SiteVibes"],
+    security=wire.SECURITY,
     openapi_extensions=wire.OPENAPI_REQUEST_BODY,
     responses=wire.OPENAPI_RESPONSES,
 )

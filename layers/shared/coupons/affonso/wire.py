@@ -15,6 +15,8 @@ from aws_lambda_powertools.event_handler import Response
 from pydantic import Field, field_validator
 
 from coupons.affonso.affiliates import (
+    CODE_MAX,
+    CODE_MIN,
     AlreadyHasCoupon,
     Coupon,
     DailyLimitReached,
@@ -70,7 +72,7 @@ MAX_METADATA_BYTES = 8192  # keeps an affiliate item far below DynamoDB's 400 KB
 
 class AffonsoPartner(Model):
     email: str = Field(min_length=3, max_length=254, description="The affiliate's e-mail: who it is in the programme",
-                       examples=["john@example.com"])
+                       examples=["john@example.com"], json_schema_extra=emails.ADDRESS_SCHEMA)
     name: str | None = Field(None, max_length=255)
     image: str | None = Field(None, max_length=2048, description="Avatar URL")
 
@@ -87,7 +89,8 @@ class AffonsoTokenRequest(Model):
     partner: AffonsoPartner
     groupId: str | None = Field(None, max_length=255)
     externalUserId: str | None = Field(None, max_length=255)
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, description=f"Any JSON object, at most {MAX_METADATA_BYTES} bytes "
+                                                              "as JSON")
 
     @field_validator("metadata")
     @classmethod
@@ -97,9 +100,18 @@ class AffonsoTokenRequest(Model):
         return metadata
 
 
+# normalise_code's rule for OpenAPI: 3-20 ASCII letters or digits among any other characters.
+CODE_SCHEMA = f"^[^A-Za-z0-9]*(?:[A-Za-z0-9][^A-Za-z0-9]*){{{CODE_MIN},{CODE_MAX}}}$"
+
+SECURITY_SCHEMES = {"affonso_api_key": {"type": "http", "scheme": "bearer",
+                                        "description": "The programme's API key (token route only)"}}
+SECURITY: list[dict[str, list[str]]] = [{"affonso_api_key": []}]
+
+
 class AffonsoCouponRequest(Model):
     token: str = Field(description="The embed token from POST /v1/embed/token")
-    code: str = Field(description="3-20 letters and digits; upper-cased, other characters removed", examples=["JOHN20"])
+    code: str = Field(description="3-20 letters and digits once other characters are removed; upper-cased",
+                      examples=["JOHN20"], json_schema_extra={"pattern": CODE_SCHEMA})
 
 
 def api_key(authorization: str | None) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from coupons.brandbassador.webshops import CodeRequest
 from coupons.core import codes, dates, money
@@ -42,31 +42,56 @@ _STATUS = {
 }
 
 
-_AMOUNT_PATTERN = r"^\d{1,9}(\.\d{1,2})?$"  # coupons.core.money's amounts
+# Each parameter's schema says what ``parse`` takes (an empty value reads as absent). pydantic does
+# not enforce them: ``parse`` refuses in Brandbassador's shape, after the key is checked.
+_EMPTY_OR = "^(?:|{})$"
+# More than 0 and at most 100; 9 integer digits (leading zeros too) and 2 decimals at most.
+_PERCENTAGE = _EMPTY_OR.format(r"0{0,8}[1-9](?:\.[0-9]{1,2})?|0{0,7}[1-9][0-9](?:\.[0-9]{1,2})?"
+                               r"|0{1,9}\.(?:0[1-9]|[1-9][0-9]?)|0{0,6}100(?:\.0{1,2})?")
+_NOT_ZERO: dict[str, Any] = {"not": {"pattern": r"^0+(?:\.0+)?$"}}  # the number 0, however written
+_AMOUNT: dict[str, Any] = {"pattern": _EMPTY_OR.format(r"[0-9]{1,9}(?:\.[0-9]{1,2})?"), **_NOT_ZERO}
+_USES: dict[str, Any] = {"pattern": _EMPTY_OR.format("[0-9]{1,9}"), **_NOT_ZERO}
+_DAY: dict[str, Any] = {"pattern": dates.DAY_SCHEMA.replace("^(?:", "^(?:|", 1)}
 
 
 class CodeQuery(Model):
     """The query string as Brandbassador sends it. Every field is optional here so that what is
-    missing or malformed is reported in Brandbassador's own error shape, not a generic 422."""
+    missing or malformed is refused in Brandbassador's own shape, not a generic 422; the schema
+    (OpenAPI) still says what is required. The rules across parameters, which OpenAPI cannot
+    state, are in the operation's description (``RULES``)."""
 
-    # The patterns document what the contract accepts (an error otherwise, in Brandbassador's shape);
-    # they are not enforced here, so that the refusal names the parameter in their format.
-    code: str | None = Field(None, description="The code, A-Z and 0-9 only, case-insensitive", examples=["JOHN20"],
-                             json_schema_extra={"pattern": "^[A-Za-z0-9]{3,64}$"})
-    percentage: str | None = Field(None, description="Percent off, for a discount code (e.g. 20 or 20.00)",
-                                   examples=["20"], json_schema_extra={"pattern": _AMOUNT_PATTERN})
-    percent: str | None = Field(None, description="Alias of percentage", json_schema_extra={"pattern": _AMOUNT_PATTERN})
-    amount: str | None = Field(None, description="Gift-card value in the format 1000.00",
-                               json_schema_extra={"pattern": _AMOUNT_PATTERN})
-    currency: str | None = Field(None, description="Gift-card currency, ISO 4217 (default: the webshop's)")
-    expire: str | None = Field(None, description="Last valid day, yyyy-mm-dd (default: the webshop's valid days)")
-    totime: str | None = Field(None, description="Alias of expire")
-    u_limit: str | None = Field(None, description="How many times the code may be used (default: the webshop's)")
+    model_config = ConfigDict(json_schema_extra={"required": ["code"]})
+
+    code: str | None = Field(None, description="The code, A-Z and 0-9 only, 3-64 characters, case-insensitive",
+                             examples=["JOHN20"], json_schema_extra={"pattern": codes.ALPHANUMERIC.schema})
+    percentage: str | None = Field(None, description="Percent off, for a discount code (e.g. 20 or 20.00), at most 100",
+                                   examples=["20"], json_schema_extra={"pattern": _PERCENTAGE})
+    percent: str | None = Field(None, description="Alias of percentage", json_schema_extra={"pattern": _PERCENTAGE})
+    amount: str | None = Field(None, description="Gift-card value in the format 1000.00 (above the webshop's cap: 429)",
+                               json_schema_extra=_AMOUNT)
+    currency: str | None = Field(None, description="Gift-card currency, ISO 4217 (default: the webshop's)",
+                                 json_schema_extra={"pattern": _EMPTY_OR.format(money.CURRENCY_SCHEMA[1:-1])})
+    expire: str | None = Field(None, description="Last valid day, yyyy-mm-dd, not before today (default: the "
+                                                 "webshop's valid days)", json_schema_extra=_DAY)
+    totime: str | None = Field(None, description="Alias of expire", json_schema_extra=_DAY)
+    u_limit: str | None = Field(None, description="How many times the code may be used, 1 or more (default: the "
+                                                  "webshop's)", json_schema_extra=_USES)
     auth_key: str | None = Field(None, description="The webshop's key issued by Brandbassador")
     auth: str | None = Field(None, description="Alias of auth_key")
     key: str | None = Field(None, description="Alias of auth_key")
     description: str | None = Field(None, description="Free text, stored with the code")
     ambassador: str | None = Field(None, description="The ambassador the code belongs to, for attribution")
+
+
+# The webshop's key, under any of its three names (OpenAPI; read by ``presented_key``).
+SECURITY_SCHEMES = {f"brandbassador_{name}": {"type": "apiKey", "in": "query", "name": name,
+                                               "description": "The webshop's key issued by Brandbassador"}
+                    for name in ("auth_key", "auth", "key")}
+SECURITY: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
+
+RULES = ("Exactly one of percentage (or its alias percent) and amount; currency with amount only; two aliases "
+         "sent together (percentage/percent, expire/totime, auth_key/auth/key) must be equal; no parameter twice. "
+         "Otherwise 400, naming the problem.")
 
 
 def _one_of(query: CodeQuery, *names: str) -> str | None:

@@ -312,7 +312,7 @@ def _refund_of(found: Redemption, refund_id: str, amount: Decimal) -> Refund:
     currency = found.cart.currency
     if found.state is RedemptionState.ROLLED_BACK:
         raise CodeRefused(Reason.ROLLED_BACK, f"Redemption {found.id} was rolled back: everything was given back")
-    if -amount.as_tuple().exponent > money.exponent(currency):  # type: ignore[operator]
+    if money.decimals(amount) > money.exponent(currency):
         raise InvalidRequest(f"The amount {amount} has more decimals than {currency} has "
                              f"({money.exponent(currency)})")
     total = found.order_total

@@ -14,13 +14,13 @@ from aws_lambda_powertools.event_handler import Response
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, WithJsonSchema, model_validator
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
-from coupons.core import credentials, money, observability
+from coupons.core import codes, credentials, money, observability
 from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
-from coupons.core.sales import Cart, Conversion, Customer, Redemption, Refund
+from coupons.core.sales import REF_SCHEMA, Cart, Conversion, Customer, Redemption, Refund
 
 # error class -> (HTTP status, error code)
 _CODES: dict[type, tuple[int, str]] = {
@@ -48,11 +48,12 @@ def _amount(value: Any) -> Decimal:
 
 
 def _decimals(amount: Decimal | None) -> int:
-    return 0 if amount is None else max(0, -int(amount.as_tuple().exponent))
+    return 0 if amount is None else money.decimals(amount)
 
 
 def _within_currency(currency: str, **amounts: Decimal | None) -> None:
-    """Each amount has at most ``currency``'s decimals (ISO 4217): never rounded, refused."""
+    """Each amount has at most ``currency``'s decimals (ISO 4217): never rounded, refused. Trailing
+    zeros are no decimals: ``291.0`` yen is 291 (a JSON number may be written so)."""
     allowed = money.exponent(currency)
     for name, amount in amounts.items():
         if _decimals(amount) > allowed:
@@ -68,18 +69,63 @@ def _currency(value: Any) -> str:
         raise ValueError(error.message) from None
 
 
-Amount = Annotated[Decimal, BeforeValidator(_amount)]
-Currency = Annotated[str, BeforeValidator(_currency)]
+def _amount_schema(decimals: int) -> dict[str, Any]:
+    """What ``_amount`` takes with at most ``decimals`` decimals (OpenAPI): text like ``100.00``, or a
+    plain JSON number (an exponent, as in ``1e2``, is refused)."""
+    trailing = f"0{{0,{_MOST_DECIMALS - decimals}}}"  # zeros beyond the currency's decimals change nothing
+    fraction = rf"(?:\.[0-9]{{1,{decimals}}}{trailing})?" if decimals else rf"(?:\.0{{1,{_MOST_DECIMALS}}})?"
+    number = {"type": "number", "multipleOf": 10 ** -decimals} if decimals else {"type": "integer"}
+    return {"anyOf": [{"type": "string", "pattern": rf"^[0-9]{{1,{money.MAX_INTEGER_DIGITS}}}{fraction}$"},
+                      {**number, "minimum": 0, "maximum": 10 ** money.MAX_INTEGER_DIGITS - 1}]}
+
+
+def _in_currency(currency: tuple[str, ...], *amounts: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """OpenAPI's ``anyOf`` for ``_within_currency``: each amount (a path of property names) has at
+    most the decimals of the currency at ``currency``; one branch per ISO 4217 exponent.
+    ``optional``: amounts that may also be null."""
+    branches = []
+    for decimals in sorted({money.exponent(c) for c in money.ISO_4217}):
+        currencies = {c for c in money.ISO_4217 if money.exponent(c) == decimals}
+        amount = _amount_schema(decimals)
+        branch: dict[str, Any] = {}
+        for path, schema in [(currency, {"pattern": money.currency_schema(currencies)}),
+                             *((p, {"anyOf": [amount, {"type": "null"}]} if p[-1] in optional else amount)
+                               for p in amounts)]:
+            node = branch
+            for part in path[:-1]:
+                node = node.setdefault("properties", {}).setdefault(part, {})
+            node.setdefault("properties", {})[path[-1]] = schema
+        branches.append(branch)
+    return {"anyOf": branches}
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount), WithJsonSchema(_amount_schema(_MOST_DECIMALS))]
+Currency = Annotated[str, BeforeValidator(_currency), WithJsonSchema({"type": "string", "pattern": money.CURRENCY_SCHEMA})]
+
+
+CODE_SCHEMA = codes.WITH_HYPHENS.schema  # codes at checkout: any partner's, so hyphens too
+# Our redemption ids, ``redemption_id``: the canonical code, a dot, 24 hex digits of the order id.
+REDEMPTION_ID_SCHEMA = CODE_SCHEMA.replace("a-z", "").removesuffix("$") + r"\.[0-9a-f]{24}$"
+SECURITY_SCHEMES = {"checkout_key": {"type": "http", "scheme": "bearer", "description": "A checkout key "
+                                     "(coupons-admin checkout add-key)"}}
+SECURITY: list[dict[str, list[str]]] = [{"checkout_key": []}]
 
 
 class CartIn(Model):
+    # Amounts in the currency's decimals; the rules between amounts (discount at most the subtotal,
+    # an included tax at most the order) are only in the fields' descriptions.
+    model_config = ConfigDict(json_schema_extra=_in_currency(
+        ("currency",), ("subtotal",), ("shipping",), ("discount",), ("tax",), optional=("discount",)))
+
     subtotal: Amount = Field(description="Goods before discounts, excluding shipping (what percent codes apply "
                                          "to); including tax when taxes_included")
     shipping: Amount = Field(Decimal(0), description="Shipping cost")
-    currency: Currency = Field(description="ISO 4217, e.g. EUR", json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
+    currency: Currency = Field(description="ISO 4217, e.g. EUR")
     discount: Amount | None = Field(None, description="The discount on the goods the checkout actually applied "
-                                                      "(all promotions); absent: the code's own discount")
-    tax: Amount = Field(Decimal(0), description="The order's tax")
+                                                      "(all promotions), at most the subtotal; absent: the code's "
+                                                      "own discount")
+    tax: Amount = Field(Decimal(0), description="The order's tax; when taxes_included, at most the order it is "
+                                                "included in")
     taxes_included: StrictBool = Field(False, description="true: subtotal and shipping include the tax (EU prices); "
                                                     "false: the tax comes on top")
 
@@ -118,12 +164,14 @@ class CustomerIn(Model):
 
 class ValidateRequest(Model):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"code": "SUMMER20", "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}]})
+        {"code": "SUMMER20", "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}],
+        **_in_currency(("cart", "currency"), ("amount",), optional=("amount",))})
 
-    code: str = Field(description="Any letter case", max_length=200)
+    code: str = Field(description="Any letter case", max_length=200, json_schema_extra={"pattern": CODE_SCHEMA})
     cart: CartIn
     customer: CustomerIn = Field(default_factory=CustomerIn)
-    amount: Amount | None = Field(None, description="Gift cards: how much to pay with the card")
+    amount: Amount | None = Field(None, description="Gift cards: how much to pay with the card, in the cart's "
+                                                    "currency, at most the order total")
 
     @model_validator(mode="after")
     def _amount_in_currency(self) -> ValidateRequest:
@@ -142,7 +190,8 @@ class SaleRequest(Model):
          "cart": {"subtotal": "100.00", "shipping": "4.90", "currency": "EUR"}}]})
 
     order_id: str = Field(min_length=1, max_length=128, description="Reported once per order id")
-    ref: str = Field(max_length=100, description="The partner's tracking reference from the link, e.g. bb-42")
+    ref: str = Field(max_length=100, description="The partner's tracking reference from the link, e.g. bb-42",
+                     json_schema_extra={"pattern": REF_SCHEMA})
     account: str = Field(min_length=1, max_length=128,
                          description="The partner account the sale is reported for (Brandbassador: the webshop id)")
     cart: CartIn

@@ -17,17 +17,21 @@ MAX_LENGTH = 64
 
 @dataclass(frozen=True)
 class Alphabet:
-    """The characters a code may hold: ``pattern`` matches a whole canonical (upper-case) code."""
+    """The characters a code may hold: ``pattern`` matches a whole canonical (upper-case) code;
+    ``schema`` is the same rule for OpenAPI, over the code as sent (any letter case)."""
 
     pattern: re.Pattern[str]
     described: str  # for the refusal: "may only contain ..."
+    schema: str
 
 
-ALPHANUMERIC = Alphabet(re.compile(rf"[A-Z0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}", re.ASCII), "letters A-Z and digits 0-9")
+ALPHANUMERIC = Alphabet(re.compile(rf"[A-Z0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}", re.ASCII), "letters A-Z and digits 0-9",
+                        rf"^[A-Za-z0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}$")
 # Hyphens inside a code only: a leading or trailing hyphen is a copy-paste accident, not a code.
 WITH_HYPHENS = Alphabet(
     re.compile(rf"(?=.{{{MIN_LENGTH},{MAX_LENGTH}}}\Z)[A-Z0-9](?:[A-Z0-9-]*[A-Z0-9])?", re.ASCII),
     "letters A-Z, digits 0-9 and hyphens (not first or last)",
+    rf"^[A-Za-z0-9][A-Za-z0-9-]{{{MIN_LENGTH - 2},{MAX_LENGTH - 2}}}[A-Za-z0-9]$",
 )
 
 # Generated codes avoid characters people misread when typing a code off a screen or a receipt.

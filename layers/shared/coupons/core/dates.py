@@ -13,6 +13,10 @@ from coupons.core.errors import InvalidRequest
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a code's dates outside these are typos, not plans
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+# What parse_day takes, for OpenAPI: a real day of 2000-2100 (29 February in leap years only).
+DAY_SCHEMA = ("^(?:(?:20[0-9]{2}|2100)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+              "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+              "|20(?:[02468][048]|[13579][26])-02-29)$")
 
 
 def parse_day(text: str, what: str = "date") -> date:

@@ -31,6 +31,14 @@ ISO_4217 = frozenset(
     """.split()  # noqa: SIM905 - a list people can read against the standard
 )
 
+# require_currency's codes for OpenAPI: any letter case (surrounding spaces, which it also
+# strips, are left out of the promise).
+def currency_schema(currencies: frozenset[str] | set[str] = ISO_4217) -> str:
+    return "^(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in sorted(currencies)) + ")$"
+
+
+CURRENCY_SCHEMA = currency_schema()
+
 # ISO 4217 list one, column "minor unit", for the codes above whose exponent is not 2.
 _EXPONENTS = {
     **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
@@ -42,6 +50,11 @@ _EXPONENTS = {
 def exponent(currency: str | None) -> int:
     """Decimals of ``currency``'s minor unit (ISO 4217): JPY 0, EUR 2, KWD 3. No currency: 2."""
     return _EXPONENTS.get(currency or "", 2)
+
+
+def decimals(amount: Decimal) -> int:
+    """The decimals ``amount`` needs: ``291.0`` needs none (trailing zeros change no value)."""
+    return max(0, -int(amount.normalize().as_tuple().exponent))
 
 
 def quantize(amount: Decimal, currency: str | None) -> Decimal:

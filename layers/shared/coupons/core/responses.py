@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 # Where a problem sits, as pydantic's ``loc`` says it, without the request part it came from.
 _REQUEST_PARTS = ("body", "query")
+# How pydantic names a union member that has validators of its own: not a field a caller wrote.
+_VALIDATOR_LABELS = ("function-after[", "function-before[", "function-plain[", "function-wrap[")
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -21,7 +23,8 @@ def first_problem(problems: Iterable[Mapping[str, Any]], default: str) -> tuple[
     """``(where, message)`` of the first validation problem: ``where`` a dotted field path ("" for
     the whole request), ``message`` pydantic's text without its "Value error, " prefix."""
     first = next(iter(problems), {})
-    where = ".".join(str(part) for part in first.get("loc", ()) if part not in _REQUEST_PARTS)
+    where = ".".join(str(part) for part in first.get("loc", ())
+                     if part not in _REQUEST_PARTS and not str(part).startswith(_VALIDATOR_LABELS))
     return where, str(first.get("msg") or default).removeprefix("Value error, ")
 
 

@@ -172,6 +172,11 @@ class Refund(Model):
 # prefix, from the partner registry: the checkout routes a code-less sale without importing a partner.
 TRACKING_REF_PREFIXES = partners.REF_PREFIXES
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,99}", re.ASCII)
+# partner_of_ref's rule for OpenAPI: a partner's prefix (any case), then up to 100 characters in all.
+REF_SCHEMA = "^(?:" + "|".join(
+    "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in prefix)
+    + f"[A-Za-z0-9_-]{{{max(0, 2 - len(prefix))},{100 - len(prefix)}}}"
+    for prefix in sorted(TRACKING_REF_PREFIXES)) + ")$"
 
 
 class RefRefused(ValueError):

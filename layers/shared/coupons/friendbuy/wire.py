@@ -12,7 +12,17 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+)
 
 from coupons.core import credentials, emails, money
 from coupons.core.base_model import Model
@@ -21,7 +31,7 @@ from coupons.core.observability import logger
 from coupons.core.responses import first_problem
 from coupons.core.responses import json_response as _json
 from coupons.friendbuy import events
-from coupons.friendbuy.banks import BankEmpty, require_code
+from coupons.friendbuy.banks import CODE_ALPHABET, BankEmpty, require_code
 from coupons.friendbuy.campaigns import Token
 from coupons.friendbuy.events import Event, Recorded
 from coupons.friendbuy.purchases import Product, Purchase, PurchaseEvent
@@ -56,11 +66,36 @@ def _plain_text(value: str) -> str:
     return value
 
 
-Text = Annotated[StrictStr, Field(max_length=256), AfterValidator(_plain_text)]
-LongText = Annotated[StrictStr, Field(max_length=1024), AfterValidator(_plain_text)]  # user agents
-Number = StrictInt | StrictFloat
+_PLAIN = {"pattern": "^[^\\x00-\\x1f]*$"}  # _plain_text's rule, for OpenAPI
+Text = Annotated[StrictStr, Field(max_length=256, json_schema_extra=_PLAIN), AfterValidator(_plain_text)]
+LongText = Annotated[StrictStr, Field(max_length=1024, json_schema_extra=_PLAIN), AfterValidator(_plain_text)]  # user agents
+
+
+def _whole(value: Any) -> Any:
+    """A JSON number with no fraction is a whole number however it is written (``73.0``: JSON
+    Schema's ``integer`` says so, and some JSON writers print integers that way)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Whole numbers stay within what every JSON reader holds exactly (JavaScript's safe integers): an
+# id beyond them reaches nobody intact, and a schema's bound beyond them would be read as a float.
+SAFE_INTEGER = 2**53 - 1
+Whole = Annotated[StrictInt, BeforeValidator(_whole), Field(ge=-SAFE_INTEGER, le=SAFE_INTEGER)]
+SMALLEST = 1e-130  # DynamoDB stores no number nearer 0 (one was a 500)
+
+
+def _storable(value: float) -> float:
+    if 0 < abs(value) < SMALLEST:
+        raise ValueError(f"must be 0 or at least {SMALLEST}")
+    return value
+
+
+# Amounts and prices: any JSON number Friendbuy's clients send, but none DynamoDB cannot store.
+Number = Annotated[StrictInt | StrictFloat, AfterValidator(_storable),
+                   WithJsonSchema({"anyOf": [{"type": "integer"}, {"const": 0}, {"type": "number", "minimum": SMALLEST}]})]
 # Friendbuy documents additionalProperties as string values (Segment's destination drops the others).
-Properties = Annotated[dict[Annotated[StrictStr, Field(max_length=128)], LongText], Field(max_length=100)]
+# Names are not empty: DynamoDB refuses an empty attribute name in a stored map.
+Properties = Annotated[dict[Annotated[StrictStr, Field(min_length=1, max_length=128)], LongText], Field(max_length=100)]
 
 
 def _as_query_text(value: Any) -> Any:
@@ -72,8 +107,44 @@ def _as_query_text(value: Any) -> Any:
     return value  # text as it is; anything else (null, lists, objects) is refused as not text
 
 
-QueryText = Annotated[LongText, BeforeValidator(_as_query_text)]
-QueryParams = Annotated[dict[Annotated[StrictStr, Field(max_length=128)], QueryText], Field(max_length=100)]
+QueryText = Annotated[LongText, BeforeValidator(_as_query_text), WithJsonSchema(
+    {"anyOf": [{"type": "string", "maxLength": 1024, **_PLAIN}, {"type": "boolean"}, {"type": "number"}]})]
+QueryParams = Annotated[dict[Annotated[StrictStr, Field(min_length=1, max_length=128)], QueryText], Field(max_length=100)]
+
+
+# ---- what parse_* refuse, for OpenAPI: the models keep fields optional (a refusal in our words),
+# and these schemas say what is required and how each field must look, across fields too ----
+
+_NULL = {"type": "null"}
+_EMAIL = emails.ADDRESS_SCHEMA
+_EMAIL_OR_NONE = {"anyOf": [_EMAIL, {"const": ""}, _NULL]}  # an empty email is no email
+
+
+_WHOLE = {"type": "integer", "minimum": -SAFE_INTEGER, "maximum": SAFE_INTEGER}
+
+
+def _int_or_text(most: int, least: int = 0) -> dict[str, Any]:
+    """A number or text whose text is ``least`` to ``most`` characters (``str(value)``)."""
+    return {"anyOf": [_WHOLE, {"type": "string", "minLength": least, "maxLength": most, **_PLAIN}]}
+
+
+_ID_RULE = {"anyOf": [_WHOLE, {"type": "string", "pattern": f"^{_ID.pattern}$"}]}  # _id
+_CUSTOMER_ID = {"anyOf": [*_int_or_text(128)["anyOf"], _NULL]}  # _customer_id: empty or null is none
+_REQUIRED_CUSTOMER_ID = _int_or_text(128, least=1)
+_IDENTIFIED = {"type": "object", "required": ["id"], "properties": {"id": _ID_RULE}}
+_ISO_CURRENCY = {"type": "string", "pattern": money.CURRENCY_SCHEMA}
+
+
+def _properties(**schemas: dict[str, Any]) -> dict[str, Any]:
+    return {"properties": schemas}
+
+
+def _rules(*rules: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A model's ``json_schema_extra``: its required fields and rules (each a schema it must match)."""
+    return {"required": list(required), "allOf": list(rules)} if required else {"allOf": list(rules)}
+
+
+_PERSON = _properties(email=_EMAIL, customerId=_REQUIRED_CUSTOMER_ID)  # sign-ups and customers
 
 
 # ---- request bodies (everything optional, so that a missing field is explained in our words) ----
@@ -81,12 +152,12 @@ QueryParams = Annotated[dict[Annotated[StrictStr, Field(max_length=128)], QueryT
 
 class IdRef(Model):
     model_config = ConfigDict(extra="ignore")
-    id: StrictInt | Text | None = None
+    id: Whole | Text | None = None
 
 
 class CustomerIn(Model):
     model_config = ConfigDict(extra="ignore")
-    id: StrictInt | Text | None = None
+    id: Whole | Text | None = None
     first_name: Text | None = None
     last_name: Text | None = None
     email: Text | None = None
@@ -95,7 +166,15 @@ class CustomerIn(Model):
 class ReferralCodeBody(Model):
     """The older REST API's body, as in Friendbuy's coupon-bank article."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_rules(
+        _properties(campaign=_IDENTIFIED),
+        {"anyOf": [{"required": ["customer"], **_properties(customer={
+                       "type": "object", "required": ["email"], **_properties(email=_EMAIL, id=_CUSTOMER_ID)})},
+                   {"required": ["email"], **_properties(customer=_NULL, email=_EMAIL)}]},
+        {"anyOf": [{"required": ["coupon_bank_id"], **_properties(coupon_bank_id=_IDENTIFIED, coupon_code=_NULL)},
+                   {"required": ["coupon_code"], **_properties(coupon_bank_id=_NULL, coupon_code={
+                       "type": "string", "pattern": CODE_ALPHABET.schema})}]},
+        required=("campaign",)))
     campaign: IdRef | None = Field(None, description="The campaign, by id (required)")
     customer: CustomerIn | None = Field(None, description="The advocate: id recommended, email required")
     email: Text | None = Field(None, description="The advocate's email when there is no customer object")
@@ -104,7 +183,9 @@ class ReferralCodeBody(Model):
 
 
 class AuthorizationBody(Model):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_rules(
+        _properties(key={"type": "string", "minLength": 1}, secret={"type": "string", "minLength": 1}),
+        required=("key", "secret")))
     key: Text | None = Field(None, description="The campaign's access key")
     secret: Text | None = Field(None, description="The access key's secret")
 
@@ -113,16 +194,22 @@ class ProductIn(Model):
     model_config = ConfigDict(extra="ignore")
     sku: Text | None = None
     name: Text | None = None
-    quantity: StrictInt | None = Field(None, ge=0, le=1_000_000)
+    quantity: Whole | None = Field(None, ge=0, le=1_000_000)
     price: Number | None = Field(None, ge=0, le=1_000_000_000_000)
 
 
 class PurchaseBody(Model):
     """The Merchant API's purchase event."""
 
-    model_config = ConfigDict(extra="ignore")
-    orderId: StrictInt | Text = Field(description="Unique order id: the same id twice is recorded once")
-    customerId: StrictInt | Text
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_rules(
+        _properties(orderId=_int_or_text(200, least=1), customerId=_REQUIRED_CUSTOMER_ID, currency=_ISO_CURRENCY,
+                    email=_EMAIL_OR_NONE),
+        # referralCode and its alias refCode: one of them (both: only when equal, which no schema can say)
+        {"not": {"required": ["referralCode", "refCode"], **_properties(
+            referralCode={"type": "string", "minLength": 1}, refCode={"type": "string", "minLength": 1})}},
+        required=("orderId", "customerId", "amount", "currency")))
+    orderId: Whole | Text = Field(description="Unique order id: the same id twice is recorded once")
+    customerId: Whole | Text
     amount: Number = Field(ge=0, le=1_000_000_000_000, json_schema_extra={"minimum": 0, "maximum": 1_000_000_000_000})
     currency: Text
     email: Text | None = None
@@ -142,9 +229,9 @@ class PurchaseBody(Model):
 
 class Birthday(Model):
     model_config = ConfigDict(extra="ignore")
-    day: StrictInt = Field(ge=1, le=31)
-    month: StrictInt = Field(ge=1, le=12)
-    year: StrictInt | None = Field(None, ge=1800, le=2200)
+    day: Whole = Field(ge=1, le=31)
+    month: Whole = Field(ge=1, le=12)
+    year: Whole | None = Field(None, ge=1800, le=2200)
 
 
 class PersonFields(Model):
@@ -152,7 +239,7 @@ class PersonFields(Model):
 
     model_config = ConfigDict(extra="ignore")
     email: Text | None = None
-    customerId: StrictInt | Text | None = None
+    customerId: Whole | Text | None = None
     firstName: Text | None = None
     lastName: Text | None = None
     isNewCustomer: StrictBool | None = None
@@ -167,9 +254,11 @@ class PersonFields(Model):
 class SignUpBody(PersonFields):
     """``POST /v1/event/account-sign-up``: email and customerId required."""
 
+    model_config = ConfigDict(json_schema_extra=_rules(_PERSON, required=("email", "customerId")))
+
     timezone: Text | None = None
     birthday: Birthday | None = None
-    age: StrictInt | None = Field(None, ge=0, le=200)
+    age: Whole | None = Field(None, ge=0, le=200)
     loyaltyStatus: Text | None = None  # Segment's destination sends it
 
 
@@ -188,6 +277,10 @@ class CustomerBody(SignUpBody):
 class CustomEventBody(PersonFields):
     """``POST /v1/event/custom``: eventType required (see ``parse_event`` for email)."""
 
+    model_config = ConfigDict(json_schema_extra=_rules(
+        _properties(eventType={"type": "string", "minLength": 1}, email=_EMAIL_OR_NONE, customerId=_CUSTOMER_ID),
+        required=("eventType",)))
+
     eventType: Text | None = None
     deduplicationId: Text | None = None
 
@@ -195,10 +288,11 @@ class CustomEventBody(PersonFields):
 class ReferralLinkBody(Model):
     """``POST /v1/personal-referral-link``: email and campaignId required."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_rules(
+        _properties(email=_EMAIL, campaignId=_ID_RULE, customerId=_CUSTOMER_ID), required=("email", "campaignId")))
     email: Text | None = None
-    campaignId: StrictInt | Text | None = Field(None, description="A string in Friendbuy's docs; a number is accepted")
-    customerId: StrictInt | Text | None = None
+    campaignId: Whole | Text | None = Field(None, description="A string in Friendbuy's docs; a number is accepted")
+    customerId: Whole | Text | None = None
     firstName: Text | None = None
     lastName: Text | None = None
     destinationUrlQueryParams: QueryParams | None = None
@@ -210,7 +304,7 @@ class ReferralLinkBody(Model):
 
 class LegacyOrder(Model):
     model_config = ConfigDict(extra="ignore")
-    id: StrictInt | Text | None = None
+    id: Whole | Text | None = None
     amount: Number | None = Field(None, ge=0, le=1_000_000_000_000)
     currency: Text | None = None
     email: Text | None = None
@@ -219,9 +313,9 @@ class LegacyOrder(Model):
 
 class LegacyProduct(Model):
     model_config = ConfigDict(extra="ignore")
-    sku: StrictInt | Text | None = None
+    sku: Whole | Text | None = None
     description: Text | None = None
-    quantity: StrictInt | None = Field(None, ge=0, le=1_000_000)
+    quantity: Whole | None = Field(None, ge=0, le=1_000_000)
     price: Number | None = Field(None, ge=0, le=1_000_000_000_000)
 
 
@@ -229,7 +323,15 @@ class LegacyPurchaseBody(Model):
     """The older REST API's ``POST /v1/purchases`` (help.friendbuy.com "Using the REST API to record
     conversions"; Friendbuy's pre-distributed coupon code page: ``coupon_code`` may stand in for ``referral_code``)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_rules(
+        _properties(order={"type": "object", "required": ["id", "amount"], **_properties(
+            id=_int_or_text(200, least=1), amount={"type": "number"}, currency={"anyOf": [_ISO_CURRENCY, {"const": ""}, _NULL]})},
+            customer={"anyOf": [_NULL, _properties(id=_CUSTOMER_ID)]}),
+        # the order's email, or else the customer's, is checked
+        {"anyOf": [_properties(order={"type": "object", "required": ["email"], **_properties(email=_EMAIL)}),
+                   _properties(order=_properties(email={"enum": ["", None]}),
+                               customer={"anyOf": [_NULL, _properties(email=_EMAIL_OR_NONE)]})]},
+        required=("order",)))
     order: LegacyOrder | None = None
     referral_code: Text | None = None
     coupon_code: Text | None = None
@@ -524,6 +626,24 @@ def credentials_of(authorization: str | None) -> credentials.Presented:
     if value and not any(c.isspace() for c in value) and value.lower() not in ("bearer", "basic"):
         return credentials.Presented("bearer", value)
     return credentials.NOTHING
+
+
+# Query parameters (OpenAPI); an empty one reads as absent.
+_UNANCHORED_EMAIL = _EMAIL["pattern"][1:-1]
+EMAIL_QUERY = {"pattern": f"^(?:|{_UNANCHORED_EMAIL})$", "maxLength": emails.MAX_LENGTH}
+CUSTOMER_ID_QUERY = {"pattern": "^[^\\x00-\\x1f]{0,128}$"}
+CAMPAIGN_ID_QUERY = {"pattern": f"^(?:|{_ID.pattern})$"}
+LOOKUP_RULE = "Exactly one of email and customerId (not empty); 422 otherwise."
+ERASURE_RULE = "customerId or email, or both (not both empty); 422 otherwise."
+
+# Who may call every route but the authorization (``credentials_of``).
+SECURITY_SCHEMES = {
+    "friendbuy_token": {"type": "http", "scheme": "bearer", "description": "The token from POST /v1/authorization"},
+    "friendbuy_bare_token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                             "description": "The same token without 'Bearer ' (Segment's Friendbuy destination)"},
+    "friendbuy_key_secret": {"type": "http", "scheme": "basic", "description": "Access key and secret (older REST API)"},
+}
+SECURITY: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
 
 
 # The refusals' shape, for OpenAPI (the routes' responses=).

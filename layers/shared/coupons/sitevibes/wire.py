@@ -48,7 +48,8 @@ _ERRORS: list[tuple[type[CouponError], int, str]] = [
 class RedeemBody(Model):
     """What SiteVibes sends when a shopper redeems the reward (other fields are ignored)."""
 
-    email: str = Field(description="The shopper's email address", examples=["john.smith@email.com"])
+    email: str = Field(description="The shopper's email address (an address alone, no name or brackets)",
+                       examples=["john.smith@email.com"], json_schema_extra=emails.ADDRESS_SCHEMA)
 
 
 class SiteVibesCoupon(Model):
@@ -78,6 +79,11 @@ OPENAPI_REQUEST_BODY = {
         "content": {content_types.APPLICATION_JSON: {"schema": RedeemBody.model_json_schema()}},
     }
 }
+# The reward's secret, in the header the brand configured for it (``rewards add --header``).
+SECURITY_SCHEMES = {"sitevibes_reward_key": {
+    "type": "apiKey", "in": "header", "name": "X-Api-Key",
+    "description": "The reward's secret, in the header configured for the reward (X-Api-Key in the demo)"}}
+SECURITY: list[dict[str, list[str]]] = [{"sitevibes_reward_key": []}]
 OPENAPI_RESPONSES = {
     200: _documented("The code is created and stored (or, within the retry window, the same code again)",
                      SiteVibesCoupon),
