@@ -13,6 +13,7 @@ and distinct counters never give the same code.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -68,6 +69,7 @@ class _Items:
         sample = code_items.to_item(bank.record("SAMPLE"))
         for per_code in ("pk", "code", "gsi1pk", "gsi1sk"):
             sample.pop(per_code)
+        self.gift_cards = sample.pop("card_ref", None) is not None  # each card draws its own
         sample["bank"] = bank.id
         self.common = table.serialize(sample)
 
@@ -78,6 +80,8 @@ class _Items:
                 "gsi1pk": {"S": keys["gsi1pk"]}, "gsi1sk": {"S": keys["gsi1sk"]}}
         if generated:
             item["generated_index"] = {"N": str(candidate.line)}
+        if self.gift_cards:
+            item["card_ref"] = {"S": secrets.token_hex(10)}
         return item
 
 

@@ -264,7 +264,7 @@ def refund(table: Table, redemption: Redemption, given: Refund, now: datetime) -
         }},
         "refund": {"Put": {
             "Item": table.serialize({**refund_key(redemption.code, digest, given.refund_id), **given.model_dump(),
-                                     "redemption_id": redemption.id}),
+                                     "redemption_id": redemption.id, "card_ref": redemption.card_ref}),
             "ConditionExpression": "attribute_not_exists(pk)",
         }},
         "event": {"Put": outbox.put(table, after, outbox.REFUND, now, given)},

@@ -1,21 +1,27 @@
 """Reads for the finance reports (``coupons.core.ledger``): gift cards with their redemptions and
 refunds, every redemption and tracked sale with its refunds.
 
-One paginated Scan of the table, filtered to those items and projected to the attributes the
-reports need (``ATTRIBUTES``: no key hash, setting or secret is ever read, and the reports
-admin CLI reads them with its own credentials). A report is an occasional
-finance read, not a request path: the Scan costs the table's size in read units, once.
+Each is one paginated Scan of the table, filtered to those items and projected to the attributes a
+report needs; it costs the table's size in read units (docs/money.md, "What a report costs").
+``scan``: the admin CLI's (``ATTRIBUTES``: no key hash, setting or secret). ``card_moves``: the
+checkout's ``GET /checkout/reports/gift-cards``, ``CARD_ATTRIBUTES`` only, which name no code
+(cards, redemptions and refunds meet by ``card_ref``); its IAM policy allows a Scan of no others.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from coupons.checkout import items
 from coupons.core import code_items, sale_items
-from coupons.core.ledger import Card
+from coupons.core.errors import Unavailable
+from coupons.core.ledger import Card, CardMoves
 from coupons.core.models import DiscountKind
 from coupons.core.sales import Redemption, Refund
 from coupons.core.table import Table
@@ -29,6 +35,16 @@ ATTRIBUTES = sorted({
     "discount_conversion", "refund_id", "amount", "goods_amount", "redemption_id",
 })
 REFUND_PREFIX = "REFUND#"
+# What the checkout's liability report may read (template.yaml: CheckoutFunction's Scan statement,
+# dynamodb:Attributes): no pk, code, id or redemption_id, each of which holds a gift card's code.
+CARD_ATTRIBUTES = sorted({
+    "sk", "kind", "value", "currency", "created_at", "expires_on", "card_ref", "state", "rolled_back_at",
+    "gift_card_amount", "gift_card_debit", "gift_card_refunded", "gift_card_debit_refunded",
+})
+
+
+class TooLarge(Unavailable):
+    """The Scan did not finish within the request's time: the table is too large for one request."""
 
 
 @dataclass(frozen=True)
@@ -82,3 +98,94 @@ def scan(table: Table) -> MoneyItems:
         if (card := codes.get(pk)) is not None:
             card.refunds.extend(found)
     return MoneyItems(list(codes.values()), sales, refunds)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def card_moves(table: Table, deadline: float) -> list[CardMoves]:
+    """Every gift card's moves, read without any code. ``deadline``: a ``time.monotonic()`` after
+    which no further page is asked for (``TooLarge``), so the answer is all or nothing."""
+    names = {f"#a{n}": name for n, name in enumerate(CARD_ATTRIBUTES)}
+    short = {name: alias for alias, name in names.items()}
+    kwargs: dict[str, Any] = {
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
+        # Gift cards, with or without a card_ref: one without cannot be grouped (TooLarge's sibling below).
+        "FilterExpression": f"attribute_exists({short['card_ref']}) OR ({short['sk']} = :code AND {short['kind']} = :gift)",
+        "ExpressionAttributeValues": table.values({":code": code_items.SK, ":gift": DiscountKind.GIFT_CARD}),
+        "Select": "SPECIFIC_ATTRIBUTES",
+    }
+    cards: dict[str, CardMoves] = {}
+    redeemed: list[dict[str, Any]] = []
+    refunds: list[dict[str, Any]] = []
+    unnamed = pages = 0
+    while True:
+        if pages and time.monotonic() > deadline:
+            raise TooLarge(f"The gift-card report reads the whole table and did not finish within one request "
+                           f"({pages} pages of 1 MB read); run 'coupons-admin reports gift-cards', which has no "
+                           "time limit")
+        page = table.call("scan", **kwargs)
+        pages += 1
+        for raw in page.get("Items", []):
+            item = table.deserialize(raw)
+            sk, ref = item["sk"], item.get("card_ref")
+            if ref is None:
+                unnamed += sk == code_items.SK
+            elif sk == code_items.SK:
+                expires = item.get("expires_on")
+                cards[ref] = CardMoves(item.get("currency") or "", item.get("value") or Decimal(0), _at(item["created_at"]),
+                                       date.fromisoformat(expires) if expires else None)
+            elif sk.startswith(sale_items.REDEMPTION_PREFIX):
+                redeemed.append(item)
+            elif sk.startswith(REFUND_PREFIX):
+                refunds.append(item)
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    if unnamed:
+        raise Unavailable(f"{unnamed} gift cards were stored before cards had a card_ref; run "
+                          "'coupons-admin reports name-cards' once, then ask again")
+    for item in redeemed:
+        if (card := cards.get(item["card_ref"])) is not None:
+            debit = item.get("gift_card_debit")
+            taken = debit["amount"] if debit else item["gift_card_amount"]
+            returned = item.get("gift_card_debit_refunded", 0) if debit else item.get("gift_card_refunded", 0)
+            rolled_back = item.get("state") == "rolled_back"
+            card.redeemed(_at(item["created_at"]), taken, _at(item["rolled_back_at"]) if rolled_back else None,
+                          taken - returned if rolled_back else None)
+    for item in refunds:
+        if (card := cards.get(item["card_ref"])) is not None:
+            debit = item.get("gift_card_debit")
+            card.credits.append((_at(item["created_at"]), item["gift_card_amount"] if debit is None else debit))
+    return list(cards.values())
+
+
+def name_cards(table: Table) -> int:
+    """Give each gift card stored before ``card_ref`` existed its ref, and copy it onto its
+    redemptions and refunds (admin CLI, once; safe to run again). Returns the cards named."""
+    kwargs: dict[str, Any] = {
+        "ProjectionExpression": "pk", "ExpressionAttributeNames": {"#kind": "kind"},
+        "FilterExpression": "sk = :code AND #kind = :gift AND attribute_not_exists(card_ref)",
+        "ExpressionAttributeValues": table.values({":code": code_items.SK, ":gift": DiscountKind.GIFT_CARD})}
+    unnamed: list[str] = []
+    while True:
+        page = table.call("scan", **kwargs)
+        unnamed += [table.deserialize(raw)["pk"] for raw in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for pk in unnamed:
+        named = table.update(Key=table.serialize({"pk": pk, "sk": code_items.SK}),
+                             UpdateExpression="SET card_ref = if_not_exists(card_ref, :ref)",
+                             ExpressionAttributeValues=table.values({":ref": secrets.token_hex(10)}),
+                             ReturnValues="UPDATED_NEW")
+        ref = table.deserialize(named["Attributes"])["card_ref"]
+        for part in table.query_all(KeyConditionExpression="pk = :pk", ProjectionExpression="pk, sk",
+                                    ExpressionAttributeValues=table.values({":pk": pk})):
+            if part["sk"].startswith((sale_items.REDEMPTION_PREFIX, REFUND_PREFIX)):
+                table.update(Key=table.serialize(part), UpdateExpression="SET card_ref = :ref",
+                             ConditionExpression="attribute_exists(pk)",
+                             ExpressionAttributeValues=table.values({":ref": ref}))
+    return len(unnamed)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from coupons.core.models import CodeRecord, Discount, Owner
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.table import ITEM, ConditionsFailed, Table
 
 SK = "CODE"
@@ -29,6 +30,8 @@ def owner_partition(partner: str, account: str) -> str:
 
 def to_item(record: CodeRecord) -> dict[str, Any]:
     data = record.model_dump(exclude={"discount", "owner"})
+    if record.discount.kind is DiscountKind.GIFT_CARD and record.card_ref is None:
+        data["card_ref"] = secrets.token_hex(10)  # random: names the card, never its code
     data.update(
         kind=record.discount.kind,
         value=record.discount.value,
