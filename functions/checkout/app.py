@@ -20,9 +20,9 @@ from coupons.checkout import liability, redemptions, wire
 from coupons.core import init_phase, json_body
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.http_api import entry_point, refuse_with
+from coupons.core.models import utcnow
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
-from coupons.core.models import utcnow
 from coupons.core.table import Table
 
 # Numbers in bodies are read as Decimal: a float never reaches money (core.json_body.loads).
@@ -151,7 +151,7 @@ def gift_card(code: str) -> Response[dict]:
 def gift_card_liability(
     as_of: Annotated[str | None, Query(description="At the end of this UTC day, yyyy-mm-dd (default: today)",
                                        examples=["2026-12-31"])] = None,
-    format: Annotated[str | None, Query(description="json (default) or csv")] = None,  # noqa: A002 - the query's name
+    format: Annotated[str | None, Query(description="json (default) or csv")] = None,
 ) -> Response[dict | str]:
     day, form = wire.report_query(as_of, format, utcnow().date())
     deadline = time.monotonic() + app.lambda_context.get_remaining_time_in_millis() / 1000 - REPORT_MARGIN_SECONDS

@@ -2,14 +2,19 @@
 items the checkout wrote (cards, redemptions, refunds, rollbacks), checked here item by item."""
 
 import json
+import time
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from coupons.checkout import redemptions
+import pytest
+
+from coupons.checkout import liability, redemptions, report_items
 from coupons.core import code_items, ledger, rate_items, rates
+from coupons.core.errors import Unauthenticated, Unavailable
 from coupons.core.models import Owner, utcnow
 from coupons.core.sales import Cart, Customer, RedemptionState
+from coupons.core.table import Table
 from coupons_admin.__main__ import main
 from coupons_admin.reports import gift_cards, partner_entries
 from tests.checkout.conftest import AUTH, add_code
@@ -104,3 +109,71 @@ def test_the_partner_ledger_counts_each_order_once_and_reverses_refunds(demo_tab
     assert main(["--table", demo_table.name, "reports", "partners", "--from", today.isoformat(),
                  "--to", today.isoformat()]) == 0
     assert capsys.readouterr().out.splitlines()[0] == ",".join(ledger.LEDGER_COLUMNS)
+
+
+class ScanSpy:
+    """The table's client, keeping what each Scan asked for and what it answered."""
+
+    def __init__(self, client):
+        self.client, self.asked, self.answered = client, [], []
+
+    def __getattr__(self, name):
+        target = getattr(self.client, name)
+        if name != "scan":
+            return target
+
+        def scan(**kwargs):
+            self.asked.append(kwargs)
+            page = target(**kwargs)
+            self.answered.extend(page.get("Items", []))
+            return page
+
+        return scan
+
+
+def far() -> float:
+    return time.monotonic() + 60
+
+
+def test_the_checkouts_liability_equals_the_clis_and_reads_no_code(demo_table):
+    """Every column, as of yesterday (nothing yet), today and after card B's expiry (breakage);
+    the Scan names only CARD_ATTRIBUTES and no item it answers holds a code."""
+    today = build(demo_table)
+    spy = ScanSpy(demo_table.client)
+    reader = Table(demo_table.name, spy)
+    for day in (today - timedelta(days=1), today, today + timedelta(days=2)):
+        assert liability.gift_cards(reader, AUTH, day, far()) == gift_cards(demo_table, day)
+    assert liability.gift_cards(reader, AUTH, today + timedelta(days=2), far())[0]["expired"] == "40.00"
+    named = {name for ask in spy.asked for name in ask["ExpressionAttributeNames"].values()}
+    assert named <= set(report_items.CARD_ATTRIBUTES) and {a["Select"] for a in spy.asked} == {"SPECIFIC_ATTRIBUTES"}
+    assert {"pk", "code", "id", "redemption_id"}.isdisjoint({k for item in spy.answered for k in item})
+    assert not any("CARD" in json.dumps(item) for item in spy.answered)  # CARDA ... CARDD appear nowhere
+
+
+def test_the_checkouts_liability_needs_the_checkout_key(demo_table):
+    build(demo_table)
+    with pytest.raises(Unauthenticated):
+        liability.gift_cards(demo_table, "not-the-key", utcnow().date(), far())
+
+
+def test_a_table_too_large_for_one_request_is_an_honest_503_not_a_partial_answer(demo_table):
+    """Past the deadline no further page is read: the caller is told to use the CLI, never given
+    the figures of the part read so far."""
+    build(demo_table)
+    with pytest.raises(report_items.TooLarge, match="coupons-admin reports gift-cards"):
+        report_items.card_moves(demo_table, time.monotonic() - 1, page_items=2)
+    assert len(report_items.card_moves(demo_table, far(), page_items=2)) == 4  # in time: all four cards
+
+
+def test_cards_stored_before_card_refs_are_named_once_then_reported(demo_table):
+    today = build(demo_table)
+    old = code_items.to_item(code_items.get(demo_table, "CARDA", consistent=True))
+    for item in [old, *[i for i in demo_table.query_all(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues=demo_table.values({":pk": old["pk"]}))]]:
+        item.pop("card_ref", None)
+        demo_table.call("put_item", Item=demo_table.serialize(item))  # as stored before card refs
+    with pytest.raises(Unavailable, match="1 gift cards were stored before"):
+        liability.gift_cards(demo_table, AUTH, today, far())
+    assert report_items.name_cards(demo_table) == 1
+    assert report_items.name_cards(demo_table) == 0  # again: nothing left to name
+    assert liability.gift_cards(demo_table, AUTH, today, far()) == gift_cards(demo_table, today)

@@ -36,6 +36,8 @@ class Access:
     action: str  # dynamodb:GetItem ...
     index: str | None  # a query on an index
     partition: str | None  # the table partition key touched (None for an index query)
+    attributes: frozenset[str] | None = None  # a Scan: every attribute it names (dynamodb:Attributes)
+    select: str | None = None  # a Scan's Select (dynamodb:Select)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def accesses(operation: str, kwargs: dict[str, Any]) -> Iterator[Access]:
         yield Access(_action(operation), None, key["pk"]["S"])
         if operation != "get_item" and _reads_back(kwargs):
             yield Access("dynamodb:GetItem", None, key["pk"]["S"])
+    elif operation == "scan":
+        named = frozenset(kwargs.get("ExpressionAttributeNames", {}).values())
+        yield Access(_action(operation), kwargs.get("IndexName"), None, named, kwargs.get("Select"))
     else:
         yield Access(_action(operation), None, None)
 
@@ -115,9 +120,14 @@ class Grant:
     actions: frozenset[str]
     resources: tuple[str, ...]  # "table" or "index/<name>"
     leading_keys: tuple[str, ...] | None
+    attributes: frozenset[str] | None = None  # ForAllValues:StringEquals dynamodb:Attributes
+    select: str | None = None  # StringEquals dynamodb:Select
 
     def allows(self, access: Access) -> bool:
         if access.action not in self.actions:
+            return False
+        if self.attributes is not None and access.attributes is not None and not (
+                access.attributes and access.attributes <= self.attributes and access.select == self.select):
             return False
         if access.index is not None:
             return f"index/{access.index}" in self.resources
@@ -145,8 +155,12 @@ def grants(function: str) -> list[Grant]:
                 continue
             raw = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             resources = tuple(r for r in map(_resource, raw) if r)
-            keys = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
-            found.append(Grant(frozenset(actions), resources, tuple(keys) if keys else None))
+            condition = statement.get("Condition", {})
+            keys = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            attributes = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
+            found.append(Grant(frozenset(actions), resources, tuple(keys) if keys else None,
+                               frozenset(attributes) if attributes else None,
+                               condition.get("StringEquals", {}).get("dynamodb:Select")))
     return found
 
 
@@ -236,6 +250,26 @@ def test_the_sender_may_name_only_a_codes_pause_marks():
                   and "dynamodb:UpdateItem" in str(s["Action"])]
     assert [s["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] for s in statements] == [
         ["pk", "sk", "paused_at", "paused_by"]]
+
+
+def test_the_checkouts_report_scan_can_read_no_code_nor_key_hash():
+    """GET /checkout/reports/gift-cards Scans the whole table: its statement lets it name only the
+    report's attributes, and Select must be SPECIFIC_ATTRIBUTES (a Scan naming none would read
+    every attribute). pk, code, id and redemption_id hold gift-card codes; secret_hash a key's hash."""
+    from coupons.checkout.report_items import CARD_ATTRIBUTES
+
+    [scan] = [g for g in grants("CheckoutFunction") if "dynamodb:Scan" in g.actions]
+    assert (scan.actions, scan.attributes, scan.select) == (
+        frozenset({"dynamodb:Scan"}), frozenset(CARD_ATTRIBUTES), "SPECIFIC_ATTRIBUTES")
+    assert scan.attributes.isdisjoint({"pk", "code", "id", "redemption_id", "gsi1pk", "gsi1sk", "secret_hash",
+                                       "previous_secret_hash", "settings"})
+    statement = next(s for p in template.load()["Resources"]["CheckoutFunction"]["Properties"]["Policies"]
+                     for s in p["Statement"] if "dynamodb:Scan" in s["Action"])
+    assert "StringEqualsIfExists" not in statement["Condition"]  # an absent Select must not pass
+    for asked in (Access("dynamodb:Scan", None, None, frozenset(), None),  # no projection: all attributes
+                  Access("dynamodb:Scan", None, None, frozenset({"sk", "code"}), "SPECIFIC_ATTRIBUTES"),
+                  Access("dynamodb:Scan", None, None, frozenset({"sk"}), "ALL_ATTRIBUTES")):
+        assert not any(g.allows(asked) for g in grants("CheckoutFunction")), asked
 
 
 def unused(allowed: list[Grant], seen: list[Access]) -> list[str]:

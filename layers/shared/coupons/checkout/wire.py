@@ -275,9 +275,10 @@ REPORT_FORMATS = ("json", "csv")
 def report_query(as_of: str | None, form: str | None, today: date) -> tuple[date, str]:
     """``as_of`` (yyyy-mm-dd, default ``today``) and ``format`` (json, the default, or csv)."""
     day = today if as_of is None else dates.parse_day(as_of, "as_of")
-    if (form or "json") not in REPORT_FORMATS:
+    form = "json" if form is None else form
+    if form not in REPORT_FORMATS:
         raise InvalidRequest(f"format {form[:20]!r} is not one of json, csv")
-    return day, form or "json"
+    return day, form
 
 
 def liability(rows: list[dict[str, str | int]], as_of: date, form: str) -> Response:
