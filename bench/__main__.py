@@ -11,7 +11,7 @@ import bench
 from bench.harness import Row, new_context
 from localrun.dynamodb_local import running
 
-SKIP = {"harness", "artifacts", "load"}
+SKIP = {"harness", "artifacts", "load", "liability"}  # liability: its own command, python -m bench.liability
 
 
 def main(argv: list[str]) -> None:
