@@ -59,6 +59,7 @@ BUILDS = {
                        referral_items.purchase_key("53345", "order-1")["pk"],
                        referral_items.person_partition("53345", "h"), outbound_items.link_key("53345")["pk"]],
     "FriendbuyFunction": [CODE, account("friendbuy"), *FRIENDBUY],
+    "RatesRefreshFunction": [rate_items.key("EUR", "USD")["pk"]],  # the ECB file's rates, nothing else
 }
 
 
