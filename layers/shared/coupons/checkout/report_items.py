@@ -113,7 +113,7 @@ def card_moves(table: Table, deadline: float, page_items: int | None = None) -> 
     kwargs: dict[str, Any] = {
         "ProjectionExpression": ", ".join(names),
         "ExpressionAttributeNames": names,
-        # Gift cards, with or without a card_ref: one without cannot be grouped (TooLarge's sibling below).
+        # Gift-card items (card_ref), and gift cards without one, which cannot be grouped (refused below).
         "FilterExpression": f"attribute_exists({short['card_ref']}) OR ({short['sk']} = :code AND {short['kind']} = :gift)",
         "ExpressionAttributeValues": table.values({":code": code_items.SK, ":gift": DiscountKind.GIFT_CARD}),
         "Select": "SPECIFIC_ATTRIBUTES",
@@ -133,8 +133,8 @@ def card_moves(table: Table, deadline: float, page_items: int | None = None) -> 
         for raw in page.get("Items", []):
             item = table.deserialize(raw)
             sk, ref = item["sk"], item.get("card_ref")
-            if ref is None:
-                unnamed += sk == code_items.SK
+            if ref is None:  # a gift card stored before card refs (the filter lets only those through)
+                unnamed += 1
             elif sk == code_items.SK:
                 expires = item.get("expires_on")
                 cards[ref] = CardMoves(item.get("currency") or "", item.get("value") or Decimal(0), _at(item["created_at"]),
