@@ -252,24 +252,18 @@ def test_the_sender_may_name_only_a_codes_pause_marks():
         ["pk", "sk", "paused_at", "paused_by"]]
 
 
-def test_the_checkouts_report_scan_can_read_no_code_nor_key_hash():
-    """GET /checkout/reports/gift-cards Scans the whole table: its statement lets it name only the
-    report's attributes, and Select must be SPECIFIC_ATTRIBUTES (a Scan naming none would read
-    every attribute). pk, code, id and redemption_id hold gift-card codes; secret_hash a key's hash."""
-    from coupons.checkout.report_items import CARD_ATTRIBUTES
-
-    [scan] = [g for g in grants("CheckoutFunction") if "dynamodb:Scan" in g.actions]
-    assert (scan.actions, scan.attributes, scan.select) == (
-        frozenset({"dynamodb:Scan"}), frozenset(CARD_ATTRIBUTES), "SPECIFIC_ATTRIBUTES")
-    assert scan.attributes.isdisjoint({"pk", "code", "id", "redemption_id", "gsi1pk", "gsi1sk", "secret_hash",
-                                       "previous_secret_hash", "settings"})
-    statement = next(s for p in template.load()["Resources"]["CheckoutFunction"]["Properties"]["Policies"]
-                     for s in p["Statement"] if "dynamodb:Scan" in s["Action"])
-    assert "StringEqualsIfExists" not in statement["Condition"]  # an absent Select must not pass
-    for asked in (Access("dynamodb:Scan", None, None, frozenset(), None),  # no projection: all attributes
-                  Access("dynamodb:Scan", None, None, frozenset({"sk", "code"}), "SPECIFIC_ATTRIBUTES"),
-                  Access("dynamodb:Scan", None, None, frozenset({"sk"}), "ALL_ATTRIBUTES")):
-        assert not any(g.allows(asked) for g in grants("CheckoutFunction")), asked
+def test_the_checkout_reads_the_gift_card_items_by_query_and_may_scan_nothing(demo_table):
+    """GET /checkout/reports/gift-cards reads only the code-free ledger (CARDS#, keyed by a random
+    card_ref) with Query: a Scan page's LastEvaluatedKey names a table key (a gift card's code),
+    and no IAM condition bounds a Scan's Limit, so no function may Scan at all."""
+    for function in {*SERVED_BY.values(), "SenderFunction"}:
+        assert not [g for g in grants(function) if "dynamodb:Scan" in g.actions], function
+    ledger = [g for g in grants("CheckoutFunction") if g.leading_keys == ("CARDS#*",)]
+    assert [g.actions for g in ledger] == [frozenset({"dynamodb:Query"})]
+    seen = replay(demo_table, "checkout")  # its samples ask for the report, redeem and refund gift cards
+    ledger_calls = {a.action for a in seen if (a.partition or "").startswith("CARDS#")}
+    assert ledger_calls == {"dynamodb:Query", "dynamodb:PutItem"}
+    assert not any(a.action == "dynamodb:Scan" for a in seen)
 
 
 def unused(allowed: list[Grant], seen: list[Access]) -> list[str]:

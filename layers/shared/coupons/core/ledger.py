@@ -57,7 +57,7 @@ class Card:
 class CardMoves:
     """What the liability needs of one card, in its own currency, and nothing that names it: the
     CLI builds it from the items it reads (``Card.moves``), the checkout's report from items read
-    without their codes (``checkout.report_items.card_moves``); one set of figures for both."""
+    from the code-free ledger items (``core.card_items.read``); one set of figures for both."""
 
     currency: str
     issued: Decimal
