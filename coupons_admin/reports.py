@@ -71,7 +71,7 @@ def _gift_cards(table: Table, args: argparse.Namespace) -> None:
 
 
 def _name_cards(table: Table, args: argparse.Namespace) -> None:
-    print(f"{report_items.name_cards(table)} gift cards named (card_ref)")
+    print(f"{report_items.name_cards(table)} gift cards named (card_ref) or given ledger items")
 
 
 def _partners(table: Table, args: argparse.Namespace) -> None:
@@ -95,8 +95,8 @@ def register(groups: argparse._SubParsersAction) -> None:
     cards.add_argument("--as-of", type=_day, help="at the end of this UTC day, yyyy-mm-dd (default: today)")
     cards.add_argument("--format", choices=["csv", "json"], default="csv")
     cards.set_defaults(run=_gift_cards)
-    name = commands.add_parser("name-cards", help="give gift cards stored before card refs theirs (once, for "
-                                                  "GET /checkout/reports/gift-cards)")
+    name = commands.add_parser("name-cards", help="give gift cards stored before the card ledger their "
+                                                  "card_ref and ledger items (once, for GET /checkout/reports/gift-cards)")
     name.set_defaults(run=_name_cards)
     partners = commands.add_parser("partners", help="per partner, account, person and currency: sales, "
                                                     "refunds, net, commission")
