@@ -20,14 +20,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from coupons.core import card_items, code_items
+from coupons.core import code_items
 from coupons.core.errors import InvalidRequest, Unavailable
 from coupons.core.table import ConditionsFailed, Table, backoff
 from coupons.friendbuy import bank_items, banks
 from coupons.friendbuy.banks import Bank, get_bank
 
 CODES_PER_TRANSACTION = 100  # one item per code; 100 items is DynamoDB's limit per transaction
-CARDS_PER_TRANSACTION = 50  # a gift card is two items: its code and its ledger item (core.card_items)
 
 
 # ---- loading -----------------------------------------------------------------------------------
@@ -67,11 +66,14 @@ class _Items:
 
     def __init__(self, table: Table, bank: Bank):
         self.bank = bank
-        self.sample = bank.record("SAMPLE")
-        sample = code_items.to_item(self.sample)
+        sample = code_items.to_item(bank.record("SAMPLE"))
         for per_code in ("pk", "code", "gsi1pk", "gsi1sk"):
             sample.pop(per_code)
         self.gift_cards = sample.pop("card_ref", None) is not None  # each card draws its own
+        # A gift card needs its ledger item in the same transaction (core.card_items); banks refuse
+        # gift cards (friendbuy.banks.BankSettings), so none is written here.
+        if self.gift_cards:
+            raise InvalidRequest("bank codes are shared discount codes, never gift cards")
         sample["bank"] = bank.id
         self.common = table.serialize(sample)
 
@@ -85,14 +87,6 @@ class _Items:
         if self.gift_cards:
             item["card_ref"] = {"S": secrets.token_hex(10)}
         return item
-
-    def parts(self, table: Table, item: dict[str, Any]) -> dict[str, Any]:
-        """The code's conditional put, and a gift card's ledger item beside it."""
-        parts = {item["code"]["S"]: {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}}
-        if self.gift_cards:
-            parts[f"card {item['code']['S']}"] = card_items.put(
-                table, card_items.card_item(self.sample, item["card_ref"]["S"]))
-        return parts
 
 
 def _why(existing: dict[str, Any]) -> str:
@@ -110,7 +104,7 @@ def _write_batch(table: Table, items: _Items, batch: list[Candidate], is_ours: I
     attempt = 0
     while pending:
         try:
-            clashes = _put_new_codes(table, items, [items.item(c, generated) for c in pending])
+            clashes = _put_new_codes(table, [items.item(c, generated) for c in pending])
         except Unavailable:
             attempt += 1
             if attempt > 10:
@@ -133,13 +127,13 @@ def _write_batch(table: Table, items: _Items, batch: list[Candidate], is_ours: I
     return report
 
 
-def _batches(candidates: Iterable[Candidate], size: int = CODES_PER_TRANSACTION) -> Iterator[list[Candidate]]:
-    """Groups of up to ``size`` with no code twice in a group (a transaction may not touch an item twice):
+def _batches(candidates: Iterable[Candidate]) -> Iterator[list[Candidate]]:
+    """Groups of up to 100 with no code twice in a group (a transaction may not touch an item twice):
     a repeated code closes the group early, and meets its first copy as 'already present'."""
     batch: list[Candidate] = []
     in_batch: set[str] = set()
     for candidate in candidates:
-        if candidate.code in in_batch or len(batch) == size:
+        if candidate.code in in_batch or len(batch) == CODES_PER_TRANSACTION:
             yield batch
             batch, in_batch = [], set()
         batch.append(candidate)
@@ -171,7 +165,7 @@ def _run(table: Table, bank: Bank, candidates: Iterable[Candidate], is_ours: IsO
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             in_flight: set[Future] = set()
-            for batch in _batches(candidates, CARDS_PER_TRANSACTION if items.gift_cards else CODES_PER_TRANSACTION):
+            for batch in _batches(candidates):
                 if len(in_flight) >= workers * 2:  # bounded: a million codes never sit in memory
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     collect(done)
@@ -291,10 +285,11 @@ def _plus(a: LoadReport, b: LoadReport) -> LoadReport:
 # ---- one batch --------------------------------------------------------------------------------
 
 
-def _put_new_codes(table: Table, bank: _Items, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _put_new_codes(table: Table, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Write code items (serialised) in ONE transaction, each conditional on its code being new.
     All or nothing: returns {} when written, else the codes in the way and the items holding them."""
-    parts = {name: part for item in items for name, part in bank.parts(table, item).items()}
+    parts = {item["code"]["S"]: {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+             for item in items}
     try:
         table.transact(parts)
     except ConditionsFailed as refused:
