@@ -144,7 +144,7 @@ def gift_card(code: str) -> Response[dict]:
                                          "(JSON, or CSV with format=csv)",
                           "content": {"application/json": {"schema": {"type": "object"}},
                                       "text/csv": {"schema": {"type": "string"}}}}, **_REFUSALS,
-                    503: documented("unavailable: the table is too large to report within one request "
+                    503: documented("unavailable: the gift-card ledger is too large to read within one request "
                                     "(use coupons-admin reports gift-cards), or busy", wire.CheckoutError)})
 @tracer.capture_method
 @_credentials_first
