@@ -13,7 +13,7 @@ from bench.harness import Row, new_context
 from localrun import kms_local
 from localrun.dynamodb_local import running
 
-SKIP = {"harness", "artifacts", "load"}
+SKIP = {"harness", "artifacts", "load", "liability"}  # liability: its own command, python -m bench.liability
 
 
 def main(argv: list[str]) -> None:

@@ -13,6 +13,7 @@ and distinct counters never give the same code.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -68,6 +69,11 @@ class _Items:
         sample = code_items.to_item(bank.record("SAMPLE"))
         for per_code in ("pk", "code", "gsi1pk", "gsi1sk"):
             sample.pop(per_code)
+        self.gift_cards = sample.pop("card_ref", None) is not None  # each card draws its own
+        # A gift card needs its ledger item in the same transaction (core.card_items); banks refuse
+        # gift cards (friendbuy.banks.BankSettings), so none is written here.
+        if self.gift_cards:
+            raise InvalidRequest("bank codes are shared discount codes, never gift cards")
         sample["bank"] = bank.id
         self.common = table.serialize(sample)
 
@@ -78,6 +84,8 @@ class _Items:
                 "gsi1pk": {"S": keys["gsi1pk"]}, "gsi1sk": {"S": keys["gsi1sk"]}}
         if generated:
             item["generated_index"] = {"N": str(candidate.line)}
+        if self.gift_cards:
+            item["card_ref"] = {"S": secrets.token_hex(10)}
         return item
 
 

@@ -38,7 +38,7 @@ def _write(rows: list[dict], columns: list[str], form: str) -> None:
 
 
 def gift_cards(table: Table, as_of: date) -> list[dict]:
-    return ledger.liability(report_items.scan(table).cards, as_of)
+    return ledger.liability([card.moves() for card in report_items.scan(table).cards], as_of)
 
 
 def _commission_of(table: Table) -> ledger.Commission:
@@ -70,6 +70,10 @@ def _gift_cards(table: Table, args: argparse.Namespace) -> None:
     _write(gift_cards(table, args.as_of or utcnow().date()), ledger.LIABILITY_COLUMNS, args.format)
 
 
+def _name_cards(table: Table, args: argparse.Namespace) -> None:
+    print(f"{report_items.name_cards(table)} gift cards named (card_ref) or given ledger items")
+
+
 def _partners(table: Table, args: argparse.Namespace) -> None:
     today = utcnow().date()
     found = partner_entries(table, args.since or today - timedelta(days=30), args.until or today)
@@ -91,6 +95,9 @@ def register(groups: argparse._SubParsersAction) -> None:
     cards.add_argument("--as-of", type=_day, help="at the end of this UTC day, yyyy-mm-dd (default: today)")
     cards.add_argument("--format", choices=["csv", "json"], default="csv")
     cards.set_defaults(run=_gift_cards)
+    name = commands.add_parser("name-cards", help="give gift cards stored before the card ledger their "
+                                                  "card_ref and ledger items (once, for GET /checkout/reports/gift-cards)")
+    name.set_defaults(run=_name_cards)
     partners = commands.add_parser("partners", help="per partner, account, person and currency: sales, "
                                                     "refunds, net, commission")
     partners.add_argument("--from", dest="since", type=_day, help="first UTC day (default: 30 days ago)")

@@ -56,6 +56,7 @@ LOCAL_TIMEOUT = 300
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
 # The sender opens partner secrets with KMS (coupons.core.sealed): moto's, on the bridge address.
 KMS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_KMS"
+ECB_PATH = "/ecb/eurofxref-daily.xml"  # localrun.partner_stub.SERVED_FILES
 # What the local run sets in each function that declares it (SAM keeps only declared variables).
 SAM_TABLE = "coupons-sam"
 DIRECT_TABLE = "coupons-direct"
@@ -103,7 +104,8 @@ def cases(events_dir: Path = EVENTS_DIR) -> list[Case]:
 # make test's share: one event per function, each its contract's main case; the checkout's redeem
 # with a tracking link records the sale that events/sender's message then delivers (to the stub).
 SUBSET = ("affonso/coupon", "brandbassador/percent-code", "checkout/redeem-tracking-link",
-          "friendbuy/referral-code-from-bank", "sender/sale-tracking-link", "sitevibes/coupon")
+          "friendbuy/referral-code-from-bank", "rates_refresh/scheduled", "sender/sale-tracking-link",
+          "sitevibes/coupon")
 
 
 def subset(all_cases: list[Case], names: tuple[str, ...] = SUBSET) -> list[Case]:
@@ -305,6 +307,7 @@ def sam_environment(endpoint: str, table_name: str, stub_url: str, kms_endpoint:
         "BRANDBASSADOR_TRACKING_URL": stub_url,
         "FRIENDBUY_MAPI_URL": stub_url,
         "SALES_QUEUE_URL": "",
+        "RATES_REFRESH_URL": f"{stub_url}{ECB_PATH}",  # the stub serves the ECB fixture
         "LOG_MASK_SECRET_ARN": "",  # no Secrets Manager here: masks keyed per process (core.observability)
     }}
 
@@ -489,7 +492,8 @@ def prepare(engine: Any, gateway_ip: str, stub_url: str, kms: Any) -> tuple[Path
     quiet = {k: os.environ[k] for k in ("POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_DISABLED",
                                         "POWERTOOLS_TRACE_DISABLED") if k in os.environ}
     direct = Direct(tables[DIRECT_TABLE], {**local_environment(engine), **kms.environment(),
-                                           "BRANDBASSADOR_TRACKING_URL": stub_url, "FRIENDBUY_MAPI_URL": stub_url, **quiet})
+                                           "BRANDBASSADOR_TRACKING_URL": stub_url, "FRIENDBUY_MAPI_URL": stub_url,
+                                           "RATES_REFRESH_URL": f"{stub_url}{ECB_PATH}", **quiet})
     return env_file, direct
 
 

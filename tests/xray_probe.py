@@ -40,10 +40,11 @@ from coupons.core.table import Table  # noqa: E402
 from localrun import demo, template  # noqa: E402
 from localrun.dynamodb_local import create_table  # noqa: E402
 from localrun.gateway import load_module  # noqa: E402
+from localrun.partner_stub import PartnerStub  # noqa: E402
 
 FOLDER_OF = {"BrandbassadorFunction": "brandbassador", "SiteVibesFunction": "sitevibes",
              "AffonsoFunction": "affonso", "FriendbuyFunction": "friendbuy", "CheckoutFunction": "checkout",
-             "SenderFunction": "sender"}
+             "SenderFunction": "sender", "RatesRefreshFunction": "rates_refresh"}
 # Names of fields whose values are secrets, codes, emails or ids of people.
 SENSITIVE_FIELDS = {"code", "coupon_code", "couponcode", "email", "auth_key", "key", "secret", "token",
                     "publictoken", "customerid", "customer_id", "referralcode", "referral_code", "x-api-key",
@@ -84,6 +85,8 @@ def sensitive_values(value: object, field: str = "", found: set[str] | None = No
 def main() -> None:
     secrets: set[str] = set()
     statuses: list[int] = []
+    ecb = PartnerStub().start()  # the rates refresh fetches the ECB fixture from it
+    os.environ["RATES_REFRESH_URL"] = f"{ecb.url}/ecb/eurofxref-daily.xml"
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table(client, "coupons-test")
@@ -108,6 +111,7 @@ def main() -> None:
                 statuses.append(answer.get("statusCode", 200) if isinstance(answer, dict) else 200)
                 if isinstance(answer, dict):
                     secrets |= sensitive_values(answer.get("body") or "", "body")
+    ecb.close()
     # Values of a sensitive field that are structure, not data, could not leak anything.
     secrets -= {"true", "false", "null", "None"}
     print(json.dumps({"secrets": sorted(secrets), "statuses": statuses}))

@@ -7,18 +7,20 @@ import gc
 gc.disable()  # until init_phase.finished(), this module's last line: see coupons.core.init_phase
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 import coupons.core.snapstart  # noqa: F401 - SnapStart: fresh clients after restore (no-op elsewhere)
-from coupons.checkout import redemptions, wire
+from coupons.checkout import liability, redemptions, wire
 from coupons.core import init_phase, json_body
 from coupons.core.errors import InvalidRequest, NotFound
 from coupons.core.http_api import entry_point, refuse_with
+from coupons.core.models import utcnow
 from coupons.core.observability import logger, masked, metrics, tracer
 from coupons.core.responses import documented
 from coupons.core.table import Table
@@ -26,6 +28,7 @@ from coupons.core.table import Table
 # Numbers in bodies are read as Decimal: a float never reaches money (core.json_body.loads).
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_body.loads)
 table = Table.from_env()
+REPORT_MARGIN_SECONDS = 1.5  # of the invocation's time, kept to answer after the last page read
 
 _REFUSALS = {
     400: documented("invalid_request: the body does not fit (names the field)", wire.CheckoutError),
@@ -49,11 +52,11 @@ def _key() -> str:
     return wire.checkout_key(app.current_event.headers.get("authorization"))
 
 
-def _credentials_first(route: Callable[..., Response[dict]]) -> Callable[..., Response[dict]]:
+def _credentials_first(route: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
     """The key is judged before the request's format: a caller without a valid key learns nothing
     of the rules for codes, ids or carts (one more read, on that refusal's path only)."""
     @functools.wraps(route)
-    def checked(*args: Any, **kwargs: Any) -> Response[dict]:
+    def checked(*args: Any, **kwargs: Any) -> Response[Any]:
         try:
             return route(*args, **kwargs)
         except (InvalidRequest, NotFound):  # a malformed code, cart or redemption id
@@ -142,6 +145,25 @@ def record_sale(request: Annotated[wire.SaleRequest, Body()]) -> Response[dict]:
 def gift_card(code: GiftCardCode) -> Response[dict]:
     card = redemptions.gift_card(table, _key(), code)
     return wire.gift_card(card.record, card.history)
+
+
+@app.get("/checkout/reports/gift-cards", summary="Gift-card liability per currency (finance)", tags=["Checkout"],
+         responses={200: {"description": "Per card currency: cards, issued, spent, refunded, expired, outstanding "
+                                         "(JSON, or CSV with format=csv)",
+                          "content": {"application/json": {"schema": {"type": "object"}},
+                                      "text/csv": {"schema": {"type": "string"}}}}, **_REFUSALS,
+                    503: documented("unavailable: the gift-card ledger is too large to read within one request "
+                                    "(use coupons-admin reports gift-cards), or busy", wire.CheckoutError)})
+@tracer.capture_method
+@_credentials_first
+def gift_card_liability(
+    as_of: Annotated[str | None, Query(description="At the end of this UTC day, yyyy-mm-dd (default: today)",
+                                       examples=["2026-12-31"])] = None,
+    format: Annotated[str | None, Query(description="json (default) or csv")] = None,
+) -> Response[dict | str]:
+    day, form = wire.report_query(as_of, format, utcnow().date())
+    deadline = time.monotonic() + app.lambda_context.get_remaining_time_in_millis() / 1000 - REPORT_MARGIN_SECONDS
+    return wire.liability(liability.gift_cards(table, _key(), day, deadline), day, form)
 
 
 refuse_with(app, wire, authenticate_first=lambda: redemptions.authenticate(table, _key()))

@@ -83,6 +83,8 @@ def curl_lines(base_url: str) -> list[str]:
         "# a partial refund of 20.00 of order 1001 (the same refund_id again is the same refund)",
         f"{post} {base_url}/checkout/redemptions/{redemption_id('ANNA15', '1001')}/refunds "
         "-d '{\"refund_id\": \"RMA-1\", \"amount\": \"20.00\"}'",
+        "# the gift-card liability per currency (finance; format=csv for a spreadsheet)",
+        f"curl -H 'Authorization: Bearer {KEY}' '{base_url}/checkout/reports/gift-cards?format=csv'",
     ]
 
 
@@ -92,6 +94,7 @@ _ROLLBACK: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{re
              {"redemption": "CHECKOUT10.000000000000000000000000"})
 _GIFT_CARD: tuple[str, str, dict[str, str]] = ("GET", "/checkout/gift-cards/{code}", {"code": "CHECKOUTGIFT"})
 _SALE: tuple[str, str, dict[str, str]] = ("POST", "/checkout/sales", {})
+_LIABILITY: tuple[str, str, dict[str, str]] = ("GET", "/checkout/reports/gift-cards", {})
 # refunds of the redeem-gift-card sample's redemption (order 1002, 25.00 of the order on the card)
 _REFUND: tuple[str, str, dict[str, str]] = ("POST", "/checkout/redemptions/{redemption}/refunds",
                                             {"redemption": redemption_id("CHECKOUTGIFT", "1002")})
@@ -135,5 +138,8 @@ SAMPLES = {
     "refund-partial": {"route": _REFUND, "headers": AUTH, "body": {"refund_id": "RMA-1", "amount": "20.98"}},
     "refund-too-much": {"route": _REFUND, "headers": AUTH, "body": {"refund_id": "RMA-2", "amount": "104.91"}},
     "gift-card-not-a-gift-card": {"route": _GIFT_CARD, "headers": AUTH, "path_parameters": {"code": "CHECKOUT10"}},
+    "report-gift-cards": {"route": _LIABILITY, "headers": AUTH, "query": "as_of=2030-12-31"},
+    "report-gift-cards-csv": {"route": _LIABILITY, "headers": AUTH, "query": "as_of=2030-12-31&format=csv"},
+    "report-gift-cards-bad-date": {"route": _LIABILITY, "headers": AUTH, "query": "as_of=31.12.2030"},
 }
 SAMPLE_ROUTE = _VALIDATE

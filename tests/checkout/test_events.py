@@ -35,6 +35,12 @@ EXPECTED = {
                                          "message": "Unknown redemption 'CHECKOUT10.000000000000000000000000'"}}),
     "gift-card-not-a-gift-card": (422, {"error": {"code": "not_a_gift_card",
                                                   "message": "The code CHECKOUT10 is not a gift card"}}),
+    # the liability at the end of 2030: the samples' one 500.00 EUR card, untouched (no redemption yet)
+    "report-gift-cards": (200, {"as_of": "2030-12-31", "currencies": [
+        {"currency": "EUR", "cards": 1, "issued": "500.00", "spent": "0.00", "refunded": "0.00", "expired": "0.00",
+         "outstanding": "500.00"}]}),
+    "report-gift-cards-bad-date": (400, {"error": {"code": "invalid_request", "message":
+                                                   "The as_of '31.12.2030' is not a date in the format yyyy-mm-dd"}}),
     "sale-unknown-ref": (422, {"error": {"code": "unknown_ref", "message":
                                          "The ref 'zz-42' belongs to no partner this service reports to "
                                          "(bb… (brandbassador))"}}),
@@ -58,7 +64,7 @@ AFTER_A_REDEMPTION = {"refund-partial", "refund-too-much"}
 
 def test_every_sample_event_has_an_expectation():
     assert set(event_names("checkout")) == (set(EXPECTED) | REDEEMING | AFTER_A_REDEMPTION
-                                            | {"gift-card-balance", "sale-tracking-link"})
+                                            | {"gift-card-balance", "sale-tracking-link", "report-gift-cards-csv"})
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -133,6 +139,23 @@ def test_refund_samples_after_the_gift_card_redemption(handler, demo_table):
     assert code_items.get(demo_table, "CHECKOUTGIFT").balance == Decimal("480.00")
     too_much = invoke(load_event("checkout", "refund-too-much"))
     assert (too_much["statusCode"], body(too_much)["error"]["code"]) == (422, "refund_exceeds_paid")
+
+
+def test_liability_csv_sample_after_a_spend_a_refund_and_a_rollback(handler):
+    """The CSV a spreadsheet opens: the CLI's columns; the card's 25.00 spent, 5.00 refunded onto it,
+    then the 20.00 left given back by the rollback."""
+    invoke = handler("CheckoutFunction")
+    spent = body(invoke(load_event("checkout", "redeem-gift-card")))
+    invoke(load_event("checkout", "refund-partial"))
+    rollback = load_event("checkout", "rollback-unknown")
+    rollback["pathParameters"] = {"redemption": spent["id"]}
+    rollback["rawPath"] = f"/checkout/redemptions/{spent['id']}/rollback"
+    invoke(rollback)
+    answer = invoke(load_event("checkout", "report-gift-cards-csv"))
+    assert (answer["statusCode"], answer["headers"]["Content-Type"], answer["body"]) == (
+        200, "text/csv; charset=utf-8", "currency,cards,issued,spent,refunded,expired,outstanding\r\n"
+                                        "EUR,1,500.00,25.00,25.00,0.00,500.00\r\n")
+    assert answer["headers"]["Content-Disposition"] == 'attachment; filename="gift-card-liability-2030-12-31.csv"'
 
 
 def test_sale_sample_then_its_retry_sends_one_tracking_link_pixel(handler, demo_table, stub):

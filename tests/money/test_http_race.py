@@ -4,10 +4,11 @@ uses that pair."""
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import pytest
 
-from coupons.core import code_items, rate_items, rates
+from coupons.core import card_items, code_items, rate_items, rates
 from coupons.core.models import utcnow
 from tests.checkout.conftest import add_code
 
@@ -37,3 +38,12 @@ def test_100_parallel_foreign_spends_on_a_chf_card_never_overdraw(local_stack):
     card = local_stack.get("/checkout/gift-cards/racechf", headers=AUTH).json()
     assert (card["balance"], card["currency"]) == ("0.00", "CHF")
     assert sum(1 for h in card["history"] if h["state"] == "redeemed") == 50
+    # The card's code-free ledger (the liability report's source) agrees: 50 debits of 10.00 CHF.
+    ref = code_items.get(local_stack.table, "RACECHF", consistent=True).card_ref
+    ledger = list(local_stack.table.query_all(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :ref)", ConsistentRead=True,
+        ExpressionAttributeValues=local_stack.table.values({":pk": card_items.partition(ref), ":ref": ref})))
+    moves = [i for i in ledger if i["sk"] != ref]
+    assert [i["issued"] for i in ledger if i["sk"] == ref] == [Decimal("500.00")]
+    assert (len(moves), {m["kind"] for m in moves}, sum(m["amount"] for m in moves)) == (
+        50, {card_items.DEBIT}, Decimal("500.00"))

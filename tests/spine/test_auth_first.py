@@ -46,6 +46,9 @@ FORMAT_AFTER_KEY = {
         "POST", "/checkout/redemptions",
         {"code": "!!", "order_id": "1", "cart": {"total": "10.00", "currency": "EUR"}}, WRONG_KEY)),
     "checkout gift card, bad code": ("CheckoutFunction", event("GET", "/checkout/gift-cards/!!", "", WRONG_KEY)),
+    "checkout liability, bad date": ("CheckoutFunction", dict(event(
+        "GET", "/checkout/reports/gift-cards", "", WRONG_KEY, query="as_of=31.12.2030&format=xls"),
+        queryStringParameters={"as_of": "31.12.2030", "format": "xls"})),
     "checkout rollback, bad id": ("CheckoutFunction", event(
         "POST", "/checkout/redemptions/not-an-id/rollback", "", WRONG_KEY)),
     "checkout refund, bad id": ("CheckoutFunction", event(

@@ -45,7 +45,7 @@ def test_every_route_and_the_queue_invoke_the_alias(snapstart):
     for function in functions:
         assert resources[f"{function}Aliaslive"]["Type"] == "AWS::Lambda::Alias"
         snapstart_config = resources[function]["Properties"]["SnapStart"]
-        if function == "SenderFunction":  # a queue consumer: nobody waits for its cold starts
+        if function in ("SenderFunction", "RatesRefreshFunction"):  # a queue consumer, a daily job: nobody waits
             assert snapstart_config == {"ApplyOn": "None"}
         else:
             assert snapstart_config == {"ApplyOn": {"Fn::If": ["SnapStartEnabled", "PublishedVersions", "None"]}}

@@ -16,7 +16,7 @@ import pytest
 
 from coupons.affonso import items as affonso_items
 from coupons.checkout import items as checkout_items
-from coupons.core import account_items, code_items, outbox, rate_items
+from coupons.core import account_items, card_items, code_items, outbox, rate_items
 from coupons.friendbuy import bank_items, key_items, outbound_items, referral_items
 from coupons.guard import items as guard_items
 from coupons.sales import webhook_items
@@ -42,7 +42,7 @@ FRIENDBUY = [
 # Partition keys each function's code builds (table keys, not index keys: IAM's LeadingKeys sees
 # the table's partition key of every item a call touches).
 BUILDS = {
-    "BrandbassadorFunction": [CODE, account("brandbassador"),
+    "BrandbassadorFunction": [CODE, account("brandbassador"), card_items.partition("ref"),  # a gift card's ledger
                               account_items.budget_key("brandbassador", "demo", date(2026, 1, 1), own_partition=True)["pk"]],
     "SiteVibesFunction": [CODE, account("sitevibes"), sitevibes_items.partition("demo", "a@example.com"),
                           account_items.budget_key("sitevibes", "demo", date(2026, 1, 1), own_partition=True)["pk"]],
@@ -52,7 +52,8 @@ BUILDS = {
     "CheckoutFunction": [CODE, account("checkout"), checkout_items.redemption_key("SUMMER20", "d")["pk"],
                          outbox.event_key("SUMMER20.d", outbox.SALE), checkout_items.tracked_sale_key("d")["pk"],
                          account("brandbassador"),  # a tracked sale's ConditionCheck on the webshop
-                         rate_items.key("EUR", "USD")["pk"]],  # a code in another currency
+                         rate_items.key("EUR", "USD")["pk"],  # a code in another currency
+                         card_items.partition("ref")],  # the gift-card ledger: moves, the report's Query
     "SenderFunction": [outbox.event_key("SUMMER20.d", outbox.SALE), outbox.alert_key("SUMMER20#paused#t", "guard"),
                        account("brandbassador"),
                        guard_items.code_pk("SUMMER20"), guard_items.policy_key("sitevibes", "r")["pk"],
@@ -60,6 +61,7 @@ BUILDS = {
                        referral_items.purchase_key("53345", "order-1")["pk"],
                        referral_items.person_partition("53345", "h"), outbound_items.link_key("53345")["pk"]],
     "FriendbuyFunction": [CODE, account("friendbuy"), *FRIENDBUY],
+    "RatesRefreshFunction": [rate_items.key("EUR", "USD")["pk"]],  # the ECB file's rates, nothing else
 }
 
 

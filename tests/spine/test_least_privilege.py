@@ -362,6 +362,20 @@ def test_the_sender_may_name_only_a_codes_pause_marks():
         ["pk", "sk", "paused_at", "paused_by"]]
 
 
+def test_the_checkout_reads_the_gift_card_items_by_query_and_may_scan_nothing(demo_table):
+    """GET /checkout/reports/gift-cards reads only the code-free ledger (CARDS#, keyed by a random
+    card_ref) with Query: a Scan page's LastEvaluatedKey names a table key (a gift card's code),
+    and no IAM condition bounds a Scan's Limit, so no function may Scan at all."""
+    for function in {*SERVED_BY.values(), "SenderFunction"}:
+        assert not [g for g in grants(function) if "dynamodb:Scan" in g.actions], function
+    ledger = [g for g in grants("CheckoutFunction") if g.leading_keys == ("CARDS#*",)]
+    assert [g.actions for g in ledger] == [frozenset({"dynamodb:Query"})]
+    seen = replay(demo_table, "checkout")  # its samples ask for the report, redeem and refund gift cards
+    ledger_calls = {a.action for a in seen if (a.partition or "").startswith("CARDS#")}
+    assert ledger_calls == {"dynamodb:Query", "dynamodb:PutItem"}
+    assert not any(a.action == "dynamodb:Scan" for a in seen)
+
+
 def unused(allowed: list[Grant], seen: list[Access]) -> list[str]:
     """Every (action, key prefix) a policy grants that no recorded call used: each statement's every
     action on each of its LeadingKeys patterns, so a grant broader than the calls shows up."""

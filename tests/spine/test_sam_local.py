@@ -14,7 +14,8 @@ def test_every_events_folder_goes_to_the_function_whose_code_it_names():
     by_contract = sam_local.contract_functions()
     assert by_contract == {
         "affonso": "AffonsoFunction", "brandbassador": "BrandbassadorFunction", "checkout": "CheckoutFunction",
-        "friendbuy": "FriendbuyFunction", "sender": "SenderFunction", "sitevibes": "SiteVibesFunction"}
+        "friendbuy": "FriendbuyFunction", "rates_refresh": "RatesRefreshFunction", "sender": "SenderFunction",
+        "sitevibes": "SiteVibesFunction"}
     cases = sam_local.cases()
     assert {c.contract for c in cases} == set(by_contract)
     assert all(c.function == by_contract[c.contract] and c.path.exists() for c in cases)

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "shared" / "coupons"
 WINGS = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name != "core")
 # functions/<name> -> the package it serves: each partner's (coupons.core.partners), the brand's checkout, the sender.
-SERVES = {**{p.function: p.wing for p in PARTNERS}, "checkout": "checkout", "sender": "sales"}
+SERVES = {**{p.function: p.wing for p in PARTNERS}, "checkout": "checkout", "sender": "sales",
+          "rates_refresh": "core"}  # the scheduled ECB refresh: exchange rates are core
 # The sender composes the partners' sale reporters (the registry) and the leak guard's step, run on
 # each sale event before its reporter (docs/guard.md).
 OBSERVERS = {"coupons.guard.detector"}

@@ -66,7 +66,8 @@ def _probe() -> tuple[dict, list[bytes]]:
 def test_tracing_is_on_and_every_route_is_traced():
     report, datagrams = _probe()
     names = {s.get("name") for segment in _segments(datagrams) for s in _walk(segment)}
-    assert {"## lambda_handler", "## validate", "## redeem", "## create_code", "dynamodb"} <= names, sorted(names)
+    assert {"## lambda_handler", "## validate", "## redeem", "## create_code", "## gift_card_liability",
+            "dynamodb"} <= names, sorted(names)
     assert len(report["statuses"]) == len(list((template.ROOT / "events").glob("*/*.json")))
     assert any(400 <= status < 500 for status in report["statuses"])
 

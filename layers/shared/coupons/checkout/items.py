@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from coupons.checkout.rules import order_digest
-from coupons.core import account_items, code_items, outbox, sale_items
+from coupons.core import account_items, card_items, code_items, outbox, sale_items
 from coupons.core.models import CodeRecord, DiscountKind
 from coupons.core.sales import Redemption, RedemptionState, Refund
 from coupons.core.table import Table
@@ -152,6 +152,7 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
             condition.append("#balance = :whole")
         else:
             condition.append("#balance = :amount" if whole_balance else "#balance >= :amount")
+        condition.append(_card_ref_is(names, values, record.card_ref))
     parts: dict[str, dict[str, Any]] = {}
     if key_check is not None:
         account_key, secret_hash = key_check
@@ -172,6 +173,8 @@ def redeem(table: Table, redemption: Redemption, record: CodeRecord, customer_li
         "ConditionExpression": "attribute_not_exists(pk)",
     }}
     parts["event"] = {"Put": outbox.put(table, redemption, outbox.SALE, redemption.created_at)}
+    if kind is DiscountKind.GIFT_CARD:
+        parts.update(_card_move(table, redemption, card_items.DEBIT, redemption.created_at, redemption.gift_card_taken))
     parts.update(rate_parts or {})
     if customer_limit is not None and redemption.customer_key:
         parts["customer"] = {"Update": {
@@ -198,15 +201,17 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
         names["#balance"] = "balance"
         values[":amount"] = redemption.gift_card_taken - redemption.gift_card_returned  # card currency
     rolled_back = redemption.model_copy(update={"state": RedemptionState.ROLLED_BACK, "rolled_back_at": now})
+    held_names = {"#state": "state", "#refunded": "refunded"}
+    held: dict[str, Any] = {":rolled_back": RedemptionState.ROLLED_BACK, ":redeemed": RedemptionState.REDEEMED,
+                            ":now": now, ":before": redemption.refunded}
+    ref_is = _card_ref_is(held_names, held, redemption.card_ref)
     parts = {
         "redemption": {"Update": {
             "Key": table.serialize(redemption_key(redemption.code, digest)),
             "UpdateExpression": "SET #state = :rolled_back, rolled_back_at = :now",
-            "ConditionExpression": f"#state = :redeemed AND {_refunded_is(redemption.refunded)}",
-            "ExpressionAttributeNames": {"#state": "state", "#refunded": "refunded"},
-            "ExpressionAttributeValues": table.values(
-                {":rolled_back": RedemptionState.ROLLED_BACK, ":redeemed": RedemptionState.REDEEMED, ":now": now,
-                 ":before": redemption.refunded}),
+            "ConditionExpression": f"#state = :redeemed AND {_refunded_is(redemption.refunded)} AND {ref_is}",
+            "ExpressionAttributeNames": held_names,
+            "ExpressionAttributeValues": table.values(held),
         }},
         "code": {"Update": {
             "Key": table.serialize(code_items.key(redemption.code)),
@@ -217,6 +222,8 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
         }},
         "event": {"Put": outbox.put(table, rolled_back, outbox.ROLLBACK, now)},
     }
+    if redemption.kind is DiscountKind.GIFT_CARD:
+        parts.update(_card_move(table, redemption, card_items.ROLLBACK, now, values[":amount"]))
     if redemption.customer_key:
         parts["customer"] = {"Update": {
             "Key": table.serialize(customer_key(redemption.code, redemption.customer_key)),
@@ -226,6 +233,26 @@ def roll_back(table: Table, redemption: Redemption, now: datetime) -> None:
             "ExpressionAttributeValues": table.values({":one": 1}),
         }}
     table.transact(parts)
+
+
+def _card_ref_is(names: dict[str, str], values: dict[str, Any], card_ref: str | None) -> str:
+    """The condition that the item's ``card_ref`` is still as read: a card named by the upgrade
+    (``reports name-cards``) in between fails it, so no move escapes the card's ledger items."""
+    names["#card_ref"] = "card_ref"
+    if card_ref is None:
+        return "attribute_not_exists(#card_ref)"
+    values[":card_ref"] = card_ref
+    return "#card_ref = :card_ref"
+
+
+def _card_move(table: Table, redemption: Redemption, kind: str, at: datetime, amount: Decimal,
+               source_sk: str | None = None) -> dict[str, dict[str, Any]]:
+    """A gift card's ledger move (``core.card_items``) as a transaction part; none for a card
+    stored before card refs (its backfill writes them) or for nothing moved."""
+    if redemption.card_ref is None or amount <= 0:
+        return {}
+    sk = source_sk or redemption_key(redemption.code, order_digest(redemption.order_id))["sk"]
+    return {"card_move": card_items.put(table, card_items.move_item(redemption.card_ref, kind, sk, at, amount))}
 
 
 def _refunded_is(before: Decimal) -> str:
@@ -250,25 +277,31 @@ def refund(table: Table, redemption: Redemption, given: Refund, now: datetime) -
         "gift_card_debit_refunded": redemption.gift_card_debit_refunded + (given.gift_card_debit or 0),
     })
     back = given.gift_card_amount if given.gift_card_debit is None else given.gift_card_debit  # card currency
+    held_names = {"#state": "state", "#refunded": "refunded"}
+    held: dict[str, Any] = {
+        ":redeemed": RedemptionState.REDEEMED, ":before": redemption.refunded, ":after": after.refunded,
+        ":gift_after": after.gift_card_refunded,
+        **({":debit_after": after.gift_card_debit_refunded} if given.gift_card_debit is not None else {})}
+    ref_is = _card_ref_is(held_names, held, redemption.card_ref)
+    refund_sk = refund_key(redemption.code, digest, given.refund_id)
     parts: dict[str, dict[str, Any]] = {
         "redemption": {"Update": {
             "Key": table.serialize(redemption_key(redemption.code, digest)),
             "UpdateExpression": "SET #refunded = :after, gift_card_refunded = :gift_after"
                                 + (", gift_card_debit_refunded = :debit_after" if given.gift_card_debit is not None else ""),
-            "ConditionExpression": f"#state = :redeemed AND {_refunded_is(redemption.refunded)}",
-            "ExpressionAttributeNames": {"#state": "state", "#refunded": "refunded"},
-            "ExpressionAttributeValues": table.values({
-                ":redeemed": RedemptionState.REDEEMED, ":before": redemption.refunded, ":after": after.refunded,
-                ":gift_after": after.gift_card_refunded,
-                **({":debit_after": after.gift_card_debit_refunded} if given.gift_card_debit is not None else {})}),
+            "ConditionExpression": f"#state = :redeemed AND {_refunded_is(redemption.refunded)} AND {ref_is}",
+            "ExpressionAttributeNames": held_names,
+            "ExpressionAttributeValues": table.values(held),
         }},
         "refund": {"Put": {
-            "Item": table.serialize({**refund_key(redemption.code, digest, given.refund_id), **given.model_dump(),
-                                     "redemption_id": redemption.id}),
+            "Item": table.serialize({**refund_sk, **given.model_dump(),
+                                     "redemption_id": redemption.id, "card_ref": redemption.card_ref}),
             "ConditionExpression": "attribute_not_exists(pk)",
         }},
         "event": {"Put": outbox.put(table, after, outbox.REFUND, now, given)},
     }
+    if redemption.kind is DiscountKind.GIFT_CARD:
+        parts.update(_card_move(table, redemption, card_items.REFUND, given.created_at, back, refund_sk["sk"]))
     if back > 0:
         parts["code"] = {"Update": {
             "Key": table.serialize(code_items.key(redemption.code)),

@@ -136,7 +136,7 @@ def redeem(table: Table, key: str, code: str, order_id: str, cart: Cart, custome
             id=redemption_id(code, order_id), code=code, order_id=order_id, kind=record.discount.kind, cart=cart,
             customer=customer, customer_key=customer.key if limited else None, discount=given.discount,
             shipping_discount=given.shipping_discount, gift_card_amount=given.gift_card_amount, owner=record.owner,
-            ref=ref, created_at=now, **_converted(record, given),
+            ref=ref, created_at=now, card_ref=record.card_ref, **_converted(record, given),
         )
         # A card paying all it holds was charged by the balance itself: the condition holds that value.
         whole_balance = (record.discount.kind is DiscountKind.GIFT_CARD and amount is None

@@ -1,24 +1,26 @@
 """Reads for the finance reports (``coupons.core.ledger``): gift cards with their redemptions and
 refunds, every redemption and tracked sale with its refunds.
 
-One paginated Scan of the table, filtered to those items and projected to the attributes the
-reports need (``ATTRIBUTES``: no key hash, setting or secret is ever read, and the reports
-admin CLI reads them with its own credentials). A report is an occasional
-finance read, not a request path: the Scan costs the table's size in read units, once.
+``scan``: the admin CLI's, one paginated Scan of the table, filtered to those items and projected
+to ``ATTRIBUTES`` (no key hash, setting or secret); it costs the table's size in read units
+(docs/money.md, "What a report costs"). The checkout's ``GET /checkout/reports/gift-cards`` reads
+the code-free ledger items instead (``core.card_items``); ``name_cards`` writes them for cards
+stored before them.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from coupons.checkout import items
-from coupons.core import code_items, sale_items
+from coupons.core import card_items, code_items, sale_items
 from coupons.core.ledger import Card
 from coupons.core.models import DiscountKind
-from coupons.core.sales import Redemption, Refund
-from coupons.core.table import Table
+from coupons.core.sales import Redemption, RedemptionState, Refund
+from coupons.core.table import ConditionsFailed, Table
 
 # Every top-level attribute a report reads (code items, redemptions, tracked sales, refunds).
 ATTRIBUTES = sorted({
@@ -82,3 +84,72 @@ def scan(table: Table) -> MoneyItems:
         if (card := codes.get(pk)) is not None:
             card.refunds.extend(found)
     return MoneyItems(list(codes.values()), sales, refunds)
+
+
+def name_cards(table: Table) -> int:
+    """Give each gift card stored before ``card_ref`` existed its ref, copy it onto its redemptions
+    and refunds, and write its ledger items (``core.card_items``) from them (admin CLI, once per
+    upgrade; safe to run again: every ledger key derives from its source, each Put is new-only).
+    Returns the cards named or given ledger items."""
+    kwargs: dict[str, Any] = {
+        "ProjectionExpression": "pk, card_ref", "ExpressionAttributeNames": {"#kind": "kind"},
+        "FilterExpression": "sk = :code AND #kind = :gift",
+        "ExpressionAttributeValues": table.values({":code": code_items.SK, ":gift": DiscountKind.GIFT_CARD})}
+    cards: list[dict[str, Any]] = []
+    while True:
+        page = table.call("scan", **kwargs)
+        cards += [table.deserialize(raw) for raw in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    done = 0
+    for card in cards:
+        ref = card.get("card_ref") or _name(table, card["pk"])
+        done += _mirror(table, card["pk"], ref)
+    return done
+
+
+def _name(table: Table, pk: str) -> str:
+    """The card's ref (drawn now unless a concurrent run drew one), copied onto its items."""
+    named = table.update(Key=table.serialize({"pk": pk, "sk": code_items.SK}),
+                         UpdateExpression="SET card_ref = if_not_exists(card_ref, :ref)",
+                         ExpressionAttributeValues=table.values({":ref": secrets.token_hex(10)}),
+                         ReturnValues="UPDATED_NEW")
+    ref: str = table.deserialize(named["Attributes"])["card_ref"]
+    for part in table.query_all(KeyConditionExpression="pk = :pk", ProjectionExpression="pk, sk",
+                                ExpressionAttributeValues=table.values({":pk": pk}), ConsistentRead=True):
+        if part["sk"].startswith((sale_items.REDEMPTION_PREFIX, REFUND_PREFIX)):
+            table.update(Key=table.serialize(part), UpdateExpression="SET card_ref = :ref",
+                         ConditionExpression="attribute_exists(pk)",
+                         ExpressionAttributeValues=table.values({":ref": ref}))
+    return ref
+
+
+def _mirror(table: Table, pk: str, ref: str) -> int:
+    """Write the ledger items the card's own items call for and that are not there yet (a live
+    write in the same transaction as its source already wrote the same key). 1 if any was new."""
+    record, moves = None, []
+    for item in table.query_all(KeyConditionExpression="pk = :pk", ConsistentRead=True,
+                                ExpressionAttributeValues=table.values({":pk": pk})):
+        sk = item["sk"]
+        if sk == code_items.SK:
+            record = code_items.from_item(item)
+        elif sk.startswith(sale_items.REDEMPTION_PREFIX):
+            r = items.from_item(item)
+            moves.append(card_items.move_item(ref, card_items.DEBIT, sk, r.created_at, r.gift_card_taken))
+            if r.state is RedemptionState.ROLLED_BACK and r.rolled_back_at is not None:
+                moves.append(card_items.move_item(ref, card_items.ROLLBACK, sk, r.rolled_back_at,
+                                                   r.gift_card_taken - r.gift_card_returned))
+        elif sk.startswith(REFUND_PREFIX):
+            refund = items.refund_from_item(item)
+            moves.append(card_items.move_item(ref, card_items.REFUND, sk, refund.created_at, refund.gift_card_credit))
+    if record is None:
+        return 0
+    written = 0
+    for found in [card_items.card_item(record, ref), *(m for m in moves if m["amount"] > 0)]:
+        try:
+            table.put(Item=table.serialize(found), ConditionExpression="attribute_not_exists(pk)")
+            written = 1
+        except ConditionsFailed:
+            pass  # there already
+    return written

@@ -6,7 +6,10 @@ in the currency's decimals; errors ``{"error": {"code", "message"}}`` with a sta
 
 from __future__ import annotations
 
+import csv
+import io
 import ipaddress
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -14,7 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, WithJsonSchema, model_validator
 
 from coupons.checkout.rules import CodeRefused, Quote, Reason, order_total
-from coupons.core import codes, credentials, money, observability
+from coupons.core import codes, credentials, dates, ledger, money, observability
 from coupons.core.base_model import Model
 from coupons.core.errors import CodeTaken, CouponError, Forbidden, InvalidRequest, NotFound, Unauthenticated, Unavailable
 from coupons.core.models import CodeRecord, DiscountKind
@@ -331,6 +334,30 @@ def gift_card(record: CodeRecord, history: list[Redemption]) -> Response:
             for r in history
         ],
     })
+
+
+REPORT_FORMATS = ("json", "csv")
+
+
+def report_query(as_of: str | None, form: str | None, today: date) -> tuple[date, str]:
+    """``as_of`` (yyyy-mm-dd, default ``today``) and ``format`` (json, the default, or csv)."""
+    day = today if as_of is None else dates.parse_day(as_of, "as_of")
+    form = "json" if form is None else form
+    if form not in REPORT_FORMATS:
+        raise InvalidRequest(f"format {form[:20]!r} is not one of json, csv")
+    return day, form
+
+
+def liability(rows: list[dict[str, str | int]], as_of: date, form: str) -> Response:
+    """JSON ``{"as_of", "currencies": [...]}``, or the CLI's CSV (a file a spreadsheet opens)."""
+    if form == "json":
+        return _json(200, {"as_of": as_of.isoformat(), "currencies": rows})
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=ledger.LIABILITY_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=text.getvalue(), headers={
+        "Content-Disposition": f'attachment; filename="gift-card-liability-{as_of.isoformat()}.csv"'})
 
 
 def error(exc: CouponError) -> Response:

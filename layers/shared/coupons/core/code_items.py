@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from coupons.core.models import CodeRecord, Discount, Owner
+from coupons.core import card_items
+from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner
 from coupons.core.table import ITEM, ConditionsFailed, Table
 
 SK = "CODE"
@@ -29,6 +31,8 @@ def owner_partition(partner: str, account: str) -> str:
 
 def to_item(record: CodeRecord) -> dict[str, Any]:
     data = record.model_dump(exclude={"discount", "owner"})
+    if record.discount.kind is DiscountKind.GIFT_CARD and record.card_ref is None:
+        data["card_ref"] = secrets.token_hex(10)  # random: names the card, never its code
     data.update(
         kind=record.discount.kind,
         value=record.discount.value,
@@ -53,13 +57,17 @@ def from_item(item: dict[str, Any]) -> CodeRecord:
 
 def create(table: Table, record: CodeRecord, budget: dict[str, Any] | None = None) -> None:
     """Put ``record`` if its code is free, in one conditional write (with ``budget``, a day's counter
-    part from ``core.issuing``: one transaction, ``ConditionsFailed`` when the counter refuses). On a
-    clash DynamoDB hands back the item that holds the code, so a retry is told from a duplicate
-    without a second read (``CodeExists``)."""
+    part from ``core.issuing``; a gift card, its ledger item ``core.card_items``: one transaction,
+    ``ConditionsFailed`` when the counter refuses). On a clash DynamoDB hands back the item that holds
+    the code, so a retry is told from a duplicate without a second read (``CodeExists``)."""
+    item = to_item(record)
+    parts = card_parts(table, record, item["card_ref"]) if item.get("card_ref") else {}
     if budget is not None:
-        put = {"Item": table.serialize(to_item(record)), "ConditionExpression": "attribute_not_exists(pk)"}
+        parts["budget"] = budget
+    put = {"Item": table.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    if parts:
         try:
-            table.transact({"code": {"Put": put}, "budget": budget})
+            table.transact({"code": {"Put": put}, **parts})
         except ConditionsFailed as refused:
             holder = refused.item("code")
             if "code" in refused and holder is not None:
@@ -67,13 +75,14 @@ def create(table: Table, record: CodeRecord, budget: dict[str, Any] | None = Non
             raise
         return
     try:
-        table.put(
-            Item=table.serialize(to_item(record)),
-            ConditionExpression="attribute_not_exists(pk)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        table.put(**put, ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ConditionsFailed as refused:
         raise CodeExists(from_item(refused.item(ITEM) or {})) from None
+
+
+def card_parts(table: Table, record: CodeRecord, card_ref: str) -> dict[str, Any]:
+    """A new gift card's ledger item, to write in the card's own transaction."""
+    return {"card": card_items.put(table, card_items.card_item(record, card_ref))}
 
 
 def get(table: Table, code: str, consistent: bool = False) -> CodeRecord | None:

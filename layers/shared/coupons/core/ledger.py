@@ -40,41 +40,67 @@ class Card:
     redemptions: list[Redemption] = field(default_factory=list)
     refunds: list[tuple[str, Refund]] = field(default_factory=list)  # (redemption id, refund)
 
+    def moves(self) -> CardMoves:
+        record, by_id = self.record, {r.id for r in self.redemptions}
+        moves = CardMoves(record.discount.currency or "", record.discount.value or Decimal(0), record.created_at,
+                          record.expires_on, record.discount.kind is DiscountKind.GIFT_CARD)
+        for r in self.redemptions:
+            moves.redeemed(r.created_at, r.gift_card_taken, r.rolled_back_at, r.gift_card_taken - r.gift_card_returned
+                           if r.state is RedemptionState.ROLLED_BACK else None)
+        for redemption_id, refund in self.refunds:
+            if redemption_id in by_id:
+                moves.credits.append((refund.created_at, refund.gift_card_credit))
+        return moves
+
+
+@dataclass
+class CardMoves:
+    """What the liability needs of one card, in its own currency, and nothing that names it: the
+    CLI builds it from the items it reads (``Card.moves``), the checkout's report from items read
+    from the code-free ledger items (``core.card_items.read``); one set of figures for both."""
+
+    currency: str
+    issued: Decimal
+    created_at: datetime
+    expires_on: date | None
+    gift_card: bool = True
+    debits: list[tuple[datetime, Decimal]] = field(default_factory=list)  # redemptions
+    credits: list[tuple[datetime, Decimal]] = field(default_factory=list)  # refunds and rollbacks
+
+    def redeemed(self, at: datetime, taken: Decimal, rolled_back_at: datetime | None,
+                 rolled_back: Decimal | None) -> None:
+        """A redemption took ``taken``; a rollback gave back what the refunds before it had not."""
+        self.debits.append((at, taken))
+        if rolled_back is not None and rolled_back_at is not None:
+            self.credits.append((rolled_back_at, rolled_back))
+
 
 def _row() -> dict[str, Decimal | int]:
     return {"cards": 0, "issued": Decimal(0), "spent": Decimal(0), "refunded": Decimal(0), "expired": Decimal(0),
             "outstanding": Decimal(0)}
 
 
-def card_figures(card: Card, as_of: date) -> dict[str, Decimal] | None:
+def card_figures(card: CardMoves, as_of: date) -> dict[str, Decimal] | None:
     """One card's columns as of the end of ``as_of``; None when it did not exist yet."""
-    record, until = card.record, end_of(as_of)
-    if record.discount.kind is not DiscountKind.GIFT_CARD or record.created_at >= until:
+    until = end_of(as_of)
+    if not card.gift_card or card.created_at >= until:
         return None
-    issued = record.discount.value or Decimal(0)
-    spent = sum((r.gift_card_taken for r in card.redemptions if r.created_at < until), Decimal(0))
-    by_id = {r.id: r for r in card.redemptions}
-    refunded = Decimal(0)
-    for redemption_id, refund in card.refunds:
-        if refund.created_at < until and redemption_id in by_id:
-            refunded += refund.gift_card_debit if refund.gift_card_debit is not None else refund.gift_card_amount
-    for r in card.redemptions:  # a rollback gives back what the refunds before it had not
-        if r.state is RedemptionState.ROLLED_BACK and r.rolled_back_at is not None and r.rolled_back_at < until:
-            refunded += r.gift_card_taken - r.gift_card_returned
-    left = issued - spent + refunded
-    expired = left if record.expires_on is not None and record.expires_on < as_of else Decimal(0)
-    return {"issued": issued, "spent": spent, "refunded": refunded, "expired": expired,
+    spent = sum((amount for at, amount in card.debits if at < until), Decimal(0))
+    refunded = sum((amount for at, amount in card.credits if at < until), Decimal(0))
+    left = card.issued - spent + refunded
+    expired = left if card.expires_on is not None and card.expires_on < as_of else Decimal(0)
+    return {"issued": card.issued, "spent": spent, "refunded": refunded, "expired": expired,
             "outstanding": left - expired}
 
 
-def liability(cards: Iterable[Card], as_of: date) -> list[dict[str, str | int]]:
+def liability(cards: Iterable[CardMoves], as_of: date) -> list[dict[str, str | int]]:
     """The liability rows, one per card currency (sorted), amounts as strings in its decimals."""
     rows: dict[str, dict[str, Decimal | int]] = defaultdict(_row)
     for card in cards:
         figures = card_figures(card, as_of)
         if figures is None:
             continue
-        row = rows[card.record.discount.currency or ""]
+        row = rows[card.currency]
         row["cards"] += 1
         for column, value in figures.items():
             row[column] += value

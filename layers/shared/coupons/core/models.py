@@ -75,6 +75,9 @@ class CodeRecord(Model):
     # Hash of the request that created the code: an identical retry replays success, anything
     # else for the same code is a duplicate (see issuing.create_code).
     fingerprint: str = ""
+    # A gift card's random, non-secret name (``code_items.to_item`` draws it): its redemptions and
+    # refunds carry it, so the checkout's liability report groups them without reading any code.
+    card_ref: str | None = None
 
 
 class Account(Model):

@@ -107,6 +107,9 @@ class Redemption(Model):
     gift_card_debit: Conversion | None = None
     gift_card_debit_refunded: Decimal = Decimal(0)
     discount_conversion: Conversion | None = None  # a fixed-amount code in another currency
+    # A gift card's redemption: the card's ``card_ref`` (``core.models.CodeRecord``), so the liability
+    # report groups a card's items without reading its code (docs/money.md).
+    card_ref: str | None = None
 
     @property
     def gift_card_taken(self) -> Decimal:
@@ -164,6 +167,11 @@ class Refund(Model):
     goods_amount: Decimal  # the share of paid_goods_total this refund takes back
     created_at: datetime
     gift_card_debit: Decimal | None = None  # a card in another currency: what goes back onto it, in its currency
+
+    @property
+    def gift_card_credit(self) -> Decimal:
+        """What this refund gave back onto the card, in the card's currency."""
+        return self.gift_card_amount if self.gift_card_debit is None else self.gift_card_debit
 
 
 # ---- partners' tracking references --------------------------------------------------------------

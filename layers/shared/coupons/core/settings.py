@@ -24,6 +24,8 @@ class Settings:
     partner_urls: Mapping[str, str] = field(default_factory=dict)
     # EMBED_ALLOWED_ORIGINS (Affonso): origins of the brand's pages whose browsers may call the embed routes.
     embed_allowed_origins: tuple[str, ...] = ()
+    # RATES_REFRESH_URL (the scheduled ECB refresh): the daily reference-rate XML; empty: none configured.
+    rates_refresh_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -39,4 +41,5 @@ class Settings:
             partner_urls={p.reporter_url_env: env[p.reporter_url_env] for p in PARTNERS
                           if p.reporter_url_env and env.get(p.reporter_url_env)},
             embed_allowed_origins=tuple(o.strip() for o in env.get("EMBED_ALLOWED_ORIGINS", "").split(",") if o.strip()),
+            rates_refresh_url=env.get("RATES_REFRESH_URL", ""),
         )
