@@ -148,6 +148,7 @@ def gift_card(code: GiftCardCode) -> Response[dict]:
 
 
 @app.get("/checkout/reports/gift-cards", summary="Gift-card liability per currency (finance)", tags=["Checkout"],
+         security=wire.SECURITY,
          responses={200: {"description": "Per card currency: cards, issued, spent, refunded, expired, outstanding "
                                          "(JSON, or CSV with format=csv)",
                           "content": {"application/json": {"schema": {"type": "object"}},
@@ -158,8 +159,9 @@ def gift_card(code: GiftCardCode) -> Response[dict]:
 @_credentials_first
 def gift_card_liability(
     as_of: Annotated[str | None, Query(description="At the end of this UTC day, yyyy-mm-dd (default: today)",
-                                       examples=["2026-12-31"])] = None,
-    format: Annotated[str | None, Query(description="json (default) or csv")] = None,
+                                       examples=["2026-12-31"], json_schema_extra=wire.REPORT_DAY_QUERY)] = None,
+    format: Annotated[str | None, Query(description="json (default) or csv",
+                                        json_schema_extra=wire.REPORT_FORMAT_QUERY)] = None,
 ) -> Response[dict | str]:
     day, form = wire.report_query(as_of, format, utcnow().date())
     deadline = time.monotonic() + app.lambda_context.get_remaining_time_in_millis() / 1000 - REPORT_MARGIN_SECONDS

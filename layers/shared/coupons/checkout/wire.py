@@ -337,6 +337,9 @@ def gift_card(record: CodeRecord, history: list[Redemption]) -> Response:
 
 
 REPORT_FORMATS = ("json", "csv")
+# The report's query, as docs/openapi.json states it (report_query enforces the same).
+REPORT_DAY_QUERY: dict[str, Any] = {"pattern": dates.DAY_SCHEMA}
+REPORT_FORMAT_QUERY: dict[str, Any] = {"enum": list(REPORT_FORMATS)}
 
 
 def report_query(as_of: str | None, form: str | None, today: date) -> tuple[date, str]:
