@@ -49,17 +49,57 @@ PORT = free_port()
 BASE_URL = f"http://127.0.0.1:{PORT}"
 
 
+class SeededTable:
+    """The table as demo.seed left it, put back before each stateful scenario.
+
+    Hypothesis replays a scenario's choices and expects the same run: which rules are enabled
+    depends on bundles the server's answers fill (a referral code created, 201, or found taken,
+    409), so every scenario must meet the same table. Putting back what differs from the snapshot
+    takes a scan of the few items one scenario adds. Friendbuy's bearer tokens stay: they are the
+    fuzzer's credential, not a scenario's state."""
+
+    KEEP = ("FRIENDBUY#TOKEN#",)
+
+    def __init__(self, client, name: str) -> None:
+        self.client, self.name = client, name
+        self.items = {self._key(item): item for item in self._scan()}
+
+    @staticmethod
+    def _key(item: dict) -> tuple[str, str]:
+        return item["pk"]["S"], item["sk"]["S"]
+
+    def _scan(self) -> Iterator[dict]:
+        for page in self.client.get_paginator("scan").paginate(TableName=self.name, ConsistentRead=True):
+            yield from page["Items"]
+
+    def restore(self) -> None:
+        found = {self._key(item): item for item in self._scan() if not item["pk"]["S"].startswith(self.KEEP)}
+        writes = [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}}
+                  for pk, sk in found.keys() - self.items.keys()]
+        writes += [{"PutRequest": {"Item": item}} for key, item in self.items.items() if found.get(key) != item]
+        for start in range(0, len(writes), 25):
+            batch = {self.name: writes[start:start + 25]}
+            while batch:
+                batch = self.client.batch_write_item(RequestItems=batch).get("UnprocessedItems")
+
+
+class FuzzStack:
+    def __init__(self, url: str, table: SeededTable) -> None:
+        self.url, self.table = url, table
+
+
 @pytest.fixture(scope="module")
-def fuzz_stack() -> Iterator[str]:
+def fuzz_stack() -> Iterator[FuzzStack]:
     with running() as engine:
         client = engine.client()
         create_table(client, "coupons-fuzz")
         demo.seed(Table("coupons-fuzz", client))
+        seeded = SeededTable(client, "coupons-fuzz")
         gateway = LocalGateway("coupons-fuzz", port=PORT, workers_per_function=2, environment=local_environment(engine))
         gateway.start()
         try:
             gateway.warm_up()
-            yield gateway.url
+            yield FuzzStack(gateway.url, seeded)
         finally:
             gateway.close()
 
@@ -81,8 +121,8 @@ class FriendbuyToken:
 
 
 @pytest.fixture(scope="module")
-def friendbuy_token(fuzz_stack: str) -> FriendbuyToken:
-    token = FriendbuyToken(fuzz_stack)
+def friendbuy_token(fuzz_stack: FuzzStack) -> FriendbuyToken:
+    token = FriendbuyToken(fuzz_stack.url)
     str(token)  # the stack answers before any test runs
     return token
 
@@ -285,6 +325,12 @@ class Sequences(schema.as_state_machine()):  # type: ignore[misc]
     redemption's id into its rollback, a referral's code into its lookup...)."""
 
     friendbuy_token: FriendbuyToken | str = ""
+    seeded: SeededTable | None = None
+
+    def setup(self) -> None:
+        """Each scenario meets the seeded table (SeededTable), so replaying its choices replays it."""
+        if self.seeded is not None:
+            self.seeded.restore()
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict:
         return {"headers": headers(case, self.friendbuy_token)}
@@ -299,7 +345,7 @@ class Sequences(schema.as_state_machine()):  # type: ignore[misc]
         refused_for_state_only(case, response)
 
 
-def test_stateful_sequences(friendbuy_token: FriendbuyToken) -> None:
-    Sequences.friendbuy_token = friendbuy_token
+def test_stateful_sequences(fuzz_stack: FuzzStack, friendbuy_token: FriendbuyToken) -> None:
+    Sequences.friendbuy_token, Sequences.seeded = friendbuy_token, fuzz_stack.table
     Sequences.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS,
                                     derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)))
