@@ -163,7 +163,8 @@ def gift_card_liability(
     format: Annotated[str | None, Query(description="json (default) or csv",
                                         json_schema_extra=wire.REPORT_FORMAT_QUERY)] = None,
 ) -> Response[dict | str]:
-    day, form = wire.report_query(as_of, format, utcnow().date())
+    named = set(app.current_event.query_string_parameters or {})
+    day, form = wire.report_query(as_of, format, utcnow().date(), named)
     deadline = time.monotonic() + app.lambda_context.get_remaining_time_in_millis() / 1000 - REPORT_MARGIN_SECONDS
     return wire.liability(liability.gift_cards(table, _key(), day, deadline), day, form)
 

@@ -27,6 +27,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 
 from coupons.core.table import Table
 from localrun import demo, template
@@ -185,14 +186,11 @@ schema = schemathesis.openapi.from_path(SPEC, config=schemathesis.Config.from_di
 
 
 def headers(case: schemathesis.Case, friendbuy_token: FriendbuyToken | str) -> dict[str, str]:
-    """The demo credentials each route takes in a header, except where a negative case spoiled that
-    header itself: sent as generated, it must be refused (overwritten, it would be let in)."""
-    spoiled = {name.lower() for name in (case.headers or {})} if _negative(case) else set()
-    return {name: value for name, value in _credentials(case, friendbuy_token).items() if name.lower() not in spoiled}
-
-
-def _negative(case: schemathesis.Case) -> bool:
-    return case.meta is not None and case.meta.generation.mode.is_negative
+    """The demo credentials each route takes in a header, unless the case's headers are the
+    negative part (a spoiled or missing credential): sent as generated, it must be refused."""
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
+        return {}
+    return _credentials(case, friendbuy_token)
 
 
 def _credentials(case: schemathesis.Case, friendbuy_token: FriendbuyToken | str) -> dict[str, str]:

@@ -70,7 +70,8 @@ def test_every_column_over_http_equals_the_clis_figures(local_stack):
 def test_the_report_refuses_in_the_checkouts_format(local_stack):
     without = local_stack.get(REPORT, params={"as_of": "yesterday"})
     assert (without.status_code, without.json()["error"]["code"]) == (401, "unauthenticated")  # the key first
-    for query, message in ((["as_of", "2026-02-30"], "not a day of the calendar"), (["format", "xlsx"], "json, csv")):
+    for query, message in ((["as_of", "2026-02-30"], "not a day of the calendar"), (["format", "xlsx"], "json, csv"),
+                           (["asof", "2026-12-01"], "unknown query parameter 'asof'")):  # a typo is not today's report
         answer = local_stack.get(REPORT, headers=AUTH, params=dict([query]))
         assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid_request")
         assert message in answer.json()["error"]["message"]

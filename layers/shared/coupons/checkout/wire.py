@@ -342,8 +342,15 @@ REPORT_DAY_QUERY: dict[str, Any] = {"pattern": dates.DAY_SCHEMA}
 REPORT_FORMAT_QUERY: dict[str, Any] = {"enum": list(REPORT_FORMATS)}
 
 
-def report_query(as_of: str | None, form: str | None, today: date) -> tuple[date, str]:
-    """``as_of`` (yyyy-mm-dd, default ``today``) and ``format`` (json, the default, or csv)."""
+REPORT_PARAMETERS = frozenset({"as_of", "format"})
+
+
+def report_query(as_of: str | None, form: str | None, today: date, named: set[str]) -> tuple[date, str]:
+    """``as_of`` (yyyy-mm-dd, default ``today``) and ``format`` (json, the default, or csv); any
+    other parameter (``named``: every one the request has) is refused, not silently ignored."""
+    unknown = sorted(named - REPORT_PARAMETERS)
+    if unknown:
+        raise InvalidRequest(f"unknown query parameter {unknown[0][:20]!r}: this report takes as_of and format")
     day = today if as_of is None else dates.parse_day(as_of, "as_of")
     form = "json" if form is None else form
     if form not in REPORT_FORMATS:
