@@ -478,7 +478,8 @@ def prepare(engine: Any, gateway_ip: str, stub_url: str, kms: Any) -> tuple[Path
     from coupons.core.table import Table
     from localrun.dynamodb_local import create_table, local_environment
 
-    os.environ.update(kms.environment())  # the seed seals, the direct sender opens, with the same key
+    # The seed seals (local credentials, this KMS), the direct sender opens, with the same key.
+    os.environ.update({**local_environment(engine), **kms.environment()})
     client = engine.client()
     tables = {}
     for name in (SAM_TABLE, DIRECT_TABLE):
@@ -488,7 +489,6 @@ def prepare(engine: Any, gateway_ip: str, stub_url: str, kms: Any) -> tuple[Path
     endpoint_for_containers = engine.endpoint.replace("127.0.0.1", gateway_ip)
     env_file = WORK_DIR / "env-vars.json"
     env_file.write_text(json.dumps(sam_environment(endpoint_for_containers, SAM_TABLE, stub_url, kms.endpoint), indent=1))
-    os.environ.update(local_environment(engine))
     quiet = {k: os.environ[k] for k in ("POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_DISABLED",
                                         "POWERTOOLS_TRACE_DISABLED") if k in os.environ}
     direct = Direct(tables[DIRECT_TABLE], {**local_environment(engine), **kms.environment(),
