@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from coupons.core import sealed
+from coupons.core import sealed, sealed_items
 from coupons.core.models import utcnow
 from coupons.core.table import ConditionsFailed, Table
 
@@ -30,16 +30,7 @@ def link_secret(item: dict[str, Any]) -> str:
 
 def reseal_link(table: Table, item: dict[str, Any]) -> bool:
     """Seal a secret stored before encryption (``secrets reencrypt``); False when it already is."""
-    if sealed.is_sealed(item["secret"]):
-        return False
-    stored = sealed.seal(item["secret"], sealed.Purpose.FRIENDBUY_MAPI_SECRET, item["pk"])
-    try:  # only the value read: a link replaced meanwhile is left alone
-        table.update(Key=table.serialize({"pk": item["pk"], "sk": item["sk"]}), UpdateExpression="SET secret = :new",
-                     ConditionExpression="secret = :old",
-                     ExpressionAttributeValues=table.values({":new": stored, ":old": item["secret"]}))
-    except ConditionsFailed:
-        return False
-    return True
+    return sealed_items.reseal(table, item, sealed.Purpose.FRIENDBUY_MAPI_SECRET)
 
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from coupons.core import sealed
-from coupons.core.table import ConditionsFailed, Table
+from coupons.core import sealed, sealed_items
+from coupons.core.table import Table
 
 SK = "WEBHOOK"
 
@@ -36,16 +36,7 @@ def signing_secret(hook: dict[str, Any]) -> str:
 
 def reseal(table: Table, hook: dict[str, Any]) -> bool:
     """Seal a secret stored before encryption (``secrets reencrypt``); False when it already is."""
-    if sealed.is_sealed(hook["secret"]):
-        return False
-    stored = sealed.seal(hook["secret"], sealed.Purpose.WEBHOOK_SECRET, hook["pk"])
-    try:  # only the value read: a secret set meanwhile is left alone
-        table.update(Key=table.serialize(key(hook["partner"])), UpdateExpression="SET secret = :new",
-                     ConditionExpression="secret = :old",
-                     ExpressionAttributeValues=table.values({":new": stored, ":old": hook["secret"]}))
-    except ConditionsFailed:
-        return False
-    return True
+    return sealed_items.reseal(table, hook, sealed.Purpose.WEBHOOK_SECRET)
 
 
 def delete(table: Table, partner: str) -> None:
