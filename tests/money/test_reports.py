@@ -17,9 +17,11 @@ from coupons.core.errors import Unauthenticated
 from coupons.core.models import CodeRecord, Discount, DiscountKind, Owner, utcnow
 from coupons.core.sales import Cart, Customer, RedemptionState
 from coupons.core.table import Table
+from coupons.sitevibes import rewards as sitevibes
 from coupons_admin.__main__ import main
 from coupons_admin.reports import gift_cards, partner_entries
 from tests.checkout.conftest import AUTH, OWNER, add_code
+from tests.sitevibes.conftest import open_demo
 
 EUR = Cart(subtotal=Decimal("100.00"), shipping=Decimal("4.90"), currency="EUR")
 USD = Cart(subtotal=Decimal("100.00"), shipping=Decimal("4.90"), currency="USD")
@@ -71,6 +73,17 @@ def test_gift_card_liability_equals_the_sums_over_the_items(demo_table, capsys):
     assert gift_cards(demo_table, today - timedelta(days=1)) == []  # none existed yet
     assert main(["--table", demo_table.name, "reports", "gift-cards", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == list(rows.values())
+
+
+def test_the_reports_read_past_other_partners_redemption_records(demo_table):
+    """SiteVibes records a codeless reward's redemption as its own ``REDEMPTION#`` item: no sale, no
+    card. The CLI's reports must neither choke on it nor count it (a clean-clone CI run met one left by
+    another test on the shared DynamoDB Local table)."""
+    today = build(demo_table)
+    before = (gift_cards(demo_table, today), partner_entries(demo_table, today, today))
+    sitevibes.redeem(demo_table, open_demo(demo_table, "demo-nocode"),
+                     "shopper@example.com")
+    assert (gift_cards(demo_table, today), partner_entries(demo_table, today, today)) == before
 
 
 def test_the_partner_ledger_counts_each_order_once_and_reverses_refunds(demo_table, capsys):

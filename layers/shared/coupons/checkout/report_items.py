@@ -45,11 +45,13 @@ def scan(table: Table) -> MoneyItems:
     kwargs: dict[str, Any] = {
         "ProjectionExpression": ", ".join(names),
         "ExpressionAttributeNames": {**names, "#kind": "kind"},
-        "FilterExpression": "(sk = :code AND #kind = :gift) OR begins_with(sk, :redemption) "
-                            "OR begins_with(sk, :refund) OR sk = :sale",
+        # Redemptions and refunds only in a code's partition: other partners keep their own
+        # REDEMPTION# items (SiteVibes' codeless rewards) that are no sale.
+        "FilterExpression": "(sk = :code AND #kind = :gift) OR sk = :sale OR (begins_with(pk, :code_pk) "
+                            "AND (begins_with(sk, :redemption) OR begins_with(sk, :refund)))",
         "ExpressionAttributeValues": table.values({
             ":code": code_items.SK, ":gift": DiscountKind.GIFT_CARD, ":redemption": sale_items.REDEMPTION_PREFIX,
-            ":refund": REFUND_PREFIX, ":sale": "SALE"}),
+            ":refund": REFUND_PREFIX, ":sale": "SALE", ":code_pk": code_items.PK_PREFIX}),
         "Select": "SPECIFIC_ATTRIBUTES",
     }
     codes: dict[str, Card] = {}

@@ -21,8 +21,11 @@ class CodeExists(Exception):
         self.existing = existing
 
 
+PK_PREFIX = "CODE#"  # a code's partition; its redemptions, refunds and customers live there too
+
+
 def key(code: str) -> dict[str, Any]:
-    return {"pk": f"CODE#{code}", "sk": SK}
+    return {"pk": f"{PK_PREFIX}{code}", "sk": SK}
 
 
 def owner_partition(partner: str, account: str) -> str:
