@@ -11,7 +11,7 @@ from pathlib import Path
 import bench
 from bench.harness import Row, new_context
 from localrun import kms_local
-from localrun.dynamodb_local import running
+from localrun.dynamodb_local import local_environment, running
 
 SKIP = {"harness", "artifacts", "load", "liability"}  # liability: its own command, python -m bench.liability
 
@@ -29,7 +29,9 @@ def main(argv: list[str]) -> None:
         # A throughput bench may ask for DynamoDB Local on one CPU (localrun.dynamodb_local.running).
         # KMS (moto, localrun.kms_local): the demo seed seals its partner secrets.
         with running(pinned=getattr(module, "PINNED_ENGINE", False)) as engine, kms_local.running() as kms:
-            os.environ.update(kms.environment())
+            # Local credentials before the demo seed: it seals partner secrets through KMS, and a fresh
+            # machine has no AWS credentials for boto3 to find.
+            os.environ.update({**local_environment(engine), **kms.environment()})
             pinned = f", pinned to CPU {engine.cpu}" if engine.cpu is not None else ""
             print(f"bench {name} ... (DynamoDB: {engine.kind} at {engine.endpoint}{pinned})", file=sys.stderr, flush=True)
             done = module.run(new_context(engine))
