@@ -53,6 +53,9 @@ SAM = str(Path(sys.executable).with_name("sam"))
 IMAGE_NAME = "coupons-sam-local"
 # Under qemu a cold start of a handler takes tens of seconds (the template's 10 s is for Lambda).
 LOCAL_TIMEOUT = 300
+# What starts a function's container (start-lambda): no route, no record, refused by every HTTP
+# function; the rates refresh ignores its event and refreshes (warm_both).
+WARM_UP_EVENT: dict[str, Any] = {}
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_DYNAMODB"
 # The sender opens partner secrets with KMS (coupons.core.sealed): moto's, on the bridge address.
 KMS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_KMS"
@@ -393,11 +396,11 @@ class WarmLambda:
                 "--host", "127.0.0.1", "--port", str(port)]
 
     def warm_up(self, function: str, attempts: int = 10) -> float:
-        """Start the function's container and run its init with an event it refuses (``{}``: no route,
-        no record, nothing written), until the emulator in the container answers; the seconds it took."""
+        """Start the function's container and run its init with ``WARM_UP_EVENT``, until the emulator
+        in the container answers; the seconds it took."""
         started = time.monotonic()
         for _attempt in range(attempts):
-            if self.client.invoke(FunctionName=function, Payload=b"{}")["Payload"].read():
+            if self.client.invoke(FunctionName=function, Payload=json.dumps(WARM_UP_EVENT).encode())["Payload"].read():
                 return time.monotonic() - started
             time.sleep(2)  # not listening yet (see not_delivered)
         raise RuntimeError(f"{function}: the emulator in its container never answered")
@@ -434,15 +437,17 @@ class Direct:
         self.modules: dict[str, Any] = {}
 
     def invoke(self, case: Case) -> Any:
+        return self.invoke_event(case.function, json.loads(case.path.read_text()))
+
+    def invoke_event(self, name: str, event: Any) -> Any:
         from localrun.gateway import load_module, resolve_environment
 
-        if case.function not in self.modules:
-            function = next(f for f in template.functions() if f.name == case.function)
+        if name not in self.modules:
+            function = next(f for f in template.functions() if f.name == name)
             os.environ.update(resolve_environment(function, self.table.name, self.environment))
-            self.modules[case.function] = load_module(function.code_dir, function.handler, function.name)
-            self.modules[case.function].table = self.table
-        module = self.modules[case.function]
-        event = json.loads(case.path.read_text())
+            self.modules[name] = load_module(function.code_dir, function.handler, function.name)
+            self.modules[name].table = self.table
+        module = self.modules[name]
         try:
             return json.loads(json.dumps(module.lambda_handler(event, FakeContext()), default=str))
         except Exception as error:  # what Lambda reports as a failed invocation
@@ -497,6 +502,15 @@ def prepare(engine: Any, gateway_ip: str, stub_url: str, kms: Any) -> tuple[Path
     return env_file, direct
 
 
+def warm_both(warm: WarmLambda, direct: Direct, function: str) -> None:
+    """Start ``function``'s container just before its first event, and give the direct side the same
+    event: the warm-up is an invocation like any other, so both tables must meet it. Not every function
+    refuses it: the scheduled rates refresh ignores its event and stores the ECB's rates, which, warmed
+    up front, reached SAM's table alone before the checkout's foreign-currency samples."""
+    print(f"{function:22} container started, init run (cold start) in {warm.warm_up(function):.0f} s", flush=True)
+    direct.invoke_event(function, WARM_UP_EVENT)
+
+
 def status_of(answer: Any) -> str:
     if not isinstance(answer, dict):
         return "-"
@@ -507,11 +521,16 @@ def status_of(answer: Any) -> str:
     return str(answer.get("statusCode", "-"))
 
 
-def compare(run_cases: list[Case], invoke: Any, direct: Direct) -> list[Row]:
-    """Each event through SAM (``invoke(case) -> (answer, log)``), then directly; printed as it goes."""
+def compare(run_cases: list[Case], invoke: Any, direct: Direct, warm_up: Any = None) -> list[Row]:
+    """Each event through SAM (``invoke(case) -> (answer, log)``), then directly; printed as it goes.
+    ``warm_up(function)``: called before a function's first event, on both sides (``warm_both``)."""
     rows = []
     width = max(len(str(c)) for c in run_cases)
+    warmed: set[str] = set()
     for case in run_cases:
+        if warm_up is not None and case.function not in warmed:
+            warmed.add(case.function)
+            warm_up(case.function)
         started = time.monotonic()
         sam_answer, log = invoke(case)
         seconds = time.monotonic() - started
@@ -691,10 +710,7 @@ def _run(args: argparse.Namespace, run_cases: list[Case], image: str, runtime: s
                 with sam_process(WarmLambda.command(image, env_file, args.lambda_port), "start-lambda.log",
                                  args.lambda_port):
                     warm = WarmLambda(args.lambda_port)
-                    for function in dict.fromkeys(case.function for case in run_cases):
-                        print(f"{function:22} container started, init run (cold start) in "
-                              f"{warm.warm_up(function):.0f} s", flush=True)
-                    rows = compare(run_cases, warm.invoke, direct)
+                    rows = compare(run_cases, warm.invoke, direct, lambda function: warm_both(warm, direct, function))
             failures = [f"{row.case}: differs from the direct invocation" for row in rows if not row.same]
             api_started = time.monotonic()
             if not args.no_api:

@@ -134,3 +134,47 @@ def test_the_status_column():
     assert sam_local.status_of({"batchItemFailures": []}) == "0 failed"
     assert sam_local.status_of({"errorType": "KeyError", "errorMessage": "'Records'"}) == "error"
     assert sam_local.status_of({"sam": "no answer"}) == "error"
+
+
+class _Recorder:
+    """Both sides of a run as a list of what happened, in order."""
+
+    def __init__(self):
+        self.calls = []
+
+    def warm_up(self, function):  # WarmLambda's
+        self.calls.append(("sam warm-up", function))
+        return 0.0
+
+    def invoke(self, case):  # the SAM side's
+        self.calls.append(("sam", str(case)))
+        return {"statusCode": 200}, ""
+
+    def invoke_direct(self, case):
+        self.calls.append(("direct", str(case)))
+        return {"statusCode": 200}
+
+    def invoke_event(self, function, event):  # Direct's
+        self.calls.append(("direct warm-up", function, event))
+
+
+def test_each_function_is_warmed_on_both_sides_just_before_its_first_event():
+    """The warm-up is an invocation like any other: the scheduled rates refresh ignores its event and
+    stores rates. Warmed up front on SAM's side alone, it gave SAM's table a EUR/USD rate that the direct
+    side never had, and the checkout's foreign-currency samples answered differently (make sam-local, 83/88)."""
+    cases = sam_local.cases()
+    seen = _Recorder()
+    direct = _Recorder()
+    direct.invoke = direct.invoke_direct
+    direct.calls = seen.calls
+    rows = sam_local.compare(cases, seen.invoke, direct, lambda f: sam_local.warm_both(seen, direct, f))
+    assert all(row.same for row in rows)
+    for function in {c.function for c in cases}:
+        first = next(str(c) for c in cases if c.function == function)
+        warmed = [i for i, call in enumerate(seen.calls) if call[0].endswith("warm-up") and call[1] == function]
+        assert [seen.calls[i][0] for i in warmed] == ["sam warm-up", "direct warm-up"]
+        assert seen.calls[warmed[1]][2] == sam_local.WARM_UP_EVENT
+        assert seen.calls[warmed[1] + 1] == ("sam", first)  # nothing of another function in between
+    checkout = next(i for i, call in enumerate(seen.calls) if call == ("sam", "checkout/redeem-currency-mismatch"))
+    rates = seen.calls.index(("direct warm-up", "RatesRefreshFunction", sam_local.WARM_UP_EVENT))
+    assert checkout < rates  # the refresh's rates arrive after the checkout's samples, on both sides
