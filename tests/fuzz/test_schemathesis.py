@@ -41,7 +41,7 @@ pytestmark = pytest.mark.local_stack
 
 SPEC = template.ROOT / "docs" / "openapi.json"
 SEED = 20261129
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "120"))
 STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "50"))
 STATEFUL_STEPS = int(os.environ.get("FUZZ_STATEFUL_STEPS", "8"))
 DEMO_TOKENS = sorted(affonso_demo.DEMO_TOKENS)

@@ -58,96 +58,96 @@ def use_mode(table, mode: str, owner: Owner = SITEVIBES) -> None:
     items.put_policy(table, items.policy_key(owner.partner, owner.account), Policy(mode))
 
 
-def test_a_leak_is_paused_within_25_redemptions_and_the_code_is_refused(demo_table):
-    add_code(demo_table, "JANE15", owner=SITEVIBES)
-    use_mode(demo_table, "pause")
-    organic_history(demo_table, "JANE15")
+def test_a_leak_is_paused_within_25_redemptions_and_the_code_is_refused(guard_table):
+    add_code(guard_table, "JANE15", owner=SITEVIBES)
+    use_mode(guard_table, "pause")
+    organic_history(guard_table, "JANE15")
     leak_start = START + timedelta(days=12)
     done = []
     for i in range(60):
-        done.append(detector.observe(demo_table, sale("JANE15", f"l-{i}", leak_start + timedelta(minutes=3 * i),
+        done.append(detector.observe(guard_table, sale("JANE15", f"l-{i}", leak_start + timedelta(minutes=3 * i),
                                                       None, True)))
         if "paused" in done:
             break
     assert done.index("paused") < 25
-    events = told(demo_table, "JANE15")
+    events = told(guard_table, "JANE15")
     assert [e for e, _ in events] == ["code.leak_suspected", "code.paused"]
     assert events[-1][1]["signal"] == "no_ref" and events[-1][1]["partner"] == "sitevibes"
-    assert [e for e, _ in told(demo_table, "JANE15", "sitevibes")] == ["code.leak_suspected", "code.paused"]
-    assert code_items.get(demo_table, "JANE15").paused_by == "guard:no_ref"
+    assert [e for e, _ in told(guard_table, "JANE15", "sitevibes")] == ["code.leak_suspected", "code.paused"]
+    assert code_items.get(guard_table, "JANE15").paused_by == "guard:no_ref"
     with pytest.raises(CodeRefused) as refused:
-        redemptions.validate(demo_table, AUTH, "JANE15", CART, Customer())
+        redemptions.validate(guard_table, AUTH, "JANE15", CART, Customer())
     assert refused.value.reason is Reason.PAUSED
 
 
-def test_a_viral_post_that_brings_its_refs_is_neither_flagged_nor_paused(demo_table):
-    add_code(demo_table, "VIRAL", owner=SITEVIBES)
-    use_mode(demo_table, "pause")
-    organic_history(demo_table, "VIRAL", seed=2)
+def test_a_viral_post_that_brings_its_refs_is_neither_flagged_nor_paused(guard_table):
+    add_code(guard_table, "VIRAL", owner=SITEVIBES)
+    use_mode(guard_table, "pause")
+    organic_history(guard_table, "VIRAL", seed=2)
     rng = random.Random(3)
     spike = START + timedelta(days=12)
-    outcomes = {detector.observe(demo_table, sale("VIRAL", f"v-{i}", spike + timedelta(minutes=i),
+    outcomes = {detector.observe(guard_table, sale("VIRAL", f"v-{i}", spike + timedelta(minutes=i),
                                                   "bb-x" if rng.random() < 0.7 else None, rng.random() < 0.8))
                 for i in range(120)}
-    assert (outcomes, told(demo_table, "VIRAL")) == ({"none"}, [])
-    assert code_items.get(demo_table, "VIRAL").paused_at is None
+    assert (outcomes, told(guard_table, "VIRAL")) == ({"none"}, [])
+    assert code_items.get(guard_table, "VIRAL").paused_at is None
 
 
-def test_in_flag_mode_a_leak_is_flagged_once_and_never_paused(demo_table):
-    add_code(demo_table, "FLAGME", owner=SITEVIBES)
-    use_mode(demo_table, "flag")
-    organic_history(demo_table, "FLAGME", seed=4)
+def test_in_flag_mode_a_leak_is_flagged_once_and_never_paused(guard_table):
+    add_code(guard_table, "FLAGME", owner=SITEVIBES)
+    use_mode(guard_table, "flag")
+    organic_history(guard_table, "FLAGME", seed=4)
     for i in range(40):
-        detector.observe(demo_table, sale("FLAGME", f"l-{i}", START + timedelta(days=12, minutes=i), None, True))
-    assert [e for e, _ in told(demo_table, "FLAGME")] == ["code.leak_suspected"]
-    assert code_items.get(demo_table, "FLAGME").paused_at is None
+        detector.observe(guard_table, sale("FLAGME", f"l-{i}", START + timedelta(days=12, minutes=i), None, True))
+    assert [e for e, _ in told(guard_table, "FLAGME")] == ["code.leak_suspected"]
+    assert code_items.get(guard_table, "FLAGME").paused_at is None
 
 
-def test_a_code_override_beats_its_account_and_off_acts_on_nothing(demo_table):
-    add_code(demo_table, "QUIET", owner=SITEVIBES)
-    use_mode(demo_table, "pause")
-    items.put_policy(demo_table, items.code_policy_key("QUIET"), Policy("off"))
+def test_a_code_override_beats_its_account_and_off_acts_on_nothing(guard_table):
+    add_code(guard_table, "QUIET", owner=SITEVIBES)
+    use_mode(guard_table, "pause")
+    items.put_policy(guard_table, items.code_policy_key("QUIET"), Policy("off"))
     for i in range(30):
-        detector.observe(demo_table, sale("QUIET", f"l-{i}", START + timedelta(minutes=i), None, True))
-    assert (told(demo_table, "QUIET"), code_items.get(demo_table, "QUIET").paused_at) == ([], None)
-    assert items.view(demo_table, "QUIET", START.date(), 7).recent.n == 30  # still counted
+        detector.observe(guard_table, sale("QUIET", f"l-{i}", START + timedelta(minutes=i), None, True))
+    assert (told(guard_table, "QUIET"), code_items.get(guard_table, "QUIET").paused_at) == ([], None)
+    assert items.view(guard_table, "QUIET", START.date(), 7).recent.n == 30  # still counted
 
 
-def test_a_redelivered_event_is_counted_once_in_its_own_day(demo_table):
+def test_a_redelivered_event_is_counted_once_in_its_own_day(guard_table):
     event = sale("ONCE", "o-1", START - timedelta(days=40), "bb-1", False)  # an old event, delivered late
     for _ in range(3):
-        detector.observe(demo_table, event)
-    recent = items.view(demo_table, "ONCE", event.redemption.created_at.date(), 1).recent
+        detector.observe(guard_table, event)
+    recent = items.view(guard_table, "ONCE", event.redemption.created_at.date(), 1).recent
     assert (recent.n, recent.ref, recent.known, recent.new, recent.discount) == (1, 1, 1, 0, Decimal("10.00"))
-    assert items.view(demo_table, "ONCE", START.date(), 7).recent.n == 0
+    assert items.view(guard_table, "ONCE", START.date(), 7).recent.n == 0
 
 
-def test_after_an_admin_unpauses_the_same_evidence_does_not_pause_it_again(demo_table):
-    add_code(demo_table, "FORGIVEN", owner=SITEVIBES)
-    use_mode(demo_table, "pause")
-    organic_history(demo_table, "FORGIVEN", seed=5)
+def test_after_an_admin_unpauses_the_same_evidence_does_not_pause_it_again(guard_table):
+    add_code(guard_table, "FORGIVEN", owner=SITEVIBES)
+    use_mode(guard_table, "pause")
+    organic_history(guard_table, "FORGIVEN", seed=5)
     at = START + timedelta(days=12)
     i = 0
-    while code_items.get(demo_table, "FORGIVEN").paused_at is None:
-        detector.observe(demo_table, sale("FORGIVEN", f"l-{i}", at + timedelta(minutes=i), None, True))
+    while code_items.get(guard_table, "FORGIVEN").paused_at is None:
+        detector.observe(guard_table, sale("FORGIVEN", f"l-{i}", at + timedelta(minutes=i), None, True))
         i += 1
-    pausing.unpause(demo_table, "FORGIVEN")
-    items.set_state(demo_table, "FORGIVEN", {"released_at": at + timedelta(minutes=i)})
+    pausing.unpause(guard_table, "FORGIVEN")
+    items.set_state(guard_table, "FORGIVEN", {"released_at": at + timedelta(minutes=i)})
     for j in range(i, i + 15):
-        detector.observe(demo_table, sale("FORGIVEN", f"l-{j}", at + timedelta(minutes=j), None, True))
-    assert code_items.get(demo_table, "FORGIVEN").paused_at is None
+        detector.observe(guard_table, sale("FORGIVEN", f"l-{j}", at + timedelta(minutes=j), None, True))
+    assert code_items.get(guard_table, "FORGIVEN").paused_at is None
 
 
-def test_the_sender_runs_the_guard_and_signs_its_webhooks(demo_table, stub):
+def test_the_sender_runs_the_guard_and_signs_its_webhooks(guard_table, stub):
     """End to end through the sender's own handler: redemptions of a SiteVibes code with no ref and new
     customers are paused, and the brand's guard webhook gets code.paused, signed."""
-    webhook_items.put(demo_table, alerts.GUARD_WEBHOOK, f"{stub.url}/hooks/guard", "g-secret")
-    add_code(demo_table, "SENDERLEAK", owner=SITEVIBES)
-    use_mode(demo_table, "pause")
-    refused, sender = 0, local_delivery(demo_table, stub)
+    webhook_items.put(guard_table, alerts.GUARD_WEBHOOK, f"{stub.url}/hooks/guard", "g-secret")
+    add_code(guard_table, "SENDERLEAK", owner=SITEVIBES)
+    use_mode(guard_table, "pause")
+    refused, sender = 0, local_delivery(guard_table, stub)
     for i in range(30):
         try:
-            redemptions.redeem(demo_table, AUTH, "SENDERLEAK", f"s-{i}", CART, Customer(id=f"c{i}", new=True))
+            redemptions.redeem(guard_table, AUTH, "SENDERLEAK", f"s-{i}", CART, Customer(id=f"c{i}", new=True))
         except CodeRefused as no:
             assert no.reason is Reason.PAUSED
             refused += 1

@@ -49,19 +49,19 @@ def test_a_malformed_ip_is_refused_in_the_checkouts_own_format(handler, demo_tab
     assert [i for i in demo_table.client.scan(TableName=demo_table.name)["Items"] if "redemption" in i] == []
 
 
-def test_a_no_ref_burst_from_two_buyers_is_flagged_not_paused_and_from_many_paused(demo_table):
-    use_mode(demo_table, "pause")
+def test_a_no_ref_burst_from_two_buyers_is_flagged_not_paused_and_from_many_paused(guard_table):
+    use_mode(guard_table, "pause")
     for code, buyers in (("FEWBUYERS", 2), ("MANYBUYERS", 1000)):
-        add_code(demo_table, code, owner=SITEVIBES)
-        organic_history(demo_table, code, seed=6)
+        add_code(guard_table, code, owner=SITEVIBES)
+        organic_history(guard_table, code, seed=6)
         for i in range(40):
-            detector.observe(demo_table, with_people(
+            detector.observe(guard_table, with_people(
                 sale(code, f"l-{i}", START + timedelta(days=12, minutes=i), None, True), f"b{i % buyers}", f"ip{i % buyers}"))
-    few = items.view(demo_table, "FEWBUYERS", (START + timedelta(days=12)).date(), 1)
+    few = items.view(guard_table, "FEWBUYERS", (START + timedelta(days=12)).date(), 1)
     assert (few.recent.customers, few.recent.ips, few.recent.identified, few.recent.with_ip) == (2, 2, 40, 40)
     assert few.state["flagged_at"] and "concentrated" in few.state["flag_detail"]["fired"]
-    assert code_items.get(demo_table, "FEWBUYERS").paused_at is None
-    assert code_items.get(demo_table, "MANYBUYERS").paused_at is not None
+    assert code_items.get(guard_table, "FEWBUYERS").paused_at is None
+    assert code_items.get(guard_table, "MANYBUYERS").paused_at is not None
 
 
 def test_spread_is_judged_only_on_enough_named_redemptions():
