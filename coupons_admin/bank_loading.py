@@ -80,7 +80,7 @@ class _Items:
     def item(self, candidate: Candidate, generated: bool) -> dict[str, Any]:
         code = candidate.code
         keys = bank_items.pool_keys(self.bank.id, self.bank.settings.shards, code)
-        item = {**self.common, "pk": {"S": f"CODE#{code}"}, "code": {"S": code},
+        item = {**self.common, "pk": {"S": code_items.key(code)["pk"]}, "code": {"S": code},
                 "gsi1pk": {"S": keys["gsi1pk"]}, "gsi1sk": {"S": keys["gsi1sk"]}}
         if generated:
             item["generated_index"] = {"N": str(candidate.line)}

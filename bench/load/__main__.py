@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from coupons.core import code_items, sale_items
 from coupons.core.table import Table
 from coupons.friendbuy import banks
 from coupons_admin import bank_loading
@@ -137,9 +138,9 @@ def _check_table(table: Table) -> dict[str, dict]:
     referrals_per_coupon: dict[str, set[str]] = defaultdict(set)
     for item in _items(table):
         pk, sk = item["pk"], item["sk"]
-        if pk.startswith("CODE#") and sk == "CODE":
+        if pk.startswith(code_items.PK_PREFIX) and sk == code_items.SK:
             codes[pk] = item
-        elif pk.startswith("CODE#") and sk.startswith("REDEMPTION#"):
+        elif pk.startswith(code_items.PK_PREFIX) and sk.startswith(sale_items.REDEMPTION_PREFIX):
             redemptions[pk].append(item)
         elif pk.startswith("FRIENDBUY#REFERRAL#") and item.get("bank_id"):
             referrals_per_coupon[item["coupon_code"].upper()].add(item.get("customer_id") or item["email"])

@@ -136,25 +136,33 @@ def test_the_status_column():
     assert sam_local.status_of({"sam": "no answer"}) == "error"
 
 
-class _Recorder:
-    """Both sides of a run as a list of what happened, in order."""
+class _Side:
+    """One side of a run, writing what happens to a list both sides share."""
 
-    def __init__(self):
-        self.calls = []
+    def __init__(self, calls):
+        self.calls = calls
 
-    def warm_up(self, function):  # WarmLambda's
+
+class _Sam(_Side):
+    """SAM's side (WarmLambda)."""
+
+    def warm_up(self, function):
         self.calls.append(("sam warm-up", function))
         return 0.0
 
-    def invoke(self, case):  # the SAM side's
+    def invoke(self, case):
         self.calls.append(("sam", str(case)))
         return {"statusCode": 200}, ""
 
-    def invoke_direct(self, case):
+
+class _Direct(_Side):
+    """The direct side (Direct)."""
+
+    def invoke(self, case):
         self.calls.append(("direct", str(case)))
         return {"statusCode": 200}
 
-    def invoke_event(self, function, event):  # Direct's
+    def invoke_event(self, function, event):
         self.calls.append(("direct warm-up", function, event))
 
 
@@ -163,18 +171,16 @@ def test_each_function_is_warmed_on_both_sides_just_before_its_first_event():
     stores rates. Warmed up front on SAM's side alone, it gave SAM's table a EUR/USD rate that the direct
     side never had, and the checkout's foreign-currency samples answered differently (make sam-local, 83/88)."""
     cases = sam_local.cases()
-    seen = _Recorder()
-    direct = _Recorder()
-    direct.invoke = direct.invoke_direct
-    direct.calls = seen.calls
-    rows = sam_local.compare(cases, seen.invoke, direct, lambda f: sam_local.warm_both(seen, direct, f))
+    calls: list[tuple] = []
+    sam, direct = _Sam(calls), _Direct(calls)
+    rows = sam_local.compare(cases, sam.invoke, direct, lambda f: sam_local.warm_both(sam, direct, f))
     assert all(row.same for row in rows)
     for function in {c.function for c in cases}:
         first = next(str(c) for c in cases if c.function == function)
-        warmed = [i for i, call in enumerate(seen.calls) if call[0].endswith("warm-up") and call[1] == function]
-        assert [seen.calls[i][0] for i in warmed] == ["sam warm-up", "direct warm-up"]
-        assert seen.calls[warmed[1]][2] == sam_local.WARM_UP_EVENT
-        assert seen.calls[warmed[1] + 1] == ("sam", first)  # nothing of another function in between
-    checkout = next(i for i, call in enumerate(seen.calls) if call == ("sam", "checkout/redeem-currency-mismatch"))
-    rates = seen.calls.index(("direct warm-up", "RatesRefreshFunction", sam_local.WARM_UP_EVENT))
+        warmed = [i for i, call in enumerate(calls) if call[0].endswith("warm-up") and call[1] == function]
+        assert [calls[i][0] for i in warmed] == ["sam warm-up", "direct warm-up"]
+        assert calls[warmed[1]][2] == sam_local.WARM_UP_EVENT
+        assert calls[warmed[1] + 1] == ("sam", first)  # nothing of another function in between
+    checkout = next(i for i, call in enumerate(calls) if call == ("sam", "checkout/redeem-currency-mismatch"))
+    rates = calls.index(("direct warm-up", "RatesRefreshFunction", sam_local.WARM_UP_EVENT))
     assert checkout < rates  # the refresh's rates arrive after the checkout's samples, on both sides

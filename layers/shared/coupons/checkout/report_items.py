@@ -57,20 +57,14 @@ def scan(table: Table) -> MoneyItems:
     codes: dict[str, Card] = {}
     sales: list[Redemption] = []
     refund_items: list[dict[str, Any]] = []
-    while True:
-        page = table.call("scan", **kwargs)
-        for raw in page.get("Items", []):
-            item = table.deserialize(raw)
-            sk = item["sk"]
-            if sk == code_items.SK:
-                codes[item["pk"]] = Card(code_items.from_item(item))
-            elif sk.startswith(REFUND_PREFIX):
-                refund_items.append(item)
-            else:
-                sales.append(items.from_item(item))
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for item in table.scan_all(**kwargs):
+        sk = item["sk"]
+        if sk == code_items.SK:
+            codes[item["pk"]] = Card(code_items.from_item(item))
+        elif sk.startswith(REFUND_PREFIX):
+            refund_items.append(item)
+        else:
+            sales.append(items.from_item(item))
     by_id = {s.id: s for s in sales}
     refunds: list[tuple[Redemption, Refund]] = []
     per_code: dict[str, list[tuple[str, Refund]]] = defaultdict(list)
@@ -97,13 +91,7 @@ def name_cards(table: Table) -> int:
         "ProjectionExpression": "pk, card_ref", "ExpressionAttributeNames": {"#kind": "kind"},
         "FilterExpression": "sk = :code AND #kind = :gift",
         "ExpressionAttributeValues": table.values({":code": code_items.SK, ":gift": DiscountKind.GIFT_CARD})}
-    cards: list[dict[str, Any]] = []
-    while True:
-        page = table.call("scan", **kwargs)
-        cards += [table.deserialize(raw) for raw in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    cards = list(table.scan_all(**kwargs))
     done = 0
     for card in cards:
         ref = card.get("card_ref") or _name(table, card["pk"])
