@@ -160,6 +160,12 @@ class ClaimRefused(Exception):
         self.old_not_paused = "paused" in refused  # a replacement: the code it replaces is not paused
 
 
+def _coupon(record: CodeRecord) -> dict[str, Any]:
+    """What the claim and the token note of the affiliate's coupon (``COUPON_FIELDS`` less history)."""
+    return {"code": record.code, "kind": record.discount.kind, "value": record.discount.value,
+            "currency": record.discount.currency}
+
+
 def claim_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash: str,
                guards: dict[str, dict[str, Any]]) -> None:
     """Put the code item and the affiliate's claim on it, and note the coupon on the session's token,
@@ -171,8 +177,7 @@ def claim_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash: 
     refusal says which condition failed, and hands back the items that failed it
     (ReturnValuesOnConditionCheckFailure), so no second read is needed.
     """
-    coupon = {"code": record.code, "kind": record.discount.kind, "value": record.discount.value,
-              "currency": record.discount.currency}
+    coupon = _coupon(record)
     claim = {**claim_key(record.owner.account, affiliate_id), **coupon, "created_at": record.created_at}
     noted = {k: v for k, v in coupon.items() if v is not None}
     names = {f"#c{i}": name for i, name in enumerate(noted)}
@@ -200,8 +205,7 @@ def replace_code(table: Table, record: CodeRecord, affiliate_id: str, token_hash
     item (free in the whole namespace), the claim moved to it (only if it still holds ``old_code``),
     the token noting it, and a check that ``old_code`` is still paused. The old code item is not
     written: it stays paused, and stays the affiliate's for the sales it made. ``ClaimRefused``."""
-    coupon = {"code": record.code, "kind": record.discount.kind, "value": record.discount.value,
-              "currency": record.discount.currency}
+    coupon = _coupon(record)
     sets = {k: v for k, v in coupon.items() if v is not None}
     names = {f"#c{i}": name for i, name in enumerate(sets)}
     removed = [k for k, v in coupon.items() if v is None]

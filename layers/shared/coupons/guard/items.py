@@ -34,6 +34,11 @@ def _epoch(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
+def day_key(code: str, day: date) -> dict[str, str]:
+    """The code's bucket of ``day``: its counters (``count``), read by ``view`` as ``D#`` items."""
+    return {"pk": code_pk(code), "sk": f"D#{day.isoformat()}"}
+
+
 def count(table: Table, code: str, digest: str, day: date, delta: Counts, window_days: int = 28,
           people: dict[str, str] | None = None) -> bool:
     """Count one sale in its day's bucket, once: False when this sale was counted before.
@@ -48,7 +53,7 @@ def count(table: Table, code: str, digest: str, day: date, delta: Counts, window
             "ConditionExpression": "attribute_not_exists(pk)",
         }},
         "day": {"Update": {
-            "Key": table.serialize({"pk": code_pk(code), "sk": f"D#{day.isoformat()}"}),
+            "Key": table.serialize(day_key(code, day)),
             "UpdateExpression": "ADD #n :n, #ref :ref, #known :known, #new :new, #discount :discount, "
                                 "#identified :identified, #with_ip :with_ip SET expires_at = :expires",
             "ExpressionAttributeNames": {"#n": "n", "#ref": "ref", "#known": "known", "#new": "new",
@@ -77,7 +82,7 @@ def _count_distinct(table: Table, code: str, day: date, counter: str, digest: st
     try:
         table.transact({
             "marker": {"Put": {"Item": table.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
-            "day": {"Update": {"Key": table.serialize({"pk": code_pk(code), "sk": f"D#{day.isoformat()}"}),
+            "day": {"Update": {"Key": table.serialize(day_key(code, day)),
                                "UpdateExpression": "ADD #c :one SET expires_at = :expires",
                                "ExpressionAttributeNames": {"#c": counter},
                                "ExpressionAttributeValues": table.values({":one": 1, ":expires": expires})}},
